@@ -1,0 +1,301 @@
+/*
+ * ipc_shm.h - portable shared memory between processes, on Windows and POSIX.
+ *
+ * One API over two backends:
+ *   Windows: file-mapping objects (CreateFileMappingW, OpenFileMappingW,
+ *            MapViewOfFile, UnmapViewOfFile, FlushViewOfFile).
+ *   POSIX:   shm_open/ftruncate/mmap/munmap/shm_unlink, memfd_create,
+ *            and mmap/msync over ordinary files.
+ *
+ * Conventions
+ *   - Every function that can fail returns 0 on success or a negative
+ *     IPC_SHM_E_* code. The codes have the same values on every platform.
+ *     ipc_shm_strerror() and ipc_shm_err_name() describe them; the native
+ *     errno or GetLastError() value of the failing system call is kept per
+ *     thread and read with ipc_shm_last_native_error().
+ *   - A failed call leaves nothing behind: no segment, name, handle,
+ *     descriptor or mapping, and output pointers are set to NULL.
+ *   - No hidden header: the bytes of a segment are exactly the bytes that a
+ *     program using the raw OS calls sees under the same name.
+ *
+ * Segment names (the portable rule)
+ *   A name is 1 to IPC_SHM_NAME_MAX (30) bytes of well-formed UTF-8. It must
+ *   not contain '/' or '\\' or ASCII control characters, and must not start
+ *   with '.'. The limit of 30 bytes is what macOS allows for shm_open names.
+ *   A name that breaks the rule is rejected (IPC_SHM_E_NAME_INVALID or
+ *   IPC_SHM_E_NAME_TOO_LONG); it is never rewritten, hashed or truncated.
+ *   The name "foo" is the object "/foo" for shm_open and "Local\foo" (or
+ *   "Global\foo" with IPC_SHM_GLOBAL) for the FileMapping calls, so programs
+ *   using the raw calls, Python's multiprocessing.shared_memory or
+ *   Boost.Interprocess meet the same object.
+ *
+ * Lifetime (see ipc_shm_lifetime())
+ *   Windows: a segment and its name disappear when the last handle to it and
+ *            the last view of it are closed. ipc_shm_remove() is not supported.
+ *   POSIX:   a named segment lives until ipc_shm_remove() (shm_unlink) and
+ *            the last descriptor and mapping are gone; its name lives until
+ *            ipc_shm_remove(), even when no process has it open.
+ *   The library never removes a name on its own: closing a segment, or the
+ *   process exiting, only releases this process's handle.
+ *
+ * Views live independently of their segment: a segment may be closed while
+ * views of it stay mapped; each view must still be unmapped.
+ *
+ * Thread safety: distinct objects may be used from different threads at once;
+ * one object must not be closed while another thread uses it.
+ */
+#ifndef IPC_SHM_H
+#define IPC_SHM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Symbol export. IPC_SHM_STATIC: using or building the static library.
+ * IPC_SHM_BUILDING: building the shared library. */
+#if defined(IPC_SHM_STATIC)
+#define IPC_SHM_API
+#elif defined(_WIN32)
+#if defined(IPC_SHM_BUILDING)
+#define IPC_SHM_API __declspec(dllexport)
+#else
+#define IPC_SHM_API __declspec(dllimport)
+#endif
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#define IPC_SHM_API __attribute__((visibility("default")))
+#else
+#define IPC_SHM_API
+#endif
+
+#define IPC_SHM_VERSION_MAJOR 0
+#define IPC_SHM_VERSION_MINOR 1
+#define IPC_SHM_VERSION_PATCH 0
+
+/* Longest portable name in bytes, without the terminating NUL. */
+#define IPC_SHM_NAME_MAX 30
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                     */
+
+/* The one list of error codes: XX(NAME, value, message). */
+#define IPC_SHM_ERROR_MAP(XX)                                                   \
+  XX(OK, 0, "success")                                                          \
+  XX(INVAL, -1, "invalid argument: a NULL pointer or an unknown flag")          \
+  XX(NAME_INVALID, -2,                                                          \
+     "invalid name: empty, not UTF-8, starts with '.', or contains '/', '\\' "  \
+     "or a control character")                                                  \
+  XX(NAME_TOO_LONG, -3, "name too long: at most 30 bytes")                      \
+  XX(SIZE_ZERO, -4, "size is zero: a segment or view needs at least one byte")  \
+  XX(SIZE_TOO_BIG, -5, "size too big: it overflows what this platform can address") \
+  XX(RANGE, -6, "offset or length lies outside the segment")                    \
+  XX(ACCESS, -7, "access not allowed: the segment was not opened for it")       \
+  XX(PERM, -8, "permission denied by the operating system")                     \
+  XX(NOT_FOUND, -9, "no such segment or file")                                  \
+  XX(EXISTS, -10, "a segment with this name already exists")                    \
+  XX(SIZE_MISMATCH, -11, "the existing segment or file is smaller than the size asked for") \
+  XX(NO_SPACE, -12, "the system cannot back a segment of this size")            \
+  XX(NO_MEMORY, -13, "out of memory or address space")                          \
+  XX(TOO_MANY, -14, "too many open handles or descriptors")                     \
+  XX(NOT_SUPPORTED, -15, "not supported on this platform")                      \
+  XX(IO, -16, "input/output error")                                             \
+  XX(SYSTEM, -17, "unexpected operating system error (see the native error)")
+
+typedef enum ipc_shm_error {
+#define IPC_SHM_ERROR_ENUM_(name, value, message) IPC_SHM_E_##name = (value),
+  IPC_SHM_ERROR_MAP(IPC_SHM_ERROR_ENUM_)
+#undef IPC_SHM_ERROR_ENUM_
+  IPC_SHM_ERROR_LAST_ = -18
+} ipc_shm_error_t;
+
+/* Static English message for an error code; never NULL, never allocates.
+ * An unknown code gives "unknown error". */
+IPC_SHM_API const char *ipc_shm_strerror(int err);
+
+/* Symbolic name of an error code without the prefix ("EXISTS"); never NULL.
+ * An unknown code gives "UNKNOWN". */
+IPC_SHM_API const char *ipc_shm_err_name(int err);
+
+/* The native error of the last failing system call made by this thread
+ * inside the library: errno on POSIX, GetLastError() on Windows. 0 when the
+ * last failure was found by argument checking, before any system call. */
+IPC_SHM_API long ipc_shm_last_native_error(void);
+
+/* Name of that system call ("shm_open", "CreateFileMappingW", ...), or ""
+ * when the last failure made no system call. Static string. */
+IPC_SHM_API const char *ipc_shm_last_native_call(void);
+
+/* ------------------------------------------------------------------------ */
+/* Segments                                                                   */
+
+/* A shared-memory segment: named, anonymous or file-backed. Opaque. */
+typedef struct ipc_shm ipc_shm_t;
+
+/* A mapped view of a segment. Opaque. */
+typedef struct ipc_shm_view ipc_shm_view_t;
+
+/* The native object behind a segment. */
+#ifdef _WIN32
+typedef void *ipc_shm_native_t; /* HANDLE of the file-mapping object */
+#else
+typedef int ipc_shm_native_t; /* file descriptor */
+#endif
+
+/* Flags for the functions that create or open segments. */
+#define IPC_SHM_READONLY 0x0001u    /* open for reading only */
+#define IPC_SHM_GLOBAL 0x0002u      /* Windows: the Global\ namespace (creating
+                                       there needs SeCreateGlobalPrivilege);
+                                       POSIX: no effect, there is one namespace */
+#define IPC_SHM_FILE_CREATE 0x0004u /* ipc_shm_open_file: create a missing file */
+/* Permission bits for objects and files this call creates (POSIX). The
+ * default, when no IPC_SHM_PERMS() is given, is 0600: only the owner. The
+ * bits are applied exactly, whatever the umask. Windows: no effect, the
+ * default security descriptor of the caller's token applies. */
+#define IPC_SHM_PERMS(mode) ((((unsigned)(mode)) & 0777u) << 16)
+
+/* Create a named segment of `size` bytes, read-write, failing with
+ * IPC_SHM_E_EXISTS if the name exists (race-free: O_EXCL; on Windows an
+ * existing object is closed again and reported). The contents start zeroed.
+ * Flags: IPC_SHM_GLOBAL, IPC_SHM_PERMS().
+ * POSIX: the memory is reserved up front (posix_fallocate on Linux), so a
+ * size the system cannot back fails here with IPC_SHM_E_NO_SPACE instead of
+ * a SIGBUS later.
+ * Errors: INVAL, NAME_INVALID, NAME_TOO_LONG, SIZE_ZERO, SIZE_TOO_BIG (over
+ * INT64_MAX), EXISTS, PERM, NO_SPACE, NO_MEMORY, TOO_MANY, SYSTEM. */
+IPC_SHM_API int ipc_shm_create(ipc_shm_t **shm, const char *name, uint64_t size,
+                               unsigned flags);
+
+/* Open an existing named segment. Never creates, never resizes.
+ * Flags: IPC_SHM_READONLY, IPC_SHM_GLOBAL.
+ * The size learned differs by platform: POSIX reports the exact size
+ * (fstat); Windows records only the size rounded up to the page size
+ * (NtQuerySection), see ipc_shm_size_is_exact().
+ * Errors: INVAL, NAME_INVALID, NAME_TOO_LONG, NOT_FOUND, PERM, TOO_MANY,
+ * SYSTEM. */
+IPC_SHM_API int ipc_shm_open(ipc_shm_t **shm, const char *name, unsigned flags);
+
+/* Open the named segment, or create it with `size` bytes if it does not
+ * exist. *created (may be NULL) tells which happened. An existing segment
+ * smaller than `size` fails with IPC_SHM_E_SIZE_MISMATCH (on Windows the
+ * comparison uses the page-rounded size). Always read-write.
+ * Flags: IPC_SHM_GLOBAL, IPC_SHM_PERMS().
+ * Errors: those of ipc_shm_create() and ipc_shm_open(), and SIZE_MISMATCH. */
+IPC_SHM_API int ipc_shm_open_or_create(ipc_shm_t **shm, const char *name,
+                                       uint64_t size, unsigned flags,
+                                       int *created);
+
+/* Create an anonymous segment of `size` bytes: a real shared object with no
+ * name (Windows: an unnamed page-file mapping; Linux: memfd_create; other
+ * POSIX systems: a shm_open object unlinked at once). It is reached from
+ * other processes only through its handle or descriptor. No flags are
+ * defined yet: pass 0.
+ * Errors: INVAL, SIZE_ZERO, SIZE_TOO_BIG, NO_SPACE, NO_MEMORY, TOO_MANY,
+ * SYSTEM. */
+IPC_SHM_API int ipc_shm_create_anonymous(ipc_shm_t **shm, uint64_t size,
+                                         unsigned flags);
+
+/* Map a file. `path` is UTF-8. With size 0 the whole file is mapped (an empty
+ * file fails with SIZE_ZERO). With a size larger than the file, the file is
+ * extended to it (needs write access; read-only fails with SIZE_MISMATCH);
+ * with a smaller size only the first `size` bytes are mapped. File space is
+ * allocated as the file system does (no reservation).
+ * Flags: IPC_SHM_READONLY, IPC_SHM_FILE_CREATE, IPC_SHM_PERMS().
+ * Errors: INVAL, SIZE_ZERO, SIZE_TOO_BIG, SIZE_MISMATCH, NOT_FOUND, PERM,
+ * NO_SPACE, TOO_MANY, IO, SYSTEM. */
+IPC_SHM_API int ipc_shm_open_file(ipc_shm_t **shm, const char *path,
+                                  uint64_t size, unsigned flags);
+
+/* Close this process's handle to the segment. Views stay valid. Never
+ * removes the name. Errors: INVAL (NULL), SYSTEM. The object is freed
+ * even when the system reports an error. */
+IPC_SHM_API int ipc_shm_close(ipc_shm_t *shm);
+
+/* Remove a segment's name so that no later ipc_shm_open() finds it.
+ * POSIX: shm_unlink; processes that have it open or mapped keep using it.
+ * Windows: IPC_SHM_E_NOT_SUPPORTED, a name lives exactly as long as its
+ * last handle. Flags: IPC_SHM_GLOBAL.
+ * Errors: INVAL, NAME_INVALID, NAME_TOO_LONG, NOT_FOUND, PERM,
+ * NOT_SUPPORTED, SYSTEM. */
+IPC_SHM_API int ipc_shm_remove(const char *name, unsigned flags);
+
+/* Size of the segment in bytes. For a segment this process created or a
+ * file it mapped, the exact size; for an opened named segment on Windows,
+ * the size rounded up to the page size. */
+IPC_SHM_API uint64_t ipc_shm_size(const ipc_shm_t *shm);
+
+/* 1 if ipc_shm_size() is exact, 0 if it is rounded up to the page size. */
+IPC_SHM_API int ipc_shm_size_is_exact(const ipc_shm_t *shm);
+
+/* 1 if the segment was opened for writing, 0 if read-only. */
+IPC_SHM_API int ipc_shm_is_writable(const ipc_shm_t *shm);
+
+/* The portable name given at create or open time; NULL for anonymous and
+ * file-backed segments. */
+IPC_SHM_API const char *ipc_shm_name(const ipc_shm_t *shm);
+
+/* The native handle (Windows HANDLE) or descriptor (POSIX). It stays owned
+ * by the segment; it is not inheritable (O_CLOEXEC, bInheritHandle FALSE). */
+IPC_SHM_API ipc_shm_native_t ipc_shm_native_handle(const ipc_shm_t *shm);
+
+/* Views are placed at multiples of this many bytes: the allocation
+ * granularity on Windows (usually 65536), the page size on POSIX. Offsets
+ * passed to ipc_shm_map() need not be aligned: the library aligns. */
+IPC_SHM_API size_t ipc_shm_granularity(void);
+
+typedef enum ipc_shm_lifetime {
+  IPC_SHM_LIFETIME_LAST_CLOSE = 1,   /* Windows: the name dies with the last handle */
+  IPC_SHM_LIFETIME_UNTIL_REMOVED = 2 /* POSIX: the name lives until removed */
+} ipc_shm_lifetime_t;
+
+/* The lifetime model of named segments on this platform. */
+IPC_SHM_API ipc_shm_lifetime_t ipc_shm_lifetime(void);
+
+/* ------------------------------------------------------------------------ */
+/* Views                                                                      */
+
+typedef enum ipc_shm_access {
+  IPC_SHM_MAP_READ = 1,  /* read-only view */
+  IPC_SHM_MAP_WRITE = 2, /* read-write view; needs a writable segment */
+  IPC_SHM_MAP_COPY = 3   /* copy-on-write: writes stay in this process
+                            (FILE_MAP_COPY / MAP_PRIVATE); allowed on
+                            read-only segments */
+} ipc_shm_access_t;
+
+/* Map `length` bytes of the segment starting at `offset`. Length 0 maps from
+ * `offset` to the end. Any offset is accepted: the mapping starts at the
+ * granularity boundary below it and the view's data pointer points exactly
+ * at `offset`. Several views of one segment may exist at once.
+ * Errors: INVAL (NULL, unknown access), RANGE (offset or end past the
+ * segment's size, or offset equal to it), SIZE_TOO_BIG (length does not fit
+ * the address space), ACCESS (write view of a read-only segment), PERM,
+ * NO_MEMORY, SYSTEM. */
+IPC_SHM_API int ipc_shm_map(ipc_shm_view_t **view, const ipc_shm_t *shm,
+                            uint64_t offset, size_t length,
+                            ipc_shm_access_t access);
+
+/* Address of the first byte of the view (the byte at the mapped offset). */
+IPC_SHM_API void *ipc_shm_view_data(const ipc_shm_view_t *view);
+
+/* Length of the view in bytes, as asked for (or computed for length 0). */
+IPC_SHM_API size_t ipc_shm_view_size(const ipc_shm_view_t *view);
+
+/* Write `length` bytes of the view starting at `offset` (relative to the
+ * view's data pointer; length 0 means to the end) back to the backing store
+ * and wait until done: FlushViewOfFile and FlushFileBuffers on Windows,
+ * msync(MS_SYNC) on POSIX. For read-only and copy-on-write views there is
+ * nothing to write and the call succeeds.
+ * Errors: INVAL, RANGE, IO, SYSTEM. */
+IPC_SHM_API int ipc_shm_flush(ipc_shm_view_t *view, size_t offset,
+                              size_t length);
+
+/* Unmap the view and free it. Errors: INVAL (NULL), SYSTEM. The object is
+ * freed even when the system reports an error. */
+IPC_SHM_API int ipc_shm_unmap(ipc_shm_view_t *view);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* IPC_SHM_H */

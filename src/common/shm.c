@@ -1,0 +1,290 @@
+/* The portable part of ipc_shm: argument checks, then one backend call. */
+#include "shm_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PERMS_MASK IPC_SHM_PERMS(0777)
+
+/* How often open-or-create retries when the segment appears or vanishes
+ * between its open and create attempts (another process racing us). */
+#define OPEN_OR_CREATE_ATTEMPTS 8
+
+static int check_size(uint64_t size) {
+  if (size == 0)
+    return IPC_SHM_E_SIZE_ZERO;
+  if (size > IPC_SHM__SIZE_LIMIT)
+    return IPC_SHM_E_SIZE_TOO_BIG;
+  return 0;
+}
+
+static struct ipc_shm *new_segment(ipc_shm_kind_t kind) {
+  struct ipc_shm *shm = (struct ipc_shm *)calloc(1, sizeof(*shm));
+  if (shm != NULL) {
+    shm->handle = IPC_SHM__NO_HANDLE;
+    shm->file = IPC_SHM__NO_HANDLE;
+    shm->kind = kind;
+  }
+  return shm;
+}
+
+/* Common prologue of the named calls: checks, then a fresh object. */
+static int begin_named(ipc_shm_t **out, const char *name, unsigned flags,
+                       unsigned allowed_flags, struct ipc_shm **shm) {
+  int err;
+  if (out == NULL)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  *out = NULL;
+  if ((flags & ~allowed_flags) != 0)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  err = ipc_shm__check_name(name);
+  if (err != 0)
+    return ipc_shm__fail_arg(err);
+  *shm = new_segment(IPC_SHM_KIND_NAMED);
+  if (*shm == NULL)
+    return ipc_shm__fail_arg(IPC_SHM_E_NO_MEMORY);
+  memcpy((*shm)->name, name, strlen(name) + 1);
+  return 0;
+}
+
+static int finish(ipc_shm_t **out, struct ipc_shm *shm, int err) {
+  if (err != 0) {
+    free(shm);
+    return err;
+  }
+  *out = shm;
+  return 0;
+}
+
+int ipc_shm_create(ipc_shm_t **out, const char *name, uint64_t size,
+                   unsigned flags) {
+  struct ipc_shm *shm = NULL;
+  int err = begin_named(out, name, flags, IPC_SHM_GLOBAL | PERMS_MASK, &shm);
+  if (err != 0)
+    return err;
+  err = check_size(size);
+  if (err != 0)
+    return finish(out, shm, ipc_shm__fail_arg(err));
+  return finish(out, shm, ipc_shm__os_create(shm, name, size, flags));
+}
+
+int ipc_shm_open(ipc_shm_t **out, const char *name, unsigned flags) {
+  struct ipc_shm *shm = NULL;
+  int err =
+      begin_named(out, name, flags, IPC_SHM_READONLY | IPC_SHM_GLOBAL, &shm);
+  if (err != 0)
+    return err;
+  return finish(out, shm, ipc_shm__os_open(shm, name, flags));
+}
+
+/* Open first and create only when the name is missing: opening never needs
+ * the right to create (Global\ on Windows), and never resizes (macOS sizes an
+ * object once). A race with another creator or remover is retried. */
+int ipc_shm_open_or_create(ipc_shm_t **out, const char *name, uint64_t size,
+                           unsigned flags, int *created) {
+  struct ipc_shm *shm = NULL;
+  int attempt;
+  int err = begin_named(out, name, flags, IPC_SHM_GLOBAL | PERMS_MASK, &shm);
+  if (err != 0)
+    return err;
+  if (created != NULL)
+    *created = 0;
+  err = check_size(size);
+  if (err != 0)
+    return finish(out, shm, ipc_shm__fail_arg(err));
+
+  for (attempt = 0; attempt < OPEN_OR_CREATE_ATTEMPTS; attempt++) {
+    err = ipc_shm__os_open(shm, name, flags & IPC_SHM_GLOBAL);
+    if (err == 0) {
+      if (shm->size < size) {
+        ipc_shm__os_close(shm);
+        err = ipc_shm__fail_arg(IPC_SHM_E_SIZE_MISMATCH);
+      }
+      return finish(out, shm, err);
+    }
+    if (err != IPC_SHM_E_NOT_FOUND)
+      return finish(out, shm, err);
+    err = ipc_shm__os_create(shm, name, size, flags);
+    if (err != IPC_SHM_E_EXISTS) {
+      if (err == 0 && created != NULL)
+        *created = 1;
+      return finish(out, shm, err);
+    }
+  }
+  return finish(out, shm, err);
+}
+
+int ipc_shm_create_anonymous(ipc_shm_t **out, uint64_t size, unsigned flags) {
+  struct ipc_shm *shm;
+  int err;
+  if (out == NULL)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  *out = NULL;
+  if (flags != 0)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  err = check_size(size);
+  if (err != 0)
+    return ipc_shm__fail_arg(err);
+  shm = new_segment(IPC_SHM_KIND_ANONYMOUS);
+  if (shm == NULL)
+    return ipc_shm__fail_arg(IPC_SHM_E_NO_MEMORY);
+  return finish(out, shm, ipc_shm__os_create_anonymous(shm, size));
+}
+
+int ipc_shm_open_file(ipc_shm_t **out, const char *path, uint64_t size,
+                      unsigned flags) {
+  struct ipc_shm *shm;
+  if (out == NULL)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  *out = NULL;
+  if (path == NULL ||
+      (flags & ~(IPC_SHM_READONLY | IPC_SHM_FILE_CREATE | PERMS_MASK)) != 0)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  /* Creating a file only to map it read-only cannot be what was meant. */
+  if ((flags & IPC_SHM_READONLY) && (flags & IPC_SHM_FILE_CREATE))
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  if (path[0] == '\0')
+    return ipc_shm__fail_arg(IPC_SHM_E_NOT_FOUND);
+  if (size > IPC_SHM__SIZE_LIMIT)
+    return ipc_shm__fail_arg(IPC_SHM_E_SIZE_TOO_BIG);
+  shm = new_segment(IPC_SHM_KIND_FILE);
+  if (shm == NULL)
+    return ipc_shm__fail_arg(IPC_SHM_E_NO_MEMORY);
+  return finish(out, shm, ipc_shm__os_open_file(shm, path, size, flags));
+}
+
+int ipc_shm__file_map_size(uint64_t requested, uint64_t file_size,
+                           int writable, uint64_t *out) {
+  if (requested == 0) {
+    if (file_size == 0)
+      return ipc_shm__fail_arg(IPC_SHM_E_SIZE_ZERO);
+    *out = file_size;
+    return 0;
+  }
+  if (requested > file_size && !writable)
+    return ipc_shm__fail_arg(IPC_SHM_E_SIZE_MISMATCH);
+  *out = requested;
+  return 0;
+}
+
+int ipc_shm_close(ipc_shm_t *shm) {
+  int err;
+  if (shm == NULL)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  err = ipc_shm__os_close(shm);
+  free(shm);
+  return err;
+}
+
+int ipc_shm_remove(const char *name, unsigned flags) {
+  int err;
+  if ((flags & ~IPC_SHM_GLOBAL) != 0)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  err = ipc_shm__check_name(name);
+  if (err != 0)
+    return ipc_shm__fail_arg(err);
+  return ipc_shm__os_remove(name, flags);
+}
+
+uint64_t ipc_shm_size(const ipc_shm_t *shm) {
+  return shm != NULL ? shm->size : 0;
+}
+
+int ipc_shm_size_is_exact(const ipc_shm_t *shm) {
+  return shm != NULL && shm->size_exact;
+}
+
+int ipc_shm_is_writable(const ipc_shm_t *shm) {
+  return shm != NULL && shm->writable;
+}
+
+const char *ipc_shm_name(const ipc_shm_t *shm) {
+  return shm != NULL && shm->kind == IPC_SHM_KIND_NAMED ? shm->name : NULL;
+}
+
+ipc_shm_native_t ipc_shm_native_handle(const ipc_shm_t *shm) {
+  return shm != NULL ? shm->handle : IPC_SHM__NO_HANDLE;
+}
+
+size_t ipc_shm_granularity(void) { return ipc_shm__os_granularity(); }
+
+ipc_shm_lifetime_t ipc_shm_lifetime(void) { return ipc_shm__os_lifetime(); }
+
+/* ---- Views ---- */
+
+int ipc_shm_map(ipc_shm_view_t **out, const ipc_shm_t *shm, uint64_t offset,
+                size_t length, ipc_shm_access_t access) {
+  struct ipc_shm_view *view;
+  uint64_t end, aligned, delta;
+  int err;
+
+  if (out == NULL)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  *out = NULL;
+  if (shm == NULL || (access != IPC_SHM_MAP_READ &&
+                      access != IPC_SHM_MAP_WRITE && access != IPC_SHM_MAP_COPY))
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  if (access == IPC_SHM_MAP_WRITE && !shm->writable)
+    return ipc_shm__fail_arg(IPC_SHM_E_ACCESS);
+  if (offset >= shm->size)
+    return ipc_shm__fail_arg(IPC_SHM_E_RANGE);
+  if (length == 0) {
+    if (shm->size - offset > (uint64_t)SIZE_MAX)
+      return ipc_shm__fail_arg(IPC_SHM_E_SIZE_TOO_BIG);
+    length = (size_t)(shm->size - offset);
+  }
+  if ((uint64_t)length > shm->size - offset)
+    return ipc_shm__fail_arg(IPC_SHM_E_RANGE);
+  end = offset + length;
+  aligned = offset - offset % ipc_shm__os_granularity();
+  delta = offset - aligned;
+  if (end - aligned > (uint64_t)SIZE_MAX)
+    return ipc_shm__fail_arg(IPC_SHM_E_SIZE_TOO_BIG);
+
+  view = (struct ipc_shm_view *)calloc(1, sizeof(*view));
+  if (view == NULL)
+    return ipc_shm__fail_arg(IPC_SHM_E_NO_MEMORY);
+  view->access = access;
+  view->size = length;
+  view->mapped = (size_t)(end - aligned);
+  view->file = IPC_SHM__NO_HANDLE;
+  err = ipc_shm__os_map(view, shm, aligned, view->mapped);
+  if (err != 0) {
+    free(view);
+    return err;
+  }
+  view->data = (unsigned char *)view->base + delta;
+  *out = view;
+  return 0;
+}
+
+void *ipc_shm_view_data(const ipc_shm_view_t *view) {
+  return view != NULL ? view->data : NULL;
+}
+
+size_t ipc_shm_view_size(const ipc_shm_view_t *view) {
+  return view != NULL ? view->size : 0;
+}
+
+int ipc_shm_flush(ipc_shm_view_t *view, size_t offset, size_t length) {
+  if (view == NULL)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  if (offset >= view->size)
+    return ipc_shm__fail_arg(IPC_SHM_E_RANGE);
+  if (length == 0)
+    length = view->size - offset;
+  if (length > view->size - offset)
+    return ipc_shm__fail_arg(IPC_SHM_E_RANGE);
+  if (view->access != IPC_SHM_MAP_WRITE)
+    return 0;
+  return ipc_shm__os_flush(view, (unsigned char *)view->data + offset, length);
+}
+
+int ipc_shm_unmap(ipc_shm_view_t *view) {
+  int err;
+  if (view == NULL)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  err = ipc_shm__os_unmap(view);
+  free(view);
+  return err;
+}

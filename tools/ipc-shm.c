@@ -1,0 +1,270 @@
+/* ipc-shm: create, fill, read, inspect and remove named shared-memory
+ * segments from the command line. */
+#include "ipc_shm.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _WIN32
+#include <fcntl.h>
+#include <io.h>
+#endif
+
+#define EXIT_USAGE 2
+
+static const char usage_text[] =
+    "usage: ipc-shm COMMAND NAME [OPTIONS]\n"
+    "\n"
+    "  create NAME SIZE [--hold] [--perms MODE]\n"
+    "         create the segment; fails if NAME exists. SIZE takes a k, m or g\n"
+    "         suffix (KiB, MiB, GiB). With --hold, print 'ready' and keep the\n"
+    "         segment alive until standard input ends, then close it (and, where\n"
+    "         names outlive handles, remove the name).\n"
+    "  write  NAME [--offset N]               copy standard input into the segment\n"
+    "  read   NAME [--offset N] [--length N]  copy the segment to standard output\n"
+    "  info   NAME                            print facts about the segment\n"
+    "  rm     NAME                            remove the name\n"
+    "\n"
+    "Every command takes --global: the Global\\ namespace on Windows.\n";
+
+struct options {
+  const char *command;
+  const char *name;
+  const char *size;
+  int hold;
+  int global;
+  unsigned perms;
+  uint64_t offset;
+  uint64_t length;
+};
+
+static int usage(const char *problem) {
+  if (problem != NULL)
+    fprintf(stderr, "ipc-shm: %s\n", problem);
+  fputs(usage_text, stderr);
+  return EXIT_USAGE;
+}
+
+/* Report a library error with the native error behind it. */
+static int fail(const struct options *opt, int err) {
+  const char *call = ipc_shm_last_native_call();
+  fprintf(stderr, "ipc-shm: %s %s: %s", opt->command,
+          opt->name != NULL ? opt->name : "", ipc_shm_strerror(err));
+  if (call[0] != '\0')
+    fprintf(stderr, " (%s: native error %ld)", call, ipc_shm_last_native_error());
+  fprintf(stderr, " [%s]\n", ipc_shm_err_name(err));
+  return EXIT_FAILURE;
+}
+
+/* A non-negative decimal number with an optional k/m/g suffix. */
+static int parse_size(const char *text, uint64_t *out) {
+  uint64_t value = 0;
+  uint64_t scale = 1;
+  const char *p = text;
+  if (*p < '0' || *p > '9')
+    return -1;
+  for (; *p >= '0' && *p <= '9'; p++) {
+    uint64_t digit = (uint64_t)(*p - '0');
+    if (value > (UINT64_MAX - digit) / 10)
+      return -1;
+    value = value * 10 + digit;
+  }
+  switch (*p) {
+  case '\0':
+    break;
+  case 'k': case 'K': scale = 1024u; p++; break;
+  case 'm': case 'M': scale = 1024u * 1024u; p++; break;
+  case 'g': case 'G': scale = 1024u * 1024u * 1024u; p++; break;
+  default:
+    return -1;
+  }
+  if (*p != '\0' || (value != 0 && value > UINT64_MAX / scale))
+    return -1;
+  *out = value * scale;
+  return 0;
+}
+
+static int parse_args(int argc, char **argv, struct options *opt) {
+  int i;
+  memset(opt, 0, sizeof(*opt));
+  if (argc < 3)
+    return -1;
+  opt->command = argv[1];
+  opt->name = argv[2];
+  i = 3;
+  if (strcmp(opt->command, "create") == 0) {
+    if (argc < 4)
+      return -1;
+    opt->size = argv[3];
+    i = 4;
+  }
+  for (; i < argc; i++) {
+    const char *arg = argv[i];
+    const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(arg, "--hold") == 0) {
+      opt->hold = 1;
+    } else if (strcmp(arg, "--global") == 0) {
+      opt->global = 1;
+    } else if (strcmp(arg, "--offset") == 0 && value != NULL) {
+      if (parse_size(value, &opt->offset) != 0)
+        return -1;
+      i++;
+    } else if (strcmp(arg, "--length") == 0 && value != NULL) {
+      if (parse_size(value, &opt->length) != 0 || opt->length == 0)
+        return -1;
+      i++;
+    } else if (strcmp(arg, "--perms") == 0 && value != NULL) {
+      char *end;
+      unsigned long mode = strtoul(value, &end, 8);
+      if (*end != '\0' || mode > 0777)
+        return -1;
+      opt->perms = (unsigned)mode;
+      i++;
+    } else {
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static unsigned flags_of(const struct options *opt) {
+  return (opt->global ? IPC_SHM_GLOBAL : 0u) |
+         (opt->perms != 0 ? IPC_SHM_PERMS(opt->perms) : 0u);
+}
+
+static int cmd_create(const struct options *opt) {
+  ipc_shm_t *shm;
+  uint64_t size;
+  int err;
+  char buffer[256];
+  if (parse_size(opt->size, &size) != 0)
+    return usage("SIZE must be a number, optionally with a k, m or g suffix");
+  err = ipc_shm_create(&shm, opt->name, size, flags_of(opt));
+  if (err != 0)
+    return fail(opt, err);
+  if (!opt->hold) {
+    ipc_shm_close(shm);
+    if (ipc_shm_lifetime() == IPC_SHM_LIFETIME_LAST_CLOSE)
+      fprintf(stderr, "ipc-shm: note: on this platform the segment is gone "
+                      "with its last handle; use --hold to keep it\n");
+    return EXIT_SUCCESS;
+  }
+  puts("ready");
+  fflush(stdout);
+  while (fread(buffer, 1, sizeof(buffer), stdin) > 0) {
+  }
+  ipc_shm_close(shm);
+  /* Where names outlive handles, a held segment goes away with its holder,
+   * as it does on Windows. */
+  if (ipc_shm_lifetime() == IPC_SHM_LIFETIME_UNTIL_REMOVED) {
+    err = ipc_shm_remove(opt->name, flags_of(opt));
+    if (err != 0 && err != IPC_SHM_E_NOT_FOUND)
+      return fail(opt, err);
+  }
+  return EXIT_SUCCESS;
+}
+
+/* Open NAME and map it from --offset, for --length bytes (0: to the end). */
+static int open_view(const struct options *opt, int writable, ipc_shm_view_t **view) {
+  ipc_shm_t *shm;
+  int err = ipc_shm_open(&shm, opt->name,
+                         (writable ? 0u : IPC_SHM_READONLY) | flags_of(opt));
+  if (err != 0)
+    return err;
+  if (opt->length > (uint64_t)SIZE_MAX) {
+    ipc_shm_close(shm);
+    return IPC_SHM_E_SIZE_TOO_BIG;
+  }
+  err = ipc_shm_map(view, shm, opt->offset, (size_t)opt->length,
+                    writable ? IPC_SHM_MAP_WRITE : IPC_SHM_MAP_READ);
+  ipc_shm_close(shm); /* the view keeps the segment alive */
+  return err;
+}
+
+static int cmd_write(const struct options *opt) {
+  ipc_shm_view_t *view;
+  unsigned char *data;
+  size_t capacity, used = 0, n;
+  int err = open_view(opt, 1, &view);
+  if (err != 0)
+    return fail(opt, err);
+  data = (unsigned char *)ipc_shm_view_data(view);
+  capacity = ipc_shm_view_size(view);
+  while (used < capacity && (n = fread(data + used, 1, capacity - used, stdin)) > 0)
+    used += n;
+  if (used == capacity && fgetc(stdin) != EOF) {
+    ipc_shm_unmap(view);
+    fprintf(stderr, "ipc-shm: write %s: input is longer than the %zu bytes "
+                    "from the offset to the end of the segment\n",
+            opt->name, capacity);
+    return EXIT_FAILURE;
+  }
+  err = ipc_shm_unmap(view);
+  return err != 0 ? fail(opt, err) : EXIT_SUCCESS;
+}
+
+static int cmd_read(const struct options *opt) {
+  ipc_shm_view_t *view;
+  int err = open_view(opt, 0, &view);
+  size_t size;
+  if (err != 0)
+    return fail(opt, err);
+  size = ipc_shm_view_size(view);
+  if (fwrite(ipc_shm_view_data(view), 1, size, stdout) != size || fflush(stdout) != 0) {
+    ipc_shm_unmap(view);
+    fprintf(stderr, "ipc-shm: read %s: cannot write to standard output: %s\n",
+            opt->name, strerror(errno));
+    return EXIT_FAILURE;
+  }
+  err = ipc_shm_unmap(view);
+  return err != 0 ? fail(opt, err) : EXIT_SUCCESS;
+}
+
+static int cmd_info(const struct options *opt) {
+  ipc_shm_t *shm;
+  int err = ipc_shm_open(&shm, opt->name, IPC_SHM_READONLY | flags_of(opt));
+  if (err != 0)
+    return fail(opt, err);
+  printf("name: %s\n", ipc_shm_name(shm));
+  printf("size: %llu\n", (unsigned long long)ipc_shm_size(shm));
+  printf("size-exact: %s\n", ipc_shm_size_is_exact(shm) ? "yes" : "no (rounded up to the page size)");
+  printf("granularity: %zu\n", ipc_shm_granularity());
+  printf("lifetime: %s\n", ipc_shm_lifetime() == IPC_SHM_LIFETIME_LAST_CLOSE
+                               ? "until the last handle is closed"
+                               : "until removed");
+  ipc_shm_close(shm);
+  return EXIT_SUCCESS;
+}
+
+static int cmd_rm(const struct options *opt) {
+  int err = ipc_shm_remove(opt->name, flags_of(opt));
+  return err != 0 ? fail(opt, err) : EXIT_SUCCESS;
+}
+
+int main(int argc, char **argv) {
+  struct options opt;
+#ifdef _WIN32
+  /* Binary-safe standard streams: no CRLF translation, no ^Z as end. */
+  _setmode(_fileno(stdin), _O_BINARY);
+  _setmode(_fileno(stdout), _O_BINARY);
+#endif
+  if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+    fputs(usage_text, stdout);
+    return EXIT_SUCCESS;
+  }
+  if (parse_args(argc, argv, &opt) != 0)
+    return usage(NULL);
+  if (strcmp(opt.command, "create") == 0)
+    return cmd_create(&opt);
+  if (strcmp(opt.command, "write") == 0)
+    return cmd_write(&opt);
+  if (strcmp(opt.command, "read") == 0)
+    return cmd_read(&opt);
+  if (strcmp(opt.command, "info") == 0)
+    return cmd_info(&opt);
+  if (strcmp(opt.command, "rm") == 0)
+    return cmd_rm(&opt);
+  return usage("unknown command");
+}
