@@ -1,0 +1,108 @@
+/* A program that shares memory with nothing but the raw OS calls, as
+ * programs that do not use ipcshm do. The interop tests run it against the
+ * ipc-shm tool in both directions.
+ *
+ *   raw_peer create NAME SIZE TEXT   create NAME, write TEXT at offset 0,
+ *                                    print "ready", hold until stdin ends
+ *   raw_peer read NAME LENGTH        print the first LENGTH bytes of NAME
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _WIN32
+#include <windows.h>
+
+static HANDLE open_raw(const char *name, int create, unsigned long size) {
+  WCHAR wide[64] = L"Local\\";
+  MultiByteToWideChar(CP_UTF8, 0, name, -1, wide + 6, 64 - 6);
+  if (create)
+    return CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, size, wide);
+  return OpenFileMappingW(FILE_MAP_READ, FALSE, wide);
+}
+
+static int create_and_hold(const char *name, unsigned long size, const char *text) {
+  char line[64];
+  HANDLE h = open_raw(name, 1, size);
+  char *p;
+  if (h == NULL || GetLastError() == ERROR_ALREADY_EXISTS)
+    return 1;
+  p = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, size);
+  if (p == NULL)
+    return 1;
+  memcpy(p, text, strlen(text));
+  puts("ready");
+  fflush(stdout);
+  while (fgets(line, sizeof(line), stdin) != NULL) {
+  }
+  UnmapViewOfFile(p);
+  CloseHandle(h);
+  return 0;
+}
+
+static int read_raw(const char *name, unsigned long length) {
+  HANDLE h = open_raw(name, 0, 0);
+  char *p;
+  if (h == NULL)
+    return 1;
+  p = MapViewOfFile(h, FILE_MAP_READ, 0, 0, length);
+  if (p == NULL)
+    return 1;
+  fwrite(p, 1, length, stdout);
+  UnmapViewOfFile(p);
+  CloseHandle(h);
+  return 0;
+}
+#else
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static int create_and_hold(const char *name, unsigned long size, const char *text) {
+  char path[64], line[64];
+  int fd;
+  char *p;
+  snprintf(path, sizeof(path), "/%s", name);
+  fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+  if (fd < 0 || ftruncate(fd, (off_t)size) != 0)
+    return 1;
+  p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED)
+    return 1;
+  memcpy(p, text, strlen(text));
+  puts("ready");
+  fflush(stdout);
+  while (fgets(line, sizeof(line), stdin) != NULL) {
+  }
+  munmap(p, size);
+  close(fd);
+  shm_unlink(path);
+  return 0;
+}
+
+static int read_raw(const char *name, unsigned long length) {
+  char path[64];
+  int fd;
+  char *p;
+  snprintf(path, sizeof(path), "/%s", name);
+  fd = shm_open(path, O_RDONLY, 0);
+  if (fd < 0)
+    return 1;
+  p = mmap(NULL, length, PROT_READ, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED)
+    return 1;
+  fwrite(p, 1, length, stdout);
+  munmap(p, length);
+  close(fd);
+  return 0;
+}
+#endif
+
+int main(int argc, char **argv) {
+  if (argc == 5 && strcmp(argv[1], "create") == 0)
+    return create_and_hold(argv[2], strtoul(argv[3], NULL, 10), argv[4]);
+  if (argc == 4 && strcmp(argv[1], "read") == 0)
+    return read_raw(argv[2], strtoul(argv[3], NULL, 10));
+  fprintf(stderr, "usage: raw_peer create NAME SIZE TEXT | read NAME LENGTH\n");
+  return 2;
+}

@@ -1,0 +1,134 @@
+/* Error codes, names, messages, native-error translation and recording. */
+#include "testutil.h"
+
+#include "../src/common/shm_internal.h"
+
+#include <string.h>
+
+#ifdef _WIN32
+#include <windows.h>
+#else
+#include <errno.h>
+#endif
+
+/* The values are part of the ABI: the same on every platform, forever. */
+START_TEST(codes_are_stable) {
+  ck_assert_int_eq(IPC_SHM_E_INVAL, -1);
+  ck_assert_int_eq(IPC_SHM_E_NAME_INVALID, -2);
+  ck_assert_int_eq(IPC_SHM_E_NAME_TOO_LONG, -3);
+  ck_assert_int_eq(IPC_SHM_E_SIZE_ZERO, -4);
+  ck_assert_int_eq(IPC_SHM_E_SIZE_TOO_BIG, -5);
+  ck_assert_int_eq(IPC_SHM_E_RANGE, -6);
+  ck_assert_int_eq(IPC_SHM_E_ACCESS, -7);
+  ck_assert_int_eq(IPC_SHM_E_PERM, -8);
+  ck_assert_int_eq(IPC_SHM_E_NOT_FOUND, -9);
+  ck_assert_int_eq(IPC_SHM_E_EXISTS, -10);
+  ck_assert_int_eq(IPC_SHM_E_SIZE_MISMATCH, -11);
+  ck_assert_int_eq(IPC_SHM_E_NO_SPACE, -12);
+  ck_assert_int_eq(IPC_SHM_E_NO_MEMORY, -13);
+  ck_assert_int_eq(IPC_SHM_E_TOO_MANY, -14);
+  ck_assert_int_eq(IPC_SHM_E_NOT_SUPPORTED, -15);
+  ck_assert_int_eq(IPC_SHM_E_IO, -16);
+  ck_assert_int_eq(IPC_SHM_E_SYSTEM, -17);
+}
+END_TEST
+
+START_TEST(every_code_has_a_distinct_name_and_message) {
+  int a, b;
+  for (a = 0; a > IPC_SHM_ERROR_LAST_; a--) {
+    ck_assert_str_ne(ipc_shm_err_name(a), "UNKNOWN");
+    ck_assert_str_ne(ipc_shm_strerror(a), "unknown error");
+    ck_assert_int_gt((int)strlen(ipc_shm_strerror(a)), 5);
+    for (b = a - 1; b > IPC_SHM_ERROR_LAST_; b--) {
+      ck_assert_str_ne(ipc_shm_err_name(a), ipc_shm_err_name(b));
+      ck_assert_str_ne(ipc_shm_strerror(a), ipc_shm_strerror(b));
+    }
+  }
+  ck_assert_str_eq(ipc_shm_err_name(IPC_SHM_E_EXISTS), "EXISTS");
+  ck_assert_str_eq(ipc_shm_err_name(0), "OK");
+}
+END_TEST
+
+START_TEST(unknown_codes) {
+  ck_assert_str_eq(ipc_shm_err_name(IPC_SHM_ERROR_LAST_), "UNKNOWN");
+  ck_assert_str_eq(ipc_shm_err_name(1), "UNKNOWN");
+  ck_assert_str_eq(ipc_shm_strerror(-1000), "unknown error");
+}
+END_TEST
+
+/* The one translation table of each backend. */
+START_TEST(native_translation) {
+#ifdef _WIN32
+  ck_assert_int_eq(ipc_shm__translate(ERROR_SUCCESS), 0);
+  ck_assert_int_eq(ipc_shm__translate(ERROR_INVALID_PARAMETER), IPC_SHM_E_INVAL);
+  ck_assert_int_eq(ipc_shm__translate(ERROR_INVALID_NAME), IPC_SHM_E_NAME_INVALID);
+  ck_assert_int_eq(ipc_shm__translate(ERROR_NO_UNICODE_TRANSLATION), IPC_SHM_E_NAME_INVALID);
+  ck_assert_int_eq(ipc_shm__translate(ERROR_FILENAME_EXCED_RANGE), IPC_SHM_E_NAME_TOO_LONG);
+  ck_assert_int_eq(ipc_shm__translate(ERROR_FILE_TOO_LARGE), IPC_SHM_E_SIZE_TOO_BIG);
+  ck_assert_int_eq(ipc_shm__translate(ERROR_ACCESS_DENIED), IPC_SHM_E_PERM);
+  ck_assert_int_eq(ipc_shm__translate(ERROR_PRIVILEGE_NOT_HELD), IPC_SHM_E_PERM);
+  ck_assert_int_eq(ipc_shm__translate(ERROR_FILE_NOT_FOUND), IPC_SHM_E_NOT_FOUND);
+  ck_assert_int_eq(ipc_shm__translate(ERROR_PATH_NOT_FOUND), IPC_SHM_E_NOT_FOUND);
+  ck_assert_int_eq(ipc_shm__translate(ERROR_ALREADY_EXISTS), IPC_SHM_E_EXISTS);
+  ck_assert_int_eq(ipc_shm__translate(ERROR_FILE_EXISTS), IPC_SHM_E_EXISTS);
+  ck_assert_int_eq(ipc_shm__translate(ERROR_DISK_FULL), IPC_SHM_E_NO_SPACE);
+  ck_assert_int_eq(ipc_shm__translate(ERROR_COMMITMENT_LIMIT), IPC_SHM_E_NO_SPACE);
+  ck_assert_int_eq(ipc_shm__translate(ERROR_NOT_ENOUGH_MEMORY), IPC_SHM_E_NO_MEMORY);
+  ck_assert_int_eq(ipc_shm__translate(ERROR_TOO_MANY_OPEN_FILES), IPC_SHM_E_TOO_MANY);
+  ck_assert_int_eq(ipc_shm__translate(ERROR_NOT_SUPPORTED), IPC_SHM_E_NOT_SUPPORTED);
+  ck_assert_int_eq(ipc_shm__translate(ERROR_IO_DEVICE), IPC_SHM_E_IO);
+  ck_assert_int_eq(ipc_shm__translate(ERROR_GEN_FAILURE), IPC_SHM_E_SYSTEM);
+#else
+  ck_assert_int_eq(ipc_shm__translate(0), 0);
+  ck_assert_int_eq(ipc_shm__translate(EINVAL), IPC_SHM_E_INVAL);
+  ck_assert_int_eq(ipc_shm__translate(ENAMETOOLONG), IPC_SHM_E_NAME_TOO_LONG);
+  ck_assert_int_eq(ipc_shm__translate(EFBIG), IPC_SHM_E_SIZE_TOO_BIG);
+  ck_assert_int_eq(ipc_shm__translate(EOVERFLOW), IPC_SHM_E_SIZE_TOO_BIG);
+  ck_assert_int_eq(ipc_shm__translate(EACCES), IPC_SHM_E_PERM);
+  ck_assert_int_eq(ipc_shm__translate(EPERM), IPC_SHM_E_PERM);
+  ck_assert_int_eq(ipc_shm__translate(ENOENT), IPC_SHM_E_NOT_FOUND);
+  ck_assert_int_eq(ipc_shm__translate(EEXIST), IPC_SHM_E_EXISTS);
+  ck_assert_int_eq(ipc_shm__translate(ENOSPC), IPC_SHM_E_NO_SPACE);
+  ck_assert_int_eq(ipc_shm__translate(ENOMEM), IPC_SHM_E_NO_MEMORY);
+  ck_assert_int_eq(ipc_shm__translate(EMFILE), IPC_SHM_E_TOO_MANY);
+  ck_assert_int_eq(ipc_shm__translate(ENFILE), IPC_SHM_E_TOO_MANY);
+  ck_assert_int_eq(ipc_shm__translate(ENOSYS), IPC_SHM_E_NOT_SUPPORTED);
+  ck_assert_int_eq(ipc_shm__translate(EIO), IPC_SHM_E_IO);
+  ck_assert_int_eq(ipc_shm__translate(EXDEV), IPC_SHM_E_SYSTEM);
+#endif
+}
+END_TEST
+
+/* The failing system call and its native error can be read back. */
+START_TEST(native_error_is_kept) {
+  char name[IPC_SHM_NAME_MAX + 1];
+  ipc_shm_t *shm = (ipc_shm_t *)&shm; /* must be reset to NULL */
+  int err = ipc_shm_open(&shm, test_name(name, "missing"), 0);
+  long native = ipc_shm_last_native_error();
+  const char *call = ipc_shm_last_native_call();
+  ck_assert_err(err, IPC_SHM_E_NOT_FOUND);
+  ck_assert_ptr_null(shm);
+#ifdef _WIN32
+  ck_assert_int_eq(native, ERROR_FILE_NOT_FOUND);
+  ck_assert_str_eq(call, "OpenFileMappingW");
+#else
+  ck_assert_int_eq(native, ENOENT);
+  ck_assert_str_eq(call, "shm_open");
+#endif
+  /* A failure found by argument checks made no system call. */
+  err = ipc_shm_open(&shm, "", 0);
+  ck_assert_err(err, IPC_SHM_E_NAME_INVALID);
+  ck_assert_int_eq(ipc_shm_last_native_error(), 0);
+  ck_assert_str_eq(ipc_shm_last_native_call(), "");
+}
+END_TEST
+
+void add_error_cases(Suite *suite) {
+  TCase *tc = tcase_create("errors");
+  tcase_add_test(tc, codes_are_stable);
+  tcase_add_test(tc, every_code_has_a_distinct_name_and_message);
+  tcase_add_test(tc, unknown_codes);
+  tcase_add_test(tc, native_translation);
+  tcase_add_test(tc, native_error_is_kept);
+  suite_add_tcase(suite, tc);
+}

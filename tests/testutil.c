@@ -1,0 +1,41 @@
+/* Portable parts of the test helpers. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#ifdef _WIN32
+#include <process.h>
+#define test_getpid() ((long)_getpid())
+#else
+#include <unistd.h>
+#define test_getpid() ((long)getpid())
+#endif
+
+char test_bin_dir[1024];
+
+static unsigned name_counter;
+
+const char *test_name(char buffer[IPC_SHM_NAME_MAX + 1], const char *tag) {
+  snprintf(buffer, IPC_SHM_NAME_MAX + 1, "t%ld-%s%u", test_getpid(), tag,
+           name_counter++);
+  return buffer;
+}
+
+const char *test_file(char *buffer, size_t size, const char *tag) {
+  snprintf(buffer, size, "ipcshm-test-%ld-%s%u.dat", test_getpid(), tag,
+           name_counter++);
+  return buffer;
+}
+
+int test_run(const char *program, const char *const *argv, const char *input,
+             char *output, size_t output_size) {
+  test_proc_t *proc = test_proc_start(program, argv);
+  size_t n;
+  if (input != NULL)
+    test_proc_write(proc, input, strlen(input));
+  test_proc_close_stdin(proc);
+  n = test_proc_read_all(proc, output, output_size - 1);
+  output[n] = '\0';
+  return test_proc_wait(proc);
+}

@@ -1,0 +1,102 @@
+/* Helpers shared by the test suites: unique names, leak probes, child
+ * processes with a readiness handshake. */
+#ifndef IPC_SHM_TESTUTIL_H
+#define IPC_SHM_TESTUTIL_H
+
+#include "ipc_shm.h"
+
+#include <check.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- Names ---- */
+
+/* A segment name no other test or run uses: "t<pid>-<tag><counter>". */
+const char *test_name(char buffer[IPC_SHM_NAME_MAX + 1], const char *tag);
+
+/* A file name in the current folder, unique likewise. */
+const char *test_file(char *buffer, size_t size, const char *tag);
+
+/* 1 if a named segment exists (opened with the raw OS call). */
+int test_segment_exists(const char *name);
+
+/* ---- Leak probes ---- */
+
+typedef struct test_resources {
+  long handles;  /* open descriptors (POSIX) or handles (Windows) */
+  long mappings; /* mapped shared-memory or file views of this process */
+} test_resources_t;
+
+/* Count what this process holds. Take both snapshots with no assertion in
+ * between: an assertion may open a file. */
+test_resources_t test_resources(void);
+
+#define ck_assert_no_leak(before)                                             \
+  do {                                                                        \
+    test_resources_t after_ = test_resources();                               \
+    ck_assert_msg(after_.handles == (before).handles,                         \
+                  "handles/descriptors leaked: %ld before, %ld after",         \
+                  (before).handles, after_.handles);                          \
+    ck_assert_msg(after_.mappings == (before).mappings,                       \
+                  "mappings leaked: %ld before, %ld after", (before).mappings, \
+                  after_.mappings);                                           \
+  } while (0)
+
+#define ck_assert_err(expr, expected)                                          \
+  do {                                                                         \
+    int got_ = (expr);                                                         \
+    ck_assert_msg(got_ == (expected), "%s: expected %s, got %s (%d)", #expr,   \
+                  ipc_shm_err_name(expected), ipc_shm_err_name(got_), got_);   \
+  } while (0)
+
+/* ---- Child processes ---- */
+
+typedef struct test_proc test_proc_t;
+
+/* Start a program from the test binaries' folder ("ipcshm_tests",
+ * "ipc-shm", "raw_peer"; ".exe" is added on Windows) with a pipe on its
+ * standard input and output; standard error is shared with ours. argv is
+ * NULL-terminated and excludes the program name. */
+test_proc_t *test_proc_start(const char *program, const char *const *argv);
+
+/* Write to the child's standard input. */
+void test_proc_write(test_proc_t *proc, const void *data, size_t size);
+
+/* Close the child's standard input: it sees end of file. */
+void test_proc_close_stdin(test_proc_t *proc);
+
+/* Read one line (without its end: LF or CRLF) from the child's output.
+ * Returns 0, or -1 at end of output. */
+int test_proc_read_line(test_proc_t *proc, char *line, size_t size);
+
+/* Read the child's output to its end; returns the number of bytes. */
+size_t test_proc_read_all(test_proc_t *proc, char *buffer, size_t size);
+
+/* Wait for the child to exit and free it; returns its exit status. */
+int test_proc_wait(test_proc_t *proc);
+
+/* Run a program to completion with `input` on its standard input; its output
+ * goes to `output` (NUL-terminated). Returns its exit status. */
+int test_run(const char *program, const char *const *argv, const char *input,
+             char *output, size_t output_size);
+
+/* The folder of the test binaries (set by main). */
+extern char test_bin_dir[1024];
+
+/* ---- Suites ---- */
+
+/* Each test source adds its cases to the one suite. The test list of
+ * ctest is read from the tcase_create("...") calls. */
+void add_error_cases(Suite *suite);
+void add_name_cases(Suite *suite);
+void add_named_cases(Suite *suite);
+void add_anonymous_cases(Suite *suite);
+void add_file_cases(Suite *suite);
+void add_view_cases(Suite *suite);
+void add_process_cases(Suite *suite);
+void add_interop_cases(Suite *suite);
+
+/* Helper modes of the test binary: "ipcshm_tests helper MODE ARGS...". */
+int run_helper(int argc, char **argv);
+
+#endif

@@ -1,0 +1,163 @@
+/* POSIX parts of the test helpers. */
+#include "testutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+struct test_proc {
+  pid_t pid;
+  int in;  /* its standard input */
+  int out; /* its standard output */
+};
+
+int test_segment_exists(const char *name) {
+  char posix_name[IPC_SHM_NAME_MAX + 2];
+  int fd;
+  snprintf(posix_name, sizeof(posix_name), "/%s", name);
+  fd = shm_open(posix_name, O_RDONLY, 0);
+  if (fd < 0)
+    return 0;
+  close(fd);
+  return 1;
+}
+
+/* Mappings of shared-memory objects, memfds and test files. */
+static long count_mappings(void) {
+  FILE *maps = fopen("/proc/self/maps", "r");
+  char line[4096];
+  long n = 0;
+  if (maps == NULL)
+    return -1;
+  while (fgets(line, sizeof(line), maps) != NULL) {
+    if (strstr(line, "/dev/shm/") != NULL || strstr(line, "memfd:ipc_shm") != NULL ||
+        strstr(line, "ipcshm-test-") != NULL)
+      n++;
+  }
+  fclose(maps);
+  return n;
+}
+
+test_resources_t test_resources(void) {
+  test_resources_t r;
+  long fd, limit = sysconf(_SC_OPEN_MAX);
+  int saved = errno;
+  if (limit < 0 || limit > 65536)
+    limit = 65536;
+  r.handles = 0;
+  for (fd = 0; fd < limit; fd++)
+    if (fcntl((int)fd, F_GETFD) >= 0)
+      r.handles++;
+  r.mappings = count_mappings();
+  errno = saved;
+  return r;
+}
+
+test_proc_t *test_proc_start(const char *program, const char *const *argv) {
+  test_proc_t *proc = calloc(1, sizeof(*proc));
+  posix_spawn_file_actions_t actions;
+  char path[1200];
+  char *args[32]; /* posix_spawn's argv is not const */
+  int to_child[2], from_child[2];
+  size_t i;
+  int rc;
+
+  ck_assert_ptr_nonnull(proc);
+  snprintf(path, sizeof(path), "%s/%s", test_bin_dir, program);
+  args[0] = path;
+  for (i = 0; argv[i] != NULL && i < 30; i++)
+    args[i + 1] = (char *)(uintptr_t)argv[i];
+  args[i + 1] = NULL;
+  ck_assert_int_eq(pipe(to_child), 0);
+  ck_assert_int_eq(pipe(from_child), 0);
+  /* Our ends must not leak into the child (nor into its siblings). */
+  fcntl(to_child[1], F_SETFD, FD_CLOEXEC);
+  fcntl(from_child[0], F_SETFD, FD_CLOEXEC);
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, to_child[0], 0);
+  posix_spawn_file_actions_adddup2(&actions, from_child[1], 1);
+  posix_spawn_file_actions_addclose(&actions, to_child[0]);
+  posix_spawn_file_actions_addclose(&actions, from_child[1]);
+  rc = posix_spawn(&proc->pid, path, &actions, NULL, args, environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(to_child[0]);
+  close(from_child[1]);
+  ck_assert_msg(rc == 0, "posix_spawn %s: %s", path, strerror(rc));
+  proc->in = to_child[1];
+  proc->out = from_child[0];
+  return proc;
+}
+
+void test_proc_write(test_proc_t *proc, const void *data, size_t size) {
+  const char *p = data;
+  while (size > 0) {
+    ssize_t n = write(proc->in, p, size);
+    ck_assert_msg(n > 0, "write to child: %s", strerror(errno));
+    p += n;
+    size -= (size_t)n;
+  }
+}
+
+void test_proc_close_stdin(test_proc_t *proc) {
+  if (proc->in >= 0)
+    close(proc->in);
+  proc->in = -1;
+}
+
+int test_proc_read_line(test_proc_t *proc, char *line, size_t size) {
+  size_t n = 0;
+  char c;
+  for (;;) {
+    ssize_t got = read(proc->out, &c, 1);
+    if (got <= 0) {
+      line[n] = '\0';
+      return n > 0 ? 0 : -1;
+    }
+    if (c == '\n')
+      break;
+    if (n + 1 < size)
+      line[n++] = c;
+  }
+  if (n > 0 && line[n - 1] == '\r')
+    n--;
+  line[n] = '\0';
+  return 0;
+}
+
+size_t test_proc_read_all(test_proc_t *proc, char *buffer, size_t size) {
+  size_t n = 0;
+  for (;;) {
+    ssize_t got;
+    char sink[256];
+    if (n < size)
+      got = read(proc->out, buffer + n, size - n);
+    else
+      got = read(proc->out, sink, sizeof(sink)); /* drain what does not fit */
+    if (got <= 0)
+      return n;
+    if (n < size)
+      n += (size_t)got;
+  }
+}
+
+int test_proc_wait(test_proc_t *proc) {
+  int status = 0;
+  test_proc_close_stdin(proc);
+  close(proc->out);
+  while (waitpid(proc->pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  free(proc);
+  if (WIFEXITED(status))
+    return WEXITSTATUS(status);
+  return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}

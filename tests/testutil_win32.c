@@ -1,0 +1,170 @@
+/* Windows parts of the test helpers. */
+#include "testutil.h"
+
+#include <windows.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct test_proc {
+  HANDLE process;
+  HANDLE in;  /* its standard input */
+  HANDLE out; /* its standard output */
+};
+
+int test_segment_exists(const char *name) {
+  WCHAR wide[64] = L"Local\\";
+  HANDLE h;
+  MultiByteToWideChar(CP_UTF8, 0, name, -1, wide + 6, 64 - 6);
+  h = OpenFileMappingW(FILE_MAP_READ, FALSE, wide);
+  if (h == NULL)
+    return 0;
+  CloseHandle(h);
+  return 1;
+}
+
+/* Handle values are small multiples of 4; a test process holds a few dozen.
+ * GetProcessHandleCount is not usable under Wine (it reports 0). */
+#define HANDLE_SCAN_LIMIT 0x4000
+
+test_resources_t test_resources(void) {
+  test_resources_t r;
+  ULONG_PTR value;
+  unsigned char *address = NULL;
+  MEMORY_BASIC_INFORMATION info;
+  DWORD saved = GetLastError();
+  r.handles = 0;
+  r.mappings = 0;
+  for (value = 4; value < HANDLE_SCAN_LIMIT; value += 4) {
+    DWORD flags;
+    if (GetHandleInformation((HANDLE)value, &flags))
+      r.handles++;
+  }
+  while (VirtualQuery(address, &info, sizeof(info)) == sizeof(info)) {
+    if (info.Type == MEM_MAPPED && info.BaseAddress == info.AllocationBase)
+      r.mappings++;
+    address = (unsigned char *)info.BaseAddress + info.RegionSize;
+  }
+  SetLastError(saved);
+  return r;
+}
+
+static void append(WCHAR *line, size_t size, const char *arg) {
+  size_t used = wcslen(line);
+  if (used > 0 && used + 1 < size)
+    line[used++] = L' ';
+  if (used + 1 < size)
+    line[used++] = L'"';
+  used += (size_t)MultiByteToWideChar(CP_UTF8, 0, arg, -1, line + used,
+                                      (int)(size - used - 2)) - 1;
+  line[used++] = L'"';
+  line[used] = 0;
+}
+
+test_proc_t *test_proc_start(const char *program, const char *const *argv) {
+  test_proc_t *proc = calloc(1, sizeof(*proc));
+  SECURITY_ATTRIBUTES inheritable = {sizeof(inheritable), NULL, TRUE};
+  STARTUPINFOW startup;
+  PROCESS_INFORMATION info;
+  HANDLE child_in, child_out, child_err;
+  char path[1200];
+  WCHAR wide_path[1200];
+  WCHAR line[8192] = L"";
+  BOOL ok;
+  size_t i;
+
+  ck_assert_ptr_nonnull(proc);
+  snprintf(path, sizeof(path), "%s\\%s.exe", test_bin_dir, program);
+  MultiByteToWideChar(CP_UTF8, 0, path, -1, wide_path, 1200);
+  append(line, 8192, path);
+  for (i = 0; argv[i] != NULL; i++)
+    append(line, 8192, argv[i]);
+
+  ck_assert(CreatePipe(&child_in, &proc->in, &inheritable, 0));
+  ck_assert(CreatePipe(&proc->out, &child_out, &inheritable, 0));
+  /* Our ends stay ours. */
+  SetHandleInformation(proc->in, HANDLE_FLAG_INHERIT, 0);
+  SetHandleInformation(proc->out, HANDLE_FLAG_INHERIT, 0);
+  ck_assert(DuplicateHandle(GetCurrentProcess(), GetStdHandle(STD_ERROR_HANDLE),
+                            GetCurrentProcess(), &child_err, 0, TRUE,
+                            DUPLICATE_SAME_ACCESS));
+
+  memset(&startup, 0, sizeof(startup));
+  startup.cb = sizeof(startup);
+  startup.dwFlags = STARTF_USESTDHANDLES;
+  startup.hStdInput = child_in;
+  startup.hStdOutput = child_out;
+  startup.hStdError = child_err;
+  /* The command line buffer must be writable: CreateProcessW may modify it. */
+  ok = CreateProcessW(wide_path, line, NULL, NULL, TRUE, 0, NULL, NULL, &startup, &info);
+  CloseHandle(child_in);
+  CloseHandle(child_out);
+  CloseHandle(child_err);
+  ck_assert_msg(ok, "CreateProcessW %s: error %lu", path, GetLastError());
+  CloseHandle(info.hThread);
+  proc->process = info.hProcess;
+  return proc;
+}
+
+void test_proc_write(test_proc_t *proc, const void *data, size_t size) {
+  const char *p = data;
+  while (size > 0) {
+    DWORD n = 0;
+    ck_assert_msg(WriteFile(proc->in, p, (DWORD)size, &n, NULL) && n > 0,
+                  "write to child: error %lu", GetLastError());
+    p += n;
+    size -= n;
+  }
+}
+
+void test_proc_close_stdin(test_proc_t *proc) {
+  if (proc->in != NULL)
+    CloseHandle(proc->in);
+  proc->in = NULL;
+}
+
+int test_proc_read_line(test_proc_t *proc, char *line, size_t size) {
+  size_t n = 0;
+  char c;
+  for (;;) {
+    DWORD got = 0;
+    if (!ReadFile(proc->out, &c, 1, &got, NULL) || got == 0) {
+      line[n] = '\0';
+      return n > 0 ? 0 : -1;
+    }
+    if (c == '\n')
+      break;
+    if (n + 1 < size)
+      line[n++] = c;
+  }
+  if (n > 0 && line[n - 1] == '\r')
+    n--;
+  line[n] = '\0';
+  return 0;
+}
+
+size_t test_proc_read_all(test_proc_t *proc, char *buffer, size_t size) {
+  size_t n = 0;
+  for (;;) {
+    DWORD got = 0;
+    char sink[256];
+    BOOL ok = n < size ? ReadFile(proc->out, buffer + n, (DWORD)(size - n), &got, NULL)
+                       : ReadFile(proc->out, sink, sizeof(sink), &got, NULL);
+    if (!ok || got == 0)
+      return n;
+    if (n < size)
+      n += got;
+  }
+}
+
+int test_proc_wait(test_proc_t *proc) {
+  DWORD status = 255;
+  test_proc_close_stdin(proc);
+  CloseHandle(proc->out);
+  WaitForSingleObject(proc->process, INFINITE);
+  GetExitCodeProcess(proc->process, &status);
+  CloseHandle(proc->process);
+  free(proc);
+  return (int)status;
+}
