@@ -30,8 +30,10 @@
  *   Boost.Interprocess meet the same object.
  *
  * Lifetime (see ipc_shm_lifetime())
- *   Windows: a segment and its name disappear when the last handle to it and
- *            the last view of it are closed. ipc_shm_remove() is not supported.
+ *   Windows: a name disappears when the last handle to its segment is
+ *            closed, in any process, even while views of it are still
+ *            mapped; the memory lives until the last view is unmapped too.
+ *            ipc_shm_remove() is not supported.
  *   POSIX:   a named segment lives until ipc_shm_remove() (shm_unlink) and
  *            the last descriptor and mapping are gone; its name lives until
  *            ipc_shm_remove(), even when no process has it open.

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #ifdef _WIN32
+#include <fcntl.h>
+#include <io.h>
 #include <windows.h>
 
 /* Windows has no fork mode: an access violation would otherwise end the
@@ -70,8 +72,13 @@ int main(int argc, char **argv) {
   SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX);
 #endif
   find_bin_dir();
-  if (argc >= 3 && strcmp(argv[1], "helper") == 0)
+  if (argc >= 3 && strcmp(argv[1], "helper") == 0) {
+#ifdef _WIN32
+    /* Helpers answer in lines; no CR added to them. */
+    _setmode(_fileno(stdout), _O_BINARY);
+#endif
     return run_helper(argc - 2, argv + 2);
+  }
   if (argc != 3 || strcmp(argv[1], "case") != 0) {
     fprintf(stderr, "usage: %s case NAME | helper MODE ARGS...\n", argv[0]);
     return 2;
