@@ -48,7 +48,7 @@ fi
 if [ -n "$check_dir" ]; then
   mkdir -p "$check_dir"
   check_dir=$(cd "$check_dir" && pwd)
-  if ! ls "$check_dir"/check_*.orig.tar.gz >/dev/null 2>&1 && ! ls "$check_dir"/check-*.tar.gz >/dev/null 2>&1; then
+  if ! compgen -G "$check_dir/check_*.orig.tar.gz" >/dev/null && ! compgen -G "$check_dir/check-*.tar.gz" >/dev/null; then
     lists=$(mktemp -d)
     trap 'rm -rf "$lists"' EXIT
     mkdir -p "$lists/parts" "$lists/lists/partial"
@@ -76,5 +76,7 @@ if [ -n "$check_dir" ]; then
     apt-get "${apt_opts[@]}" update -qq >/dev/null
     (cd "$check_dir" && apt-get "${apt_opts[@]}" source --download-only -qq check >/dev/null)
   fi
-  ls "$check_dir"/check_*.orig.tar.gz "$check_dir"/check-*.tar.gz 2>/dev/null | head -n 1
+  for tarball in "$check_dir"/check_*.orig.tar.gz "$check_dir"/check-*.tar.gz; do
+    [ -f "$tarball" ] && echo "$tarball" && break
+  done
 fi

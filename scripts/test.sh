@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Build everything and run the whole test suite:
+#   native      gcc, warnings as errors
+#   sanitize    native under AddressSanitizer and UndefinedBehaviorSanitizer
+#   mingw       x86_64-w64-mingw32, warnings as errors, run under Wine
+# Installs what is missing first (Debian/Ubuntu). Build trees go to build/
+# (or $IPC_SHM_BUILD_DIR); they are made from scratch unless --keep is given.
+#
+#   scripts/test.sh [--keep] [--native-only]
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${IPC_SHM_BUILD_DIR:-$root/build}
+keep=0
+native_only=0
+for arg in "$@"; do
+  case "$arg" in
+    --keep) keep=1 ;;
+    --native-only) native_only=1 ;;
+    *) echo "usage: scripts/test.sh [--keep] [--native-only]" >&2; exit 2 ;;
+  esac
+done
+
+start=$(date +%s)
+jobs=$(nproc 2>/dev/null || echo 2)
+
+deps=(--check-source "$build/downloads")
+[ "$native_only" -eq 1 ] || deps+=(--windows)
+check_tarball=$("$root/scripts/install-deps.sh" "${deps[@]}" | tail -n 1) ||
+  { echo "test: installing the dependencies failed" >&2; exit 1; }
+
+trees=(native sanitize)
+[ "$native_only" -eq 1 ] || trees+=(mingw)
+
+configure() {
+  local tree=$1
+  local args=(-S "$root" -B "$build/$tree" -DIPC_SHM_WERROR=ON)
+  case "$tree" in
+    native) args+=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
+    sanitize) args+=(-DCMAKE_BUILD_TYPE=Debug -DIPC_SHM_SANITIZE=ON -DIPC_SHM_TIMEOUT_MULTIPLIER=3) ;;
+    mingw) args+=(-DCMAKE_BUILD_TYPE=RelWithDebInfo
+                  "-DCMAKE_TOOLCHAIN_FILE=$root/cmake/toolchain-x86_64-w64-mingw32.cmake"
+                  "-DIPC_SHM_CHECK_TARBALL=$check_tarball" -DIPC_SHM_TIMEOUT_MULTIPLIER=3) ;;
+  esac
+  cmake "${args[@]}" >"$build/$tree.configure.log" 2>&1 ||
+    { cat "$build/$tree.configure.log"; return 1; }
+}
+
+# Sum Check's own counts ("Checks: N, Failures: F, Errors: E") over all test
+# entries of a tree, from ctest's JUnit report (it keeps every test's output).
+check_counts() {
+  local junit=$1
+  grep -oE 'Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$junit" 2>/dev/null |
+    awk '{ gsub(",", ""); c += $2; f += $4 + $6 } END { printf "%d %d\n", c, f }'
+}
+
+status=0
+summary=()
+total_passed=0
+total_failed=0
+for tree in "${trees[@]}"; do
+  echo "==> $tree: build"
+  [ "$keep" -eq 1 ] || rm -rf "${build:?}/$tree"
+  mkdir -p "$build"
+  configure "$tree"
+  cmake --build "$build/$tree" --parallel "$jobs" >"$build/$tree.build.log" 2>&1 ||
+    { cat "$build/$tree.build.log"; exit 1; }
+  echo "==> $tree: test"
+  tree_status=0
+  ctest --test-dir "$build/$tree" --parallel "$jobs" --output-on-failure \
+        --output-junit "$build/$tree.junit.xml" || tree_status=$?
+  [ "$tree_status" -eq 0 ] || status=1
+  read -r checks check_failures < <(check_counts "$build/$tree.junit.xml")
+  entries=$(grep -o '<testcase ' "$build/$tree.junit.xml" | wc -l)
+  failed_entries=$(grep -c '<failure' "$build/$tree.junit.xml" || true)
+  summary+=("$(printf '%-9s %3d checks in %2d ctest entries: %d failed checks, %d failed entries' \
+                "$tree:" "$checks" "$entries" "$check_failures" "$failed_entries")")
+  total_passed=$((total_passed + checks - check_failures))
+  total_failed=$((total_failed + check_failures + (tree_status != 0 && check_failures == 0 ? 1 : 0)))
+done
+
+echo
+echo "==> summary ($(( $(date +%s) - start )) s)"
+printf '%s\n' "${summary[@]}"
+echo "tests: $total_passed passed, $total_failed failed"
+exit "$status"
