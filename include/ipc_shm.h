@@ -40,6 +40,21 @@
  *   The library never removes a name on its own: closing a segment, or the
  *   process exiting, only releases this process's handle.
  *
+ * Handing a segment to another process (besides its name)
+ *   Inheritance: ipc_shm_spawn() starts a child that inherits exactly the
+ *   listed segments; the child finds them with ipc_shm_inherited(). Or
+ *   ipc_shm_export() makes a token and an inheritable handle for a child
+ *   started another way, and the child calls ipc_shm_import().
+ *   Duplication: ipc_shm_export(IPC_SHM_EXPORT_PULL) + ipc_shm_pull() (the
+ *   receiver takes the handle out of the owner: DuplicateHandle, Linux
+ *   pidfd_getfd); ipc_shm_push() (Windows only: DuplicateHandle into the
+ *   receiver); ipc_shm_send()/ipc_shm_receive() over a local connection
+ *   (a named pipe on Windows, a Unix-domain socket with SCM_RIGHTS on POSIX).
+ *   A token is a short ASCII string that names a handle or descriptor with
+ *   the segment's exact size and access; every route checks what it receives
+ *   (a section or shared-memory object, with exactly the rights claimed)
+ *   and fails with IPC_SHM_E_BAD_TOKEN rather than use anything else.
+ *
  * Views live independently of their segment: a segment may be closed while
  * views of it stay mapped; each view must still be unmapped.
  *
@@ -103,13 +118,17 @@ extern "C" {
   XX(TOO_MANY, -14, "too many open handles or descriptors")                     \
   XX(NOT_SUPPORTED, -15, "not supported on this platform")                      \
   XX(IO, -16, "input/output error")                                             \
-  XX(SYSTEM, -17, "unexpected operating system error (see the native error)")
+  XX(SYSTEM, -17, "unexpected operating system error (see the native error)")  \
+  XX(BAD_TOKEN, -18,                                                            \
+     "malformed, stale or forged token or message: it does not name a "        \
+     "segment with the size and access it claims")                             \
+  XX(DISCONNECTED, -19, "the other side closed the connection")
 
 typedef enum ipc_shm_error {
 #define IPC_SHM_ERROR_ENUM_(name, value, message) IPC_SHM_E_##name = (value),
   IPC_SHM_ERROR_MAP(IPC_SHM_ERROR_ENUM_)
 #undef IPC_SHM_ERROR_ENUM_
-  IPC_SHM_ERROR_LAST_ = -18
+  IPC_SHM_ERROR_LAST_ = -20
 } ipc_shm_error_t;
 
 /* Static English message for an error code; never NULL, never allocates.
@@ -295,6 +314,188 @@ IPC_SHM_API int ipc_shm_flush(ipc_shm_view_t *view, size_t offset,
 /* Unmap the view and free it. Errors: INVAL (NULL), SYSTEM. The object is
  * freed even when the system reports an error. */
 IPC_SHM_API int ipc_shm_unmap(ipc_shm_view_t *view);
+
+
+/* ------------------------------------------------------------------------ */
+/* Handing a segment to another process                                       */
+
+/* Room for any token, with its terminating NUL. Tokens are ASCII:
+ * "ipcshm1:PLATFORM:ACCESS:SIZE:PID:HANDLE:CHECK". */
+#define IPC_SHM_TOKEN_MAX 128
+
+/* The environment variable in which ipc_shm_spawn() hands the child its
+ * tokens, separated by spaces, in the order the segments were listed. */
+#define IPC_SHM_INHERIT_ENV "IPC_SHM_INHERITED"
+
+/* Flags of ipc_shm_export(), ipc_shm_push(), ipc_shm_send() and
+ * ipc_shm_inherit_t: IPC_SHM_READONLY hands over read access only (the
+ * receiver cannot map it writable). Without it the receiver gets the
+ * segment's own access. */
+#define IPC_SHM_EXPORT_PULL 0x0010u /* ipc_shm_export: for ipc_shm_pull() */
+
+/* A handle or descriptor made ready for another process, with its token.
+ * Opaque. */
+typedef struct ipc_shm_export ipc_shm_export_t;
+
+/* Make a copy of the segment's handle (Windows) or descriptor (POSIX) for
+ * another process, and a token that names it.
+ *   Default: for a child that the caller starts its own way. The copy is
+ *   inheritable (bInheritHandle TRUE; a descriptor without FD_CLOEXEC);
+ *   give its token to the child (command line, environment) and start the
+ *   child so that it inherits the copy (Windows: bInheritHandles TRUE,
+ *   ideally with ipc_shm_export_native() in a PROC_THREAD_ATTRIBUTE_HANDLE_LIST;
+ *   POSIX: exec keeps it). The child calls ipc_shm_import(token). Close the
+ *   export once the child runs. Until then any process that this process
+ *   starts may inherit the copy: ipc_shm_spawn() has no such window.
+ *   IPC_SHM_EXPORT_PULL: for ipc_shm_pull() by another process; the copy is
+ *   not inheritable and must stay open until the other side has pulled it.
+ * Flags: IPC_SHM_READONLY, IPC_SHM_EXPORT_PULL.
+ * Read-only copies: Windows gives a handle with FILE_MAP_READ only; an
+ * anonymous segment is created with an empty DACL so that no holder of such
+ * a handle can duplicate it into a writable one. POSIX gives a descriptor
+ * opened O_RDONLY, which cannot be mapped writable (Linux reopens it through
+ * /proc/self/fd; other systems can do this only for named segments and
+ * fail with NOT_SUPPORTED otherwise). Note that on POSIX a process of the
+ * same user can reopen /proc/PID/fd/N for writing, as it can shm_open a
+ * name: read-only hand-over protects against mistakes, not against a
+ * hostile process of the same user.
+ * Errors: INVAL (NULL, unknown flag), NOT_SUPPORTED, TOO_MANY, NO_MEMORY,
+ * SYSTEM. */
+IPC_SHM_API int ipc_shm_export(ipc_shm_export_t **exported, const ipc_shm_t *shm,
+                               unsigned flags);
+
+/* The token of an export; valid until ipc_shm_export_close(). */
+IPC_SHM_API const char *ipc_shm_export_token(const ipc_shm_export_t *exported);
+
+/* The handle or descriptor the token names (for a handle list or
+ * posix_spawn_file_actions); owned by the export. */
+IPC_SHM_API ipc_shm_native_t ipc_shm_export_native(const ipc_shm_export_t *exported);
+
+/* Close this process's copy and free the export. The child that inherited
+ * it, or the process that pulled it, keeps its own. Errors: INVAL, SYSTEM. */
+IPC_SHM_API int ipc_shm_export_close(ipc_shm_export_t *exported);
+
+/* Turn a token that names a handle or descriptor of this process (inherited,
+ * or pushed by ipc_shm_push()) into a segment, which owns it from then on.
+ * The handle or descriptor is checked first: it must exist, be a section
+ * (Windows: type "Section", not an image) or a regular shared-memory object
+ * or file (POSIX: the device and inode in the token), carry exactly the
+ * access the token claims, and be at least as large as the token's size.
+ * Anything else fails with BAD_TOKEN and the handle is left untouched (it
+ * may belong to something else). The segment has the token's exact size and
+ * no name; it is made non-inheritable again.
+ * Errors: INVAL (NULL), BAD_TOKEN, NO_MEMORY. */
+IPC_SHM_API int ipc_shm_import(ipc_shm_t **shm, const char *token);
+
+/* Import the segment number `index` (from 0) that ipc_shm_spawn() handed to
+ * this process through IPC_SHM_INHERIT_ENV.
+ * Errors: INVAL, NOT_FOUND (no such variable or fewer tokens), BAD_TOKEN,
+ * NO_MEMORY. */
+IPC_SHM_API int ipc_shm_inherited(ipc_shm_t **shm, size_t index);
+
+/* Take a copy of a segment out of the process that made the token with
+ * ipc_shm_export(IPC_SHM_EXPORT_PULL). Windows: OpenProcess with
+ * PROCESS_DUP_HANDLE and DuplicateHandle; Linux: pidfd_open and pidfd_getfd
+ * (kernel 5.6, and the right to ptrace the owner). The copy is checked as in
+ * ipc_shm_import().
+ * Errors: INVAL, BAD_TOKEN, NOT_FOUND (no such process, or the owner closed
+ * the export), PERM, NOT_SUPPORTED (POSIX systems without pidfd_getfd),
+ * TOO_MANY, NO_MEMORY, SYSTEM. */
+IPC_SHM_API int ipc_shm_pull(ipc_shm_t **shm, const char *token);
+
+/* Windows: duplicate the segment's handle into the process `pid`
+ * (DuplicateHandle; needs PROCESS_DUP_HANDLE access to it) and write the
+ * token that names the new handle there into `token`. Give the token to that
+ * process, which calls ipc_shm_import(); until it does, the handle is held
+ * in that process. POSIX: no system call puts a descriptor into another
+ * process: NOT_SUPPORTED (use ipc_shm_send()).
+ * Flags: IPC_SHM_READONLY.
+ * Errors: INVAL, NOT_FOUND (no such process), PERM, NOT_SUPPORTED,
+ * NO_MEMORY, SYSTEM. */
+IPC_SHM_API int ipc_shm_push(const ipc_shm_t *shm, unsigned long pid, unsigned flags,
+                             char token[IPC_SHM_TOKEN_MAX]);
+
+/* ---- Child processes that inherit segments ---- */
+
+/* A child process started by ipc_shm_spawn(). Opaque. */
+typedef struct ipc_shm_process ipc_shm_process_t;
+
+/* One segment to hand to the child, and how: 0 or IPC_SHM_READONLY. */
+typedef struct ipc_shm_inherit {
+  const ipc_shm_t *shm;
+  unsigned flags;
+} ipc_shm_inherit_t;
+
+/* Start argv[0] (UTF-8; searched in PATH when it has no directory part) with
+ * the arguments argv[1...] (argv ends with NULL). The child inherits
+ * exactly the `count` listed segments and nothing else of this process but
+ * its standard input, output and error: Windows passes a
+ * PROC_THREAD_ATTRIBUTE_HANDLE_LIST, so handles that other threads made
+ * inheritable stay here; POSIX closes every other descriptor above 2 in the
+ * child before exec. The child's environment is this process's plus
+ * IPC_SHM_INHERIT_ENV with one token per segment; the child calls
+ * ipc_shm_inherited(). The child may outlive this process.
+ * Errors: INVAL (NULL argv or argv[0], NULL segment, unknown flag), NOT_FOUND
+ * (no such program), PERM, NO_MEMORY, TOO_MANY, NOT_SUPPORTED, SYSTEM. */
+IPC_SHM_API int ipc_shm_spawn(ipc_shm_process_t **child, const char *const argv[],
+                              const ipc_shm_inherit_t *segments, size_t count);
+
+/* The child's process id. */
+IPC_SHM_API unsigned long ipc_shm_process_id(const ipc_shm_process_t *child);
+
+/* Wait for the child to end, store its exit status (POSIX: 128 + the signal
+ * number when a signal ended it) in *exit_code (may be NULL), and free it.
+ * Errors: INVAL, SYSTEM. The object is freed in every case. */
+IPC_SHM_API int ipc_shm_process_wait(ipc_shm_process_t *child, int *exit_code);
+
+/* ---- Sending segments over a local connection ---- */
+
+/* Listening and connected ends of a local connection between processes of
+ * the same user. Opaque. */
+typedef struct ipc_shm_listener ipc_shm_listener_t;
+typedef struct ipc_shm_conn ipc_shm_conn_t;
+
+/* Listen for connections under a portable name (the segment name rule).
+ * Windows: the named pipe \\.\pipe\ipcshm.NAME; Linux: the abstract Unix
+ * socket "ipcshm.NAME"; other POSIX systems: the socket file
+ * /tmp/ipcshm.UID.NAME. Connections from another user are refused (Linux:
+ * SO_PEERCRED; Windows: the pipe's default security).
+ * Errors: INVAL, NAME_INVALID, NAME_TOO_LONG, EXISTS (somebody listens
+ * already), PERM, TOO_MANY, NO_MEMORY, SYSTEM. */
+IPC_SHM_API int ipc_shm_listen(ipc_shm_listener_t **listener, const char *name);
+
+/* Wait for the next connection. Errors: INVAL, PERM (a peer of another
+ * user), TOO_MANY, NO_MEMORY, SYSTEM. */
+IPC_SHM_API int ipc_shm_accept(ipc_shm_listener_t *listener, ipc_shm_conn_t **conn);
+
+/* Stop listening and free the listener; connections made stay open. */
+IPC_SHM_API int ipc_shm_listener_close(ipc_shm_listener_t *listener);
+
+/* Connect to a listener. Errors: INVAL, NAME_INVALID, NAME_TOO_LONG,
+ * NOT_FOUND (nobody listens), PERM, TOO_MANY, NO_MEMORY, SYSTEM. */
+IPC_SHM_API int ipc_shm_connect(ipc_shm_conn_t **conn, const char *name);
+
+/* The process id of the other end. */
+IPC_SHM_API unsigned long ipc_shm_conn_peer_pid(const ipc_shm_conn_t *conn);
+
+/* Send a copy of the segment to the other end with its exact size and
+ * access. Windows: the handle is duplicated into the peer process
+ * (DuplicateHandle, found with GetNamedPipeClientProcessId/ServerProcessId)
+ * and its value sent; POSIX: the descriptor travels as SCM_RIGHTS.
+ * Flags: IPC_SHM_READONLY. Read-only as for ipc_shm_export().
+ * Errors: INVAL, DISCONNECTED, PERM, NOT_SUPPORTED, TOO_MANY, SYSTEM. */
+IPC_SHM_API int ipc_shm_send(ipc_shm_conn_t *conn, const ipc_shm_t *shm,
+                             unsigned flags);
+
+/* Receive the next segment sent by the other end, checked as in
+ * ipc_shm_import(). Waits until one arrives.
+ * Errors: INVAL, DISCONNECTED (the other end closed), BAD_TOKEN (a
+ * malformed message or a handle that is not what it claims; the connection
+ * should then be closed), TOO_MANY, NO_MEMORY, SYSTEM. */
+IPC_SHM_API int ipc_shm_receive(ipc_shm_conn_t *conn, ipc_shm_t **shm);
+
+/* Close the connection and free it. Errors: INVAL, SYSTEM. */
+IPC_SHM_API int ipc_shm_conn_close(ipc_shm_conn_t *conn);
 
 #ifdef __cplusplus
 }

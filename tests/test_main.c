@@ -60,6 +60,7 @@ static Suite *all_cases(void) {
   add_view_cases(suite);
   add_process_cases(suite);
   add_interop_cases(suite);
+  add_handover_cases(suite);
   return suite;
 }
 

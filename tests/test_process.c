@@ -164,9 +164,13 @@ int run_helper(int argc, char **argv) {
       {"probe-handle", 2, helper_probe_handle},
   };
   size_t i;
+  int rc;
   for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
     if (strcmp(argv[0], modes[i].mode) == 0 && argc - 1 == modes[i].args)
       return modes[i].run(argv + 1);
+  rc = run_handover_helper(argc, argv);
+  if (rc >= 0)
+    return rc;
   fprintf(stderr, "unknown helper mode %s with %d arguments\n", argv[0], argc - 1);
   return 2;
 }

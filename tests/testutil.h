@@ -95,8 +95,11 @@ void add_file_cases(Suite *suite);
 void add_view_cases(Suite *suite);
 void add_process_cases(Suite *suite);
 void add_interop_cases(Suite *suite);
+void add_handover_cases(Suite *suite);
 
 /* Helper modes of the test binary: "ipcshm_tests helper MODE ARGS...". */
 int run_helper(int argc, char **argv);
+/* The helper modes of test_handover.c; -1 for a mode it does not know. */
+int run_handover_helper(int argc, char **argv);
 
 #endif

@@ -18,7 +18,7 @@ static int check_size(uint64_t size) {
   return 0;
 }
 
-static struct ipc_shm *new_segment(ipc_shm_kind_t kind) {
+struct ipc_shm *ipc_shm__new_segment(ipc_shm_kind_t kind) {
   struct ipc_shm *shm = (struct ipc_shm *)calloc(1, sizeof(*shm));
   if (shm != NULL) {
     shm->handle = IPC_SHM__NO_HANDLE;
@@ -40,7 +40,7 @@ static int begin_named(ipc_shm_t **out, const char *name, unsigned flags,
   err = ipc_shm__check_name(name);
   if (err != 0)
     return ipc_shm__fail_arg(err);
-  *shm = new_segment(IPC_SHM_KIND_NAMED);
+  *shm = ipc_shm__new_segment(IPC_SHM_KIND_NAMED);
   if (*shm == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_NO_MEMORY);
   memcpy((*shm)->name, name, strlen(name) + 1);
@@ -125,7 +125,7 @@ int ipc_shm_create_anonymous(ipc_shm_t **out, uint64_t size, unsigned flags) {
   err = check_size(size);
   if (err != 0)
     return ipc_shm__fail_arg(err);
-  shm = new_segment(IPC_SHM_KIND_ANONYMOUS);
+  shm = ipc_shm__new_segment(IPC_SHM_KIND_ANONYMOUS);
   if (shm == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_NO_MEMORY);
   return finish(out, shm, ipc_shm__os_create_anonymous(shm, size));
@@ -147,7 +147,7 @@ int ipc_shm_open_file(ipc_shm_t **out, const char *path, uint64_t size,
     return ipc_shm__fail_arg(IPC_SHM_E_NOT_FOUND);
   if (size > IPC_SHM__SIZE_LIMIT)
     return ipc_shm__fail_arg(IPC_SHM_E_SIZE_TOO_BIG);
-  shm = new_segment(IPC_SHM_KIND_FILE);
+  shm = ipc_shm__new_segment(IPC_SHM_KIND_FILE);
   if (shm == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_NO_MEMORY);
   return finish(out, shm, ipc_shm__os_open_file(shm, path, size, flags));

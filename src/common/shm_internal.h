@@ -54,6 +54,9 @@ struct ipc_shm_view {
 
 /* ---- Portable helpers (src/common) ---- */
 
+/* A zeroed segment object with no handles, or NULL. */
+struct ipc_shm *ipc_shm__new_segment(ipc_shm_kind_t kind);
+
 /* Record the native error of a failing system call for this thread and
  * return the portable code translated from it. */
 int ipc_shm__fail(long native, const char *call);
@@ -121,5 +124,91 @@ int ipc_shm__os_flush(struct ipc_shm_view *view, void *addr, size_t length);
 size_t ipc_shm__os_granularity(void);
 
 ipc_shm_lifetime_t ipc_shm__os_lifetime(void);
+
+
+#ifdef _WIN32
+/* src/win32/shm.c, for src/win32/handover.c: NtQuerySection's size and
+ * allocation attributes of a section handle; a function of ntdll. */
+int ipc_shm__win_query_section(void *section, uint64_t *size,
+                               unsigned long *attributes);
+void (*ipc_shm__win_ntdll_function(const char *function))(void);
+#endif
+
+/* ---- Handing segments to other processes (src/common/handover.c) ---- */
+
+/* What a token or a connection message says. */
+typedef struct ipc_shm_token {
+  int writable;
+  uint64_t size;
+  unsigned long pid;  /* process holding the handle; 0: the reader of the token */
+  uint64_t handle;    /* handle value or descriptor number */
+  int has_identity;   /* POSIX: device and inode below are known */
+  uint64_t device, inode;
+} ipc_shm_token_t;
+
+struct ipc_shm_export {
+  ipc_shm_native_t handle;
+  char token[IPC_SHM_TOKEN_MAX];
+};
+
+/* Write a token; 0, or SYSTEM if it does not fit (it always does). */
+int ipc_shm__token_format(const ipc_shm_token_t *token,
+                          char out[IPC_SHM_TOKEN_MAX]);
+
+/* Parse a token strictly: BAD_TOKEN for anything malformed or made for the
+ * other platform. */
+int ipc_shm__token_parse(const char *text, ipc_shm_token_t *token);
+
+/* The connection message that goes with a handle: fixed size, host order. */
+#define IPC_SHM__MESSAGE_SIZE 32
+void ipc_shm__message_pack(unsigned char out[IPC_SHM__MESSAGE_SIZE],
+                           const ipc_shm_token_t *token);
+int ipc_shm__message_unpack(const unsigned char in[IPC_SHM__MESSAGE_SIZE],
+                            ipc_shm_token_t *token);
+
+/* Backend primitives. */
+
+/* Fill exp->handle with a copy of the segment's handle with the given
+ * access, inheritable or not, and fill `token` (all but pid). */
+int ipc_shm__os_export(struct ipc_shm_export *exp, const struct ipc_shm *shm,
+                       int writable, int inheritable, ipc_shm_token_t *token);
+int ipc_shm__os_export_close(struct ipc_shm_export *exp);
+
+/* Check that `handle`, a handle of this process, is what the token says;
+ * if so make it the segment's (non-inheritable). Otherwise BAD_TOKEN, and
+ * the handle is not touched. */
+int ipc_shm__os_adopt(struct ipc_shm *shm, uint64_t handle,
+                      const ipc_shm_token_t *token);
+
+/* Copy the handle the token names out of the process token->pid, then
+ * adopt it; the copy is closed again if the checks fail. */
+int ipc_shm__os_pull(struct ipc_shm *shm, const ipc_shm_token_t *token);
+
+/* Duplicate into process `pid`; fill the token naming the new handle. */
+int ipc_shm__os_push(const struct ipc_shm *shm, unsigned long pid, int writable,
+                     ipc_shm_token_t *token);
+
+/* Most segments one spawn hands over: their tokens fit one variable. */
+#define IPC_SHM__SPAWN_MAX 64
+
+/* This process's id. */
+unsigned long ipc_shm__os_self_pid(void);
+
+/* Pre: argv and argv[0] non-NULL; segments checked. */
+int ipc_shm__os_spawn(ipc_shm_process_t **child, const char *const argv[],
+                      const ipc_shm_inherit_t *segments, size_t count);
+unsigned long ipc_shm__os_process_id(const ipc_shm_process_t *child);
+int ipc_shm__os_process_wait(ipc_shm_process_t *child, int *exit_code);
+
+/* Pre: name passes ipc_shm__check_name. */
+int ipc_shm__os_listen(ipc_shm_listener_t **listener, const char *name);
+int ipc_shm__os_accept(ipc_shm_listener_t *listener, ipc_shm_conn_t **conn);
+int ipc_shm__os_listener_close(ipc_shm_listener_t *listener);
+int ipc_shm__os_connect(ipc_shm_conn_t **conn, const char *name);
+unsigned long ipc_shm__os_conn_peer_pid(const ipc_shm_conn_t *conn);
+int ipc_shm__os_send(ipc_shm_conn_t *conn, const struct ipc_shm *shm,
+                     int writable);
+int ipc_shm__os_receive(ipc_shm_conn_t *conn, struct ipc_shm *shm);
+int ipc_shm__os_conn_close(ipc_shm_conn_t *conn);
 
 #endif /* IPC_SHM_INTERNAL_H */

@@ -45,7 +45,14 @@ int ipc_shm__translate(long native) {
   case EROFS:
     return IPC_SHM_E_PERM;
   case ENOENT:
+  case ESRCH:        /* no such process */
+  case ECONNREFUSED: /* nobody listens */
     return IPC_SHM_E_NOT_FOUND;
+  case EADDRINUSE:
+    return IPC_SHM_E_EXISTS;
+  case EPIPE:
+  case ECONNRESET:
+    return IPC_SHM_E_DISCONNECTED;
   case EEXIST:
     return IPC_SHM_E_EXISTS;
   case ENOSPC:

@@ -58,6 +58,10 @@ int ipc_shm__translate(long native) {
     return IPC_SHM_E_NO_MEMORY;
   case ERROR_TOO_MANY_OPEN_FILES:
     return IPC_SHM_E_TOO_MANY;
+  case ERROR_BROKEN_PIPE:
+  case ERROR_NO_DATA:
+  case ERROR_PIPE_NOT_CONNECTED:
+    return IPC_SHM_E_DISCONNECTED;
   case ERROR_NOT_SUPPORTED:
   case ERROR_CALL_NOT_IMPLEMENTED:
     return IPC_SHM_E_NOT_SUPPORTED;
@@ -93,18 +97,21 @@ static int to_wide_name(WCHAR out[WIDE_NAME_MAX], const char *name,
   return n > 0 ? 0 : fail_last("MultiByteToWideChar");
 }
 
-static FARPROC ntdll_function(const char *function) {
+/* A function of ntdll, or NULL. */
+void (*ipc_shm__win_ntdll_function(const char *function))(void) {
   HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
-  return ntdll != NULL ? GetProcAddress(ntdll, function) : NULL;
+  return ntdll != NULL ? (void (*)(void))GetProcAddress(ntdll, function) : NULL;
 }
 
-/* The size of a section as the system records it: rounded up to the page.
+/* The size of a section as the system records it (rounded up to the page
+ * for page-file sections) and its allocation attributes (SEC_IMAGE, ...).
  * Needs SECTION_QUERY access on the handle. */
-static int query_section_size(HANDLE section, uint64_t *size) {
+int ipc_shm__win_query_section(void *section, uint64_t *size,
+                               unsigned long *attributes) {
   nt_query_section_fn query =
-      (nt_query_section_fn)(void (*)(void))ntdll_function("NtQuerySection");
+      (nt_query_section_fn)ipc_shm__win_ntdll_function("NtQuerySection");
   rtl_nt_status_to_dos_error_fn to_dos =
-      (rtl_nt_status_to_dos_error_fn)(void (*)(void))ntdll_function(
+      (rtl_nt_status_to_dos_error_fn)ipc_shm__win_ntdll_function(
           "RtlNtStatusToDosError");
   section_basic_information_t info;
   SIZE_T returned = 0;
@@ -116,6 +123,8 @@ static int query_section_size(HANDLE section, uint64_t *size) {
   if (status < 0)
     return ipc_shm__fail((long)to_dos(status), "NtQuerySection");
   *size = (uint64_t)info.maximum_size.QuadPart;
+  if (attributes != NULL)
+    *attributes = info.allocation_attributes;
   return 0;
 }
 
@@ -166,7 +175,7 @@ int ipc_shm__os_open(struct ipc_shm *shm, const char *name, unsigned flags) {
   section = OpenFileMappingW(access, FALSE, wide_name);
   if (section == NULL)
     return fail_last("OpenFileMappingW");
-  err = query_section_size(section, &shm->size);
+  err = ipc_shm__win_query_section(section, &shm->size, NULL);
   if (err != 0) {
     close_quietly(section);
     return err;
@@ -178,8 +187,23 @@ int ipc_shm__os_open(struct ipc_shm *shm, const char *name, unsigned flags) {
 }
 
 int ipc_shm__os_create_anonymous(struct ipc_shm *shm, uint64_t size) {
-  HANDLE section =
-      create_mapping(INVALID_HANDLE_VALUE, PAGE_READWRITE | SEC_COMMIT, size, NULL);
+  /* An empty DACL: the creator's handle has full access, but nobody can
+   * later duplicate a read-only copy into a writable one (an unnamed object
+   * without a DACL would allow that to any holder). */
+  SECURITY_DESCRIPTOR descriptor;
+  SECURITY_ATTRIBUTES attributes;
+  ACL empty_acl;
+  HANDLE section;
+  if (!InitializeSecurityDescriptor(&descriptor, SECURITY_DESCRIPTOR_REVISION) ||
+      !InitializeAcl(&empty_acl, sizeof(empty_acl), ACL_REVISION) ||
+      !SetSecurityDescriptorDacl(&descriptor, TRUE, &empty_acl, FALSE))
+    return fail_last("InitializeSecurityDescriptor");
+  attributes.nLength = sizeof(attributes);
+  attributes.lpSecurityDescriptor = &descriptor;
+  attributes.bInheritHandle = FALSE;
+  section = CreateFileMappingW(INVALID_HANDLE_VALUE, &attributes,
+                               PAGE_READWRITE | SEC_COMMIT, (DWORD)(size >> 32),
+                               (DWORD)(size & 0xFFFFFFFFu), NULL);
   if (section == NULL) {
     int err = fail_last("CreateFileMappingW");
     return err == IPC_SHM_E_NO_MEMORY ? IPC_SHM_E_NO_SPACE : err;
