@@ -1000,6 +1000,60 @@ START_TEST(every_route_gives_the_same_bytes) {
 }
 END_TEST
 
+/* ---- The command-line tool ---- */
+
+START_TEST(tool_runs_a_command_with_the_segment_inherited) {
+  char name[IPC_SHM_NAME_MAX + 1], tool[1200], out[256], text[64];
+  ipc_shm_t *shm;
+#ifdef _WIN32
+  snprintf(tool, sizeof(tool), "%s\\ipc-shm.exe", test_bin_dir);
+#else
+  snprintf(tool, sizeof(tool), "%s/ipc-shm", test_bin_dir);
+#endif
+  ck_assert_err(ipc_shm_create(&shm, test_name(name, "run"), 4096, 0), 0);
+  put(shm, 0, "through run");
+  {
+    const char *args[] = {"run", name, "--", tool, "read", "--inherited", "0",
+                          "--length", "11", NULL};
+    ck_assert_int_eq(test_run("ipc-shm", args, NULL, out, sizeof(out)), 0);
+    ck_assert_str_eq(out, "through run");
+  }
+  {
+    const char *args[] = {"run", name, "--", tool, "write", "--inherited", "0", NULL};
+    ck_assert_int_eq(test_run("ipc-shm", args, "written back", out, sizeof(out)), 0);
+    get(shm, 0, text, 13);
+    ck_assert_str_eq(text, "written back");
+  }
+  {
+    /* Read-only: the command cannot write, and says so. */
+    const char *args[] = {"run", name, "--readonly", "--", tool, "write",
+                          "--inherited", "0", NULL};
+    ck_assert_int_eq(test_run("ipc-shm", args, "refused", out, sizeof(out)), 1);
+    get(shm, 0, text, 13);
+    ck_assert_str_eq(text, "written back");
+  }
+  {
+    const char *args[] = {"run", name, "--readonly", "--", tool, "info",
+                          "--inherited", "0", NULL};
+    ck_assert_int_eq(test_run("ipc-shm", args, NULL, out, sizeof(out)), 0);
+    ck_assert_ptr_nonnull(strstr(out, "access: read-only\n"));
+    ck_assert_ptr_nonnull(strstr(out, "size: 4096\n"));
+  }
+  {
+    /* The exit status of the command comes back; a missing name stops it. */
+    const char *args[] = {"run", name, "--", tool, "read", "--inherited", "1", NULL};
+    const char *missing[] = {"run", "ipcshm-test-missing", "--", tool, "info",
+                             "--inherited", "0", NULL};
+    ck_assert_int_eq(test_run("ipc-shm", args, NULL, out, sizeof(out)), 1);
+    ck_assert_int_eq(test_run("ipc-shm", missing, NULL, out, sizeof(out)), 1);
+    ck_assert_str_eq(out, "");
+  }
+  ipc_shm_close(shm);
+  if (ipc_shm_lifetime() == IPC_SHM_LIFETIME_UNTIL_REMOVED)
+    ck_assert_err(ipc_shm_remove(name, 0), 0);
+}
+END_TEST
+
 void add_handover_cases(Suite *suite) {
   TCase *tc = tcase_create("inherit");
   tcase_add_test(tc, spawn_hands_over_exactly_the_listed_segments);
@@ -1023,6 +1077,11 @@ void add_handover_cases(Suite *suite) {
   tc = tcase_create("send");
   tcase_add_test(tc, send_and_receive_between_processes);
   tcase_add_test(tc, connection_errors);
+  tcase_set_timeout(tc, 60);
+  suite_add_tcase(suite, tc);
+
+  tc = tcase_create("tool_run");
+  tcase_add_test(tc, tool_runs_a_command_with_the_segment_inherited);
   tcase_set_timeout(tc, 60);
   suite_add_tcase(suite, tc);
 

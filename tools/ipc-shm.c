@@ -26,12 +26,19 @@ static const char usage_text[] =
     "  read   NAME [--offset N] [--length N]  copy the segment to standard output\n"
     "  info   NAME                            print facts about the segment\n"
     "  rm     NAME                            remove the name\n"
+    "  run    NAME... [--readonly] -- COMMAND [ARGS...]\n"
+    "         start COMMAND with the named segments inherited (and nothing else);\n"
+    "         it finds them through " IPC_SHM_INHERIT_ENV ", in the order given.\n"
+    "         Exits with COMMAND's exit status.\n"
     "\n"
+    "write, read and info take --inherited N instead of NAME: the N-th segment\n"
+    "handed over by 'ipc-shm run' or ipc_shm_spawn().\n"
     "Every command takes --global: the Global\\ namespace on Windows.\n";
 
 struct options {
   const char *command;
   const char *name;
+  int inherited; /* NAME is an index into the inherited segments */
   const char *size;
   int hold;
   int global;
@@ -50,8 +57,9 @@ static int usage(const char *problem) {
 /* Report a library error with the native error behind it. */
 static int fail(const struct options *opt, int err) {
   const char *call = ipc_shm_last_native_call();
-  fprintf(stderr, "ipc-shm: %s %s: %s", opt->command,
-          opt->name != NULL ? opt->name : "", ipc_shm_strerror(err));
+  fprintf(stderr, "ipc-shm: %s %s%s: %s", opt->command,
+          opt->inherited ? "--inherited " : "", opt->name != NULL ? opt->name : "",
+          ipc_shm_strerror(err));
   if (call[0] != '\0')
     fprintf(stderr, " (%s: native error %ld)", call, ipc_shm_last_native_error());
   fprintf(stderr, " [%s]\n", ipc_shm_err_name(err));
@@ -94,6 +102,13 @@ static int parse_args(int argc, char **argv, struct options *opt) {
   opt->command = argv[1];
   opt->name = argv[2];
   i = 3;
+  if (strcmp(opt->name, "--inherited") == 0) {
+    if (argc < 4 || argv[3][0] < '0' || argv[3][0] > '9')
+      return -1;
+    opt->inherited = 1;
+    opt->name = argv[3];
+    i = 4;
+  }
   if (strcmp(opt->command, "create") == 0) {
     if (argc < 4)
       return -1;
@@ -166,11 +181,18 @@ static int cmd_create(const struct options *opt) {
   return EXIT_SUCCESS;
 }
 
+/* Open NAME, or take the inherited segment it numbers. */
+static int open_segment(const struct options *opt, int writable, ipc_shm_t **shm) {
+  if (opt->inherited)
+    return ipc_shm_inherited(shm, (size_t)strtoul(opt->name, NULL, 10));
+  return ipc_shm_open(shm, opt->name,
+                      (writable ? 0u : IPC_SHM_READONLY) | flags_of(opt));
+}
+
 /* Open NAME and map it from --offset, for --length bytes (0: to the end). */
 static int open_view(const struct options *opt, int writable, ipc_shm_view_t **view) {
   ipc_shm_t *shm;
-  int err = ipc_shm_open(&shm, opt->name,
-                         (writable ? 0u : IPC_SHM_READONLY) | flags_of(opt));
+  int err = open_segment(opt, writable, &shm);
   if (err != 0)
     return err;
   if (opt->length > (uint64_t)SIZE_MAX) {
@@ -224,10 +246,12 @@ static int cmd_read(const struct options *opt) {
 
 static int cmd_info(const struct options *opt) {
   ipc_shm_t *shm;
-  int err = ipc_shm_open(&shm, opt->name, IPC_SHM_READONLY | flags_of(opt));
+  int err = open_segment(opt, 0, &shm);
   if (err != 0)
     return fail(opt, err);
-  printf("name: %s\n", ipc_shm_name(shm));
+  if (ipc_shm_name(shm) != NULL)
+    printf("name: %s\n", ipc_shm_name(shm));
+  printf("access: %s\n", ipc_shm_is_writable(shm) ? "read-write" : "read-only");
   printf("size: %llu\n", (unsigned long long)ipc_shm_size(shm));
   printf("size-exact: %s\n", ipc_shm_size_is_exact(shm) ? "yes" : "no (rounded up to the page size)");
   printf("granularity: %zu\n", ipc_shm_granularity());
@@ -236,6 +260,67 @@ static int cmd_info(const struct options *opt) {
                                : "until removed");
   ipc_shm_close(shm);
   return EXIT_SUCCESS;
+}
+
+/* run NAME... [--readonly] [--global] -- COMMAND [ARGS...] */
+static int cmd_run(int argc, char **argv) {
+  struct options opt;
+  ipc_shm_inherit_t *segments;
+  ipc_shm_t **opened;
+  ipc_shm_process_t *child;
+  unsigned open_flags = 0, hand_flags = 0;
+  int i, first_name = 2, names = 0, command = -1, code = EXIT_FAILURE, err = 0;
+  memset(&opt, 0, sizeof(opt));
+  opt.command = "run";
+  for (i = 2; i < argc; i++) {
+    if (strcmp(argv[i], "--") == 0) {
+      command = i + 1;
+      break;
+    }
+    if (strcmp(argv[i], "--readonly") == 0)
+      hand_flags = IPC_SHM_READONLY;
+    else if (strcmp(argv[i], "--global") == 0)
+      open_flags = IPC_SHM_GLOBAL;
+    else if (argv[i][0] == '-' && argv[i][1] == '-')
+      return usage("run: unknown option");
+    else
+      names++;
+  }
+  if (command < 0 || command >= argc || names == 0)
+    return usage("run: give at least one NAME, then -- and the command");
+  segments = (ipc_shm_inherit_t *)calloc((size_t)names, sizeof(*segments));
+  opened = (ipc_shm_t **)calloc((size_t)names, sizeof(*opened));
+  if (segments == NULL || opened == NULL) {
+    free(segments);
+    free(opened);
+    return fail(&opt, IPC_SHM_E_NO_MEMORY);
+  }
+  names = 0;
+  for (i = first_name; i < command - 1 && err == 0; i++) {
+    ipc_shm_t *shm;
+    if (argv[i][0] == '-' && argv[i][1] == '-')
+      continue;
+    opt.name = argv[i];
+    err = ipc_shm_open(&shm, argv[i], open_flags | hand_flags);
+    if (err == 0) {
+      opened[names] = shm;
+      segments[names].shm = shm;
+      segments[names++].flags = hand_flags;
+    }
+  }
+  if (err == 0) {
+    opt.name = argv[command];
+    err = ipc_shm_spawn(&child, (const char *const *)(argv + command), segments,
+                        (size_t)names);
+  }
+  /* The child holds its own copies. */
+  for (i = 0; i < names; i++)
+    ipc_shm_close(opened[i]);
+  free(opened);
+  free(segments);
+  if (err == 0)
+    err = ipc_shm_process_wait(child, &code);
+  return err != 0 ? fail(&opt, err) : code;
 }
 
 static int cmd_rm(const struct options *opt) {
@@ -254,8 +339,13 @@ int main(int argc, char **argv) {
     fputs(usage_text, stdout);
     return EXIT_SUCCESS;
   }
+  if (argc >= 2 && strcmp(argv[1], "run") == 0)
+    return cmd_run(argc, argv);
   if (parse_args(argc, argv, &opt) != 0)
     return usage(NULL);
+  if (opt.inherited && strcmp(opt.command, "write") != 0 &&
+      strcmp(opt.command, "read") != 0 && strcmp(opt.command, "info") != 0)
+    return usage("--inherited works with write, read and info");
   if (strcmp(opt.command, "create") == 0)
     return cmd_create(&opt);
   if (strcmp(opt.command, "write") == 0)
