@@ -382,8 +382,10 @@ IPC_SHM_API int ipc_shm_export_close(ipc_shm_export_t *exported);
  * or file (POSIX: the device and inode in the token), carry exactly the
  * access the token claims, and be at least as large as the token's size.
  * Anything else fails with BAD_TOKEN and the handle is left untouched (it
- * may belong to something else). The segment has the token's exact size and
- * no name; it is made non-inheritable again.
+ * may belong to something else). POSIX also refuses a close-on-exec
+ * descriptor: an inherited one never is, and every descriptor the library
+ * owns is, so a token is imported once. The segment has the token's exact
+ * size and no name; it is made non-inheritable again.
  * Errors: INVAL (NULL), BAD_TOKEN, NO_MEMORY. */
 IPC_SHM_API int ipc_shm_import(ipc_shm_t **shm, const char *token);
 
