@@ -21,9 +21,11 @@ fi
 build_tree() { # tree, extra cmake arguments...
   local tree=$1
   shift
-  cmake -S "$root" -B "$build/$tree" -DIPC_SHM_BUILD_TESTS=OFF "$@" >"$build/$tree.log" 2>&1 &&
-    cmake --build "$build/$tree" --parallel >>"$build/$tree.log" 2>&1 ||
-    { cat "$build/$tree.log"; exit 1; }
+  if ! { cmake -S "$root" -B "$build/$tree" -DIPC_SHM_BUILD_TESTS=OFF "$@" &&
+          cmake --build "$build/$tree" --parallel; } >"$build/$tree.log" 2>&1; then
+    cat "$build/$tree.log"
+    exit 1
+  fi
 }
 
 # run_demo LABEL COMMAND...: COMMAND is how to start ipc-shm.
@@ -44,7 +46,8 @@ run_demo() {
   echo "writer: wrote ${#message} bytes"
   echo "reader: $("$@" read "$name" --length "${#message}")"
   "$@" info "$name" | sed 's/^/info:   /'
-  exec {OWNER[1]}>&-
+  local owner_input=${OWNER[1]}
+  exec {owner_input}>&-
   wait "$OWNER_PID"
   echo "owner:  closed the segment"
 }

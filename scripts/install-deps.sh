@@ -73,10 +73,17 @@ if [ -n "$check_dir" ]; then
     # As root, apt would hand the download to its unprivileged user, which
     # cannot write to these private folders.
     [ "$(id -u)" -ne 0 ] || apt_opts+=(-o APT::Sandbox::User=root)
-    apt-get "${apt_opts[@]}" update -qq >/dev/null
-    (cd "$check_dir" && apt-get "${apt_opts[@]}" source --download-only -qq check >/dev/null)
+    # Without a source package (no deb-src on the mirror), the build falls
+    # back to the upstream release, which CMake downloads and verifies.
+    if ! { apt-get "${apt_opts[@]}" update -qq >/dev/null &&
+           (cd "$check_dir" && apt-get "${apt_opts[@]}" source --download-only -qq check >/dev/null); }; then
+      echo "install-deps: Check's source package is not available here" >&2
+    fi
   fi
-  for tarball in "$check_dir"/check_*.orig.tar.gz "$check_dir"/check-*.tar.gz; do
-    [ -f "$tarball" ] && echo "$tarball" && break
+  tarball=""
+  for candidate in "$check_dir"/check_*.orig.tar.gz "$check_dir"/check-*.tar.gz; do
+    if [ -f "$candidate" ]; then tarball=$candidate; break; fi
   done
+  # The last line of output: the tarball, or an empty line if there is none.
+  echo "$tarball"
 fi

@@ -40,7 +40,9 @@ configure() {
     sanitize) args+=(-DCMAKE_BUILD_TYPE=Debug -DIPC_SHM_SANITIZE=ON -DIPC_SHM_TIMEOUT_MULTIPLIER=3) ;;
     mingw) args+=(-DCMAKE_BUILD_TYPE=RelWithDebInfo
                   "-DCMAKE_TOOLCHAIN_FILE=$root/cmake/toolchain-x86_64-w64-mingw32.cmake"
-                  "-DIPC_SHM_CHECK_TARBALL=$check_tarball" -DIPC_SHM_TIMEOUT_MULTIPLIER=3) ;;
+                  -DIPC_SHM_TIMEOUT_MULTIPLIER=3)
+           # Without a local tarball CMake downloads the upstream release.
+           [ -z "$check_tarball" ] || args+=("-DIPC_SHM_CHECK_TARBALL=$check_tarball") ;;
   esac
   cmake "${args[@]}" >"$build/$tree.configure.log" 2>&1 ||
     { cat "$build/$tree.configure.log"; return 1; }
