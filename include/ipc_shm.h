@@ -428,8 +428,14 @@ typedef struct ipc_shm_inherit {
   unsigned flags;
 } ipc_shm_inherit_t;
 
-/* Start argv[0] (UTF-8; searched in PATH when it has no directory part) with
- * the arguments argv[1...] (argv ends with NULL). The child inherits
+/* Start argv[0] (UTF-8) with the arguments argv[1...] (argv ends with NULL).
+ * A program without a directory part is searched: POSIX in PATH; Windows as
+ * CreateProcessW does (the caller's folder, the current folder, the system
+ * folders, then PATH; ".exe" is added when there is no extension). The
+ * arguments reach the child unchanged (Windows: quoted for
+ * CommandLineToArgvW and the C runtime; a child reads non-ASCII arguments
+ * exactly through wmain or GetCommandLineW, as main's argv is in the ANSI
+ * code page). The child inherits
  * exactly the `count` listed segments and nothing else of this process but
  * its standard input, output and error: Windows passes a
  * PROC_THREAD_ATTRIBUTE_HANDLE_LIST, so handles that other threads made

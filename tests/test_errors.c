@@ -9,6 +9,8 @@
 #include <windows.h>
 #else
 #include <errno.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #endif
 
 /* The values are part of the ABI: the same on every platform, forever. */
@@ -30,6 +32,8 @@ START_TEST(codes_are_stable) {
   ck_assert_int_eq(IPC_SHM_E_NOT_SUPPORTED, -15);
   ck_assert_int_eq(IPC_SHM_E_IO, -16);
   ck_assert_int_eq(IPC_SHM_E_SYSTEM, -17);
+  ck_assert_int_eq(IPC_SHM_E_BAD_TOKEN, -18);
+  ck_assert_int_eq(IPC_SHM_E_DISCONNECTED, -19);
 }
 END_TEST
 
@@ -77,6 +81,8 @@ START_TEST(native_translation) {
   ck_assert_int_eq(ipc_shm__translate(ERROR_TOO_MANY_OPEN_FILES), IPC_SHM_E_TOO_MANY);
   ck_assert_int_eq(ipc_shm__translate(ERROR_NOT_SUPPORTED), IPC_SHM_E_NOT_SUPPORTED);
   ck_assert_int_eq(ipc_shm__translate(ERROR_IO_DEVICE), IPC_SHM_E_IO);
+  ck_assert_int_eq(ipc_shm__translate(ERROR_BROKEN_PIPE), IPC_SHM_E_DISCONNECTED);
+  ck_assert_int_eq(ipc_shm__translate(ERROR_NO_DATA), IPC_SHM_E_DISCONNECTED);
   ck_assert_int_eq(ipc_shm__translate(ERROR_GEN_FAILURE), IPC_SHM_E_SYSTEM);
 #else
   ck_assert_int_eq(ipc_shm__translate(0), 0);
@@ -94,6 +100,11 @@ START_TEST(native_translation) {
   ck_assert_int_eq(ipc_shm__translate(ENFILE), IPC_SHM_E_TOO_MANY);
   ck_assert_int_eq(ipc_shm__translate(ENOSYS), IPC_SHM_E_NOT_SUPPORTED);
   ck_assert_int_eq(ipc_shm__translate(EIO), IPC_SHM_E_IO);
+  ck_assert_int_eq(ipc_shm__translate(ESRCH), IPC_SHM_E_NOT_FOUND);
+  ck_assert_int_eq(ipc_shm__translate(ECONNREFUSED), IPC_SHM_E_NOT_FOUND);
+  ck_assert_int_eq(ipc_shm__translate(EADDRINUSE), IPC_SHM_E_EXISTS);
+  ck_assert_int_eq(ipc_shm__translate(EPIPE), IPC_SHM_E_DISCONNECTED);
+  ck_assert_int_eq(ipc_shm__translate(ECONNRESET), IPC_SHM_E_DISCONNECTED);
   ck_assert_int_eq(ipc_shm__translate(EXDEV), IPC_SHM_E_SYSTEM);
 #endif
 }
@@ -123,6 +134,47 @@ START_TEST(native_error_is_kept) {
 }
 END_TEST
 
+#ifndef _WIN32
+/* Out of descriptors: TOO_MANY, and no name or descriptor is left behind.
+ * (Windows allows some 16 million handles per process; its translation of
+ * ERROR_TOO_MANY_OPEN_FILES is tested above.) */
+START_TEST(out_of_descriptors) {
+  char name[IPC_SHM_NAME_MAX + 1];
+  struct rlimit saved, low;
+  ipc_shm_t *shm = NULL, *owner;
+  ipc_shm_listener_t *listener = NULL;
+  ipc_shm_export_t *exp = NULL;
+  test_resources_t before;
+  int fds[64];
+  int n = 0, fd;
+  ck_assert_err(ipc_shm_create_anonymous(&owner, 4096, 0), 0);
+  ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  before = test_resources();
+  /* Fill every descriptor up to a low limit. */
+  low = saved;
+  low.rlim_cur = (rlim_t)before.handles + 8;
+  ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+  while (n < 64 && (fd = dup(0)) >= 0)
+    fds[n++] = fd;
+  ck_assert_int_lt(n, 64);
+  ck_assert_err(ipc_shm_create(&shm, test_name(name, "emfile"), 4096, 0),
+                IPC_SHM_E_TOO_MANY);
+  ck_assert_err(ipc_shm_create_anonymous(&shm, 4096, 0), IPC_SHM_E_TOO_MANY);
+  ck_assert_err(ipc_shm_export(&exp, owner, 0), IPC_SHM_E_TOO_MANY);
+  ck_assert_err(ipc_shm_listen(&listener, name), IPC_SHM_E_TOO_MANY);
+  ck_assert_ptr_null(shm);
+  ck_assert_ptr_null(exp);
+  ck_assert_ptr_null(listener);
+  while (n > 0)
+    close(fds[--n]);
+  ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  ck_assert_no_leak(before);
+  ck_assert_int_eq(test_segment_exists(name), 0);
+  ipc_shm_close(owner);
+}
+END_TEST
+#endif
+
 void add_error_cases(Suite *suite) {
   TCase *tc = tcase_create("errors");
   tcase_add_test(tc, codes_are_stable);
@@ -130,5 +182,8 @@ void add_error_cases(Suite *suite) {
   tcase_add_test(tc, unknown_codes);
   tcase_add_test(tc, native_translation);
   tcase_add_test(tc, native_error_is_kept);
+#ifndef _WIN32
+  tcase_add_test(tc, out_of_descriptors);
+#endif
   suite_add_tcase(suite, tc);
 }

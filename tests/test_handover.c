@@ -241,6 +241,23 @@ static int helper_spawned(char **argv) {
   return err == 0 ? 0 : 1;
 }
 
+/* echo-args ARGS...: write the arguments, each in [brackets], into inherited
+ * segment 0. */
+static int helper_echo_args(int argc, char **argv) {
+  char text[1024] = "";
+  ipc_shm_t *shm;
+  int i, err = ipc_shm_inherited(&shm, 0);
+  if (err != 0)
+    return 1;
+  for (i = 0; i < argc; i++) {
+    size_t used = strlen(text);
+    snprintf(text + used, sizeof(text) - used, "[%s]", argv[i]);
+  }
+  err = poke(shm, 0, text);
+  ipc_shm_close(shm);
+  return err == 0 ? 0 : 1;
+}
+
 /* import TOKEN: import a token of an inherited handle. */
 static int helper_import(char **argv) {
   ipc_shm_t *shm = NULL;
@@ -378,6 +395,8 @@ int run_handover_helper(int argc, char **argv) {
       {"checksum-receive", 1, helper_checksum_receive},
   };
   size_t i;
+  if (strcmp(argv[0], "echo-args") == 0)
+    return helper_echo_args(argc - 1, argv + 1);
   for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
     if (strcmp(argv[0], modes[i].mode) == 0 && argc - 1 == modes[i].args)
       return modes[i].run(argv + 1);
@@ -433,6 +452,30 @@ START_TEST(spawn_hands_over_exactly_the_listed_segments) {
   ipc_shm_close(writable);
   ipc_shm_close(readonly);
   ipc_shm_close(unlisted);
+}
+END_TEST
+
+START_TEST(spawn_passes_arguments_unchanged) {
+  char path[1200], text[1024];
+  ipc_shm_t *shm;
+  ipc_shm_process_t *child;
+  ipc_shm_inherit_t segment = {NULL, 0};
+  int code = -1;
+  helper_path(path, sizeof(path));
+  ck_assert_err(ipc_shm_create_anonymous(&shm, 4096, 0), 0);
+  segment.shm = shm;
+  {
+    const char *argv[] = {path, "helper", "echo-args", "plain", "two words", "",
+                          "quote\"inside", "trailing\\", "back\\\"slash",
+                          "tab\there", "caf\xc3\xa9", NULL};
+    ck_assert_err(ipc_shm_spawn(&child, argv, &segment, 1), 0);
+  }
+  ck_assert_err(ipc_shm_process_wait(child, &code), 0);
+  ck_assert_int_eq(code, 0);
+  get(shm, 0, text, sizeof(text));
+  ck_assert_str_eq(text, "[plain][two words][][quote\"inside][trailing\\]"
+                         "[back\\\"slash][tab\there][caf\xc3\xa9]");
+  ipc_shm_close(shm);
 }
 END_TEST
 
@@ -1051,12 +1094,25 @@ START_TEST(tool_runs_a_command_with_the_segment_inherited) {
   ipc_shm_close(shm);
   if (ipc_shm_lifetime() == IPC_SHM_LIFETIME_UNTIL_REMOVED)
     ck_assert_err(ipc_shm_remove(name, 0), 0);
+
+  /* Names are UTF-8 on the command line too (Windows: not the ANSI page). */
+  test_name(name, "caf\xc3\xa9");
+  ck_assert_err(ipc_shm_create(&shm, name, 8192, 0), 0);
+  {
+    const char *args[] = {"info", name, NULL};
+    ck_assert_int_eq(test_run("ipc-shm", args, NULL, out, sizeof(out)), 0);
+    ck_assert_ptr_nonnull(strstr(out, "size: 8192\n"));
+  }
+  ipc_shm_close(shm);
+  if (ipc_shm_lifetime() == IPC_SHM_LIFETIME_UNTIL_REMOVED)
+    ck_assert_err(ipc_shm_remove(name, 0), 0);
 }
 END_TEST
 
 void add_handover_cases(Suite *suite) {
   TCase *tc = tcase_create("inherit");
   tcase_add_test(tc, spawn_hands_over_exactly_the_listed_segments);
+  tcase_add_test(tc, spawn_passes_arguments_unchanged);
   tcase_add_test(tc, spawn_errors);
   tcase_add_test(tc, export_for_a_child_started_another_way);
   tcase_add_test(tc, inherited_without_a_variable_or_token);

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <io.h>
 #include <windows.h>
+#include <shellapi.h>
 
 /* Windows has no fork mode: an access violation would otherwise end the
  * runner silently, or hang in a debugger. Say so and fail. */
@@ -22,6 +23,20 @@ static LONG WINAPI report_crash(EXCEPTION_POINTERS *info) {
   fflush(stderr);
   TerminateProcess(GetCurrentProcess(), 3);
   return EXCEPTION_EXECUTE_HANDLER;
+}
+
+/* The arguments as UTF-8: main's argv is in the ANSI code page. */
+static char **utf8_arguments(int *argc) {
+  LPWSTR *wide = CommandLineToArgvW(GetCommandLineW(), argc);
+  char **argv = (char **)calloc((size_t)*argc + 1, sizeof(char *));
+  int i;
+  for (i = 0; i < *argc; i++) {
+    int n = WideCharToMultiByte(CP_UTF8, 0, wide[i], -1, NULL, 0, NULL, NULL);
+    argv[i] = (char *)malloc((size_t)n);
+    WideCharToMultiByte(CP_UTF8, 0, wide[i], -1, argv[i], n, NULL, NULL);
+  }
+  LocalFree(wide);
+  return argv;
 }
 
 static void find_bin_dir(void) {
@@ -71,6 +86,7 @@ int main(int argc, char **argv) {
 #ifdef _WIN32
   SetUnhandledExceptionFilter(report_crash);
   SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX);
+  argv = utf8_arguments(&argc);
 #endif
   find_bin_dir();
   if (argc >= 3 && strcmp(argv[1], "helper") == 0) {

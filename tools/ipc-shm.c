@@ -10,6 +10,27 @@
 #ifdef _WIN32
 #include <fcntl.h>
 #include <io.h>
+#include <windows.h>
+#include <shellapi.h>
+
+/* Names are UTF-8, but main's argv is in the ANSI code page. */
+static char **utf8_arguments(int *argc) {
+  LPWSTR *wide = CommandLineToArgvW(GetCommandLineW(), argc);
+  char **argv;
+  int i;
+  if (wide == NULL)
+    return NULL;
+  argv = (char **)calloc((size_t)*argc + 1, sizeof(char *));
+  for (i = 0; argv != NULL && i < *argc; i++) {
+    int n = WideCharToMultiByte(CP_UTF8, 0, wide[i], -1, NULL, 0, NULL, NULL);
+    argv[i] = (char *)malloc((size_t)n);
+    if (argv[i] == NULL)
+      return NULL;
+    WideCharToMultiByte(CP_UTF8, 0, wide[i], -1, argv[i], n, NULL, NULL);
+  }
+  LocalFree(wide);
+  return argv;
+}
 #endif
 
 #define EXIT_USAGE 2
@@ -334,6 +355,11 @@ int main(int argc, char **argv) {
   /* Binary-safe standard streams: no CRLF translation, no ^Z as end. */
   _setmode(_fileno(stdin), _O_BINARY);
   _setmode(_fileno(stdout), _O_BINARY);
+  argv = utf8_arguments(&argc);
+  if (argv == NULL) {
+    fputs("ipc-shm: cannot read the command line\n", stderr);
+    return EXIT_FAILURE;
+  }
 #endif
   if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
     fputs(usage_text, stdout);
