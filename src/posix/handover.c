@@ -4,7 +4,7 @@
 #define _GNU_SOURCE /* pipe2, accept4, SO_PEERCRED, syscall */
 #endif
 
-#include "../common/shm_internal.h"
+#include "posix_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -44,23 +44,9 @@ struct ipc_shm_conn {
 
 unsigned long ipc_shm__os_self_pid(void) { return (unsigned long)getpid(); }
 
-static void close_quietly(int fd) {
-  int saved = errno;
-  (void)close(fd);
-  errno = saved;
-}
 
 /* ---- Descriptor copies and checks ---- */
 
-static int set_cloexec(int fd, int on) {
-  int flags = fcntl(fd, F_GETFD);
-  if (flags < 0)
-    return ipc_shm__fail(errno, "fcntl");
-  flags = on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC;
-  if (fcntl(fd, F_SETFD, flags) != 0)
-    return ipc_shm__fail(errno, "fcntl");
-  return 0;
-}
 
 static int same_object(int a, int b) {
   struct stat sa, sb;
@@ -87,14 +73,17 @@ static int reopen_readonly(const struct ipc_shm *shm, int *out) {
   fd = shm_open(posix_name, O_RDONLY, 0);
   if (fd < 0)
     return ipc_shm__fail(errno, "shm_open");
-  if (set_cloexec(fd, 1) != 0) {
-    close_quietly(fd);
-    return ipc_shm__fail(errno, "fcntl");
+  {
+    int err = ipc_shm__set_cloexec(fd, 1);
+    if (err != 0) {
+      ipc_shm__close_quietly(fd);
+      return err;
+    }
   }
 #endif
   /* The name may have been removed and reused meanwhile. */
   if (!same_object(fd, shm->handle)) {
-    close_quietly(fd);
+    ipc_shm__close_quietly(fd);
     return ipc_shm__fail(ENOENT, "open");
   }
   *out = fd;
@@ -153,10 +142,10 @@ int ipc_shm__os_export(struct ipc_shm_export *exp, const struct ipc_shm *shm,
   if (err == 0)
     err = describe(fd, writable, shm->size, token);
   if (err == 0 && inheritable)
-    err = set_cloexec(fd, 0);
+    err = ipc_shm__set_cloexec(fd, 0);
   if (err != 0) {
     if (fd >= 0)
-      close_quietly(fd);
+      ipc_shm__close_quietly(fd);
     return err;
   }
   exp->handle = fd;
@@ -182,7 +171,7 @@ int ipc_shm__os_adopt(struct ipc_shm *shm, uint64_t handle,
     return ipc_shm__fail_arg(IPC_SHM_E_BAD_TOKEN);
   err = check_descriptor(fd, token);
   if (err == 0)
-    err = set_cloexec(fd, 1);
+    err = ipc_shm__set_cloexec(fd, 1);
   if (err != 0)
     return err;
   fill_segment(shm, fd, token);
@@ -202,13 +191,13 @@ int ipc_shm__os_pull(struct ipc_shm *shm, const ipc_shm_token_t *token) {
   if (fd < 0) {
     /* EBADF: the owner has no such descriptor (any more). */
     err = ipc_shm__fail(errno == EBADF ? ENOENT : errno, "pidfd_getfd");
-    close_quietly(pidfd);
+    ipc_shm__close_quietly(pidfd);
     return err;
   }
-  close_quietly(pidfd);
+  ipc_shm__close_quietly(pidfd);
   err = check_descriptor(fd, token);
   if (err != 0) {
-    close_quietly(fd);
+    ipc_shm__close_quietly(fd);
     return err;
   }
   fill_segment(shm, fd, token);
@@ -414,7 +403,7 @@ int ipc_shm__os_spawn(ipc_shm_process_t **child, const char *const argv[],
   if (pid == 0)
     exec_child(path, mutable_argv(argv), envp, sources, scratch, count,
                error_pipe[1], open_max);
-  close_quietly(error_pipe[1]);
+  ipc_shm__close_quietly(error_pipe[1]);
   error_pipe[1] = -1;
   /* The pipe closes without a word when exec succeeds. */
   do
@@ -432,11 +421,11 @@ int ipc_shm__os_spawn(ipc_shm_process_t **child, const char *const argv[],
 
 done:
   for (i = 0; i < opened; i++)
-    close_quietly(sources[i]);
+    ipc_shm__close_quietly(sources[i]);
   if (error_pipe[0] >= 0)
-    close_quietly(error_pipe[0]);
+    ipc_shm__close_quietly(error_pipe[0]);
   if (error_pipe[1] >= 0)
-    close_quietly(error_pipe[1]);
+    ipc_shm__close_quietly(error_pipe[1]);
   free(envp);
   free(entry);
   free(sources);
@@ -494,9 +483,9 @@ static int new_socket(int *fd) {
   *fd = socket(AF_UNIX, SOCK_STREAM, 0);
   if (*fd < 0)
     return ipc_shm__fail(errno, "socket");
-  err = set_cloexec(*fd, 1);
+  err = ipc_shm__set_cloexec(*fd, 1);
   if (err != 0) {
-    close_quietly(*fd);
+    ipc_shm__close_quietly(*fd);
     return err;
   }
 #endif
@@ -530,12 +519,12 @@ static int new_conn(ipc_shm_conn_t **conn, int fd) {
   unsigned long peer_pid = 0;
   int err = check_peer(fd, &peer_pid);
   if (err != 0) {
-    close_quietly(fd);
+    ipc_shm__close_quietly(fd);
     return err;
   }
   c = (struct ipc_shm_conn *)calloc(1, sizeof(*c));
   if (c == NULL) {
-    close_quietly(fd);
+    ipc_shm__close_quietly(fd);
     return ipc_shm__fail_arg(IPC_SHM_E_NO_MEMORY);
   }
   c->fd = fd;
@@ -561,7 +550,7 @@ int ipc_shm__os_listen(ipc_shm_listener_t **listener, const char *name) {
   else if (listen(l->fd, SOMAXCONN) != 0)
     err = ipc_shm__fail(errno, "listen");
   if (err != 0) {
-    close_quietly(l->fd);
+    ipc_shm__close_quietly(l->fd);
     free(l);
     return err;
   }
@@ -576,8 +565,8 @@ int ipc_shm__os_accept(ipc_shm_listener_t *listener, ipc_shm_conn_t **conn) {
     fd = accept4(listener->fd, NULL, NULL, SOCK_CLOEXEC);
 #else
     fd = accept(listener->fd, NULL, NULL);
-    if (fd >= 0 && set_cloexec(fd, 1) != 0) {
-      close_quietly(fd);
+    if (fd >= 0 && ipc_shm__set_cloexec(fd, 1) != 0) {
+      ipc_shm__close_quietly(fd);
       return ipc_shm__fail(errno, "fcntl");
     }
 #endif
@@ -611,7 +600,7 @@ int ipc_shm__os_connect(ipc_shm_conn_t **conn, const char *name) {
   while (rc != 0 && errno == EINTR);
   if (rc != 0) {
     err = ipc_shm__fail(errno, "connect");
-    close_quietly(fd);
+    ipc_shm__close_quietly(fd);
     return err;
   }
   return new_conn(conn, fd);
@@ -619,6 +608,19 @@ int ipc_shm__os_connect(ipc_shm_conn_t **conn, const char *name) {
 
 unsigned long ipc_shm__os_conn_peer_pid(const ipc_shm_conn_t *conn) {
   return conn->peer_pid;
+}
+
+/* A message of one buffer with room for control data. */
+static void init_message(struct msghdr *msg, struct iovec *iov, void *data,
+                         size_t size, void *control, size_t control_size) {
+  memset(msg, 0, sizeof(*msg));
+  memset(control, 0, control_size);
+  iov->iov_base = data;
+  iov->iov_len = size;
+  msg->msg_iov = iov;
+  msg->msg_iovlen = 1;
+  msg->msg_control = control;
+  msg->msg_controllen = (socklen_t)control_size;
 }
 
 #if defined(MSG_NOSIGNAL)
@@ -649,14 +651,8 @@ int ipc_shm__os_send(ipc_shm_conn_t *conn, const struct ipc_shm *shm,
   token.size = shm->size;
   ipc_shm__message_pack(message, &token);
 
-  memset(&msg, 0, sizeof(msg));
-  memset(&control, 0, sizeof(control));
-  iov.iov_base = message;
-  iov.iov_len = sizeof(message);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.space;
-  msg.msg_controllen = sizeof(control.space);
+  init_message(&msg, &iov, message, sizeof(message), control.space,
+               sizeof(control.space));
   cmsg = CMSG_FIRSTHDR(&msg);
   cmsg->cmsg_level = SOL_SOCKET;
   cmsg->cmsg_type = SCM_RIGHTS;
@@ -681,7 +677,7 @@ int ipc_shm__os_send(ipc_shm_conn_t *conn, const struct ipc_shm *shm,
       done += (size_t)n;
     }
   }
-  close_quietly(fd);
+  ipc_shm__close_quietly(fd);
   return err;
 }
 
@@ -695,7 +691,7 @@ static void close_received(struct msghdr *msg) {
       for (i = 0; i < n; i++) {
         int fd;
         memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
-        close_quietly(fd);
+        ipc_shm__close_quietly(fd);
       }
     }
   }
@@ -727,13 +723,8 @@ int ipc_shm__os_receive(ipc_shm_conn_t *conn, struct ipc_shm *shm) {
   ssize_t got;
   int fd, err;
 
-  memset(&msg, 0, sizeof(msg));
-  iov.iov_base = message;
-  iov.iov_len = sizeof(message);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.space;
-  msg.msg_controllen = sizeof(control.space);
+  init_message(&msg, &iov, message, sizeof(message), control.space,
+               sizeof(control.space));
   do {
 #if defined(MSG_CMSG_CLOEXEC)
     got = recvmsg(conn->fd, &msg, MSG_CMSG_CLOEXEC);
@@ -750,7 +741,7 @@ int ipc_shm__os_receive(ipc_shm_conn_t *conn, struct ipc_shm *shm) {
     close_received(&msg);
 #if !defined(MSG_CMSG_CLOEXEC)
   else
-    (void)set_cloexec(fd, 1);
+    (void)ipc_shm__set_cloexec(fd, 1);
 #endif
   for (done = (size_t)got; done < sizeof(message); done += (size_t)got) {
     got = recv(conn->fd, message + done, sizeof(message) - done, 0);
@@ -761,7 +752,7 @@ int ipc_shm__os_receive(ipc_shm_conn_t *conn, struct ipc_shm *shm) {
     if (got <= 0) {
       err = ipc_shm__fail(got == 0 ? EPIPE : errno, "recv");
       if (fd >= 0)
-        close_quietly(fd);
+        ipc_shm__close_quietly(fd);
       return err;
     }
   }
@@ -771,7 +762,7 @@ int ipc_shm__os_receive(ipc_shm_conn_t *conn, struct ipc_shm *shm) {
   if (err == 0)
     err = check_descriptor(fd, &token);
   if (err != 0) {
-    close_quietly(fd);
+    ipc_shm__close_quietly(fd);
     return err;
   }
   fill_segment(shm, fd, &token);

@@ -4,7 +4,7 @@
 #define _GNU_SOURCE /* memfd_create, MFD_CLOEXEC */
 #endif
 
-#include "../common/shm_internal.h"
+#include "posix_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -80,12 +80,6 @@ int ipc_shm__translate(long native) {
   }
 }
 
-/* Close a descriptor on an error path without losing the recorded error. */
-static void close_quietly(int fd) {
-  int saved = errno;
-  (void)close(fd);
-  errno = saved;
-}
 
 /* Reserve the whole size now, so that a size the system cannot back fails
  * here with ENOSPC rather than as SIGBUS when a page is first touched.
@@ -115,16 +109,6 @@ static int size_new_object(int fd, uint64_t size) {
   return 0;
 }
 
-/* shm_open on Linux sets FD_CLOEXEC itself; elsewhere set it here. */
-static int set_cloexec(int fd) {
-  int fdflags = fcntl(fd, F_GETFD);
-  if (fdflags < 0)
-    return ipc_shm__fail(errno, "fcntl");
-  if ((fdflags & FD_CLOEXEC) == 0 &&
-      fcntl(fd, F_SETFD, fdflags | FD_CLOEXEC) != 0)
-    return ipc_shm__fail(errno, "fcntl");
-  return 0;
-}
 
 int ipc_shm__os_create(struct ipc_shm *shm, const char *name, uint64_t size,
                        unsigned flags) {
@@ -137,13 +121,13 @@ int ipc_shm__os_create(struct ipc_shm *shm, const char *name, uint64_t size,
   /* The umask must not narrow or widen what the caller asked for. */
   err = fchmod(fd, perms_of(flags)) != 0 ? ipc_shm__fail(errno, "fchmod") : 0;
   if (err == 0)
-    err = set_cloexec(fd);
+    err = ipc_shm__set_cloexec(fd, 1);
   if (err == 0)
     err = size_new_object(fd, size);
   if (err != 0) {
     /* We created the name, so it is ours to take back. */
     (void)shm_unlink(posix_name);
-    close_quietly(fd);
+    ipc_shm__close_quietly(fd);
     return err;
   }
   shm->handle = fd;
@@ -170,11 +154,11 @@ int ipc_shm__os_open(struct ipc_shm *shm, const char *name, unsigned flags) {
   fd = shm_open(posix_name, writable ? O_RDWR : O_RDONLY, 0);
   if (fd < 0)
     return ipc_shm__fail(errno, "shm_open");
-  err = set_cloexec(fd);
+  err = ipc_shm__set_cloexec(fd, 1);
   if (err == 0)
     err = fill_from_fstat(shm, fd);
   if (err != 0) {
-    close_quietly(fd);
+    ipc_shm__close_quietly(fd);
     return err;
   }
   shm->handle = fd;
@@ -206,9 +190,9 @@ static int anonymous_object(int *fd) {
   if (*fd < 0)
     return ipc_shm__fail(EEXIST, "shm_open");
   (void)shm_unlink(posix_name);
-  err = set_cloexec(*fd);
+  err = ipc_shm__set_cloexec(*fd, 1);
   if (err != 0)
-    close_quietly(*fd);
+    ipc_shm__close_quietly(*fd);
   return err;
 }
 #endif
@@ -220,7 +204,7 @@ int ipc_shm__os_create_anonymous(struct ipc_shm *shm, uint64_t size) {
     return err;
   err = size_new_object(fd, size);
   if (err != 0) {
-    close_quietly(fd);
+    ipc_shm__close_quietly(fd);
     return err;
   }
   shm->handle = fd;
@@ -241,7 +225,7 @@ static int open_file(const char *path, unsigned flags, int *fd, int *created) {
       *created = 1;
       if (fchmod(*fd, perms_of(flags)) != 0) {
         int err = ipc_shm__fail(errno, "fchmod");
-        close_quietly(*fd);
+        ipc_shm__close_quietly(*fd);
         (void)unlink(path);
         return err;
       }
@@ -275,7 +259,7 @@ int ipc_shm__os_open_file(struct ipc_shm *shm, const char *path,
       ftruncate(fd, (off_t)size) != 0)
     err = ipc_shm__fail(errno, "ftruncate");
   if (err != 0) {
-    close_quietly(fd);
+    ipc_shm__close_quietly(fd);
     if (created)
       (void)unlink(path);
     return err;

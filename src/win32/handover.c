@@ -1,6 +1,6 @@
 /* Windows backend of handing segments to other processes: inheritable
  * handles with a handle list, DuplicateHandle, and named pipes. */
-#include "../common/shm_internal.h"
+#include "win32_internal.h"
 
 #include <windows.h>
 
@@ -53,15 +53,7 @@ unsigned long ipc_shm__os_self_pid(void) {
   return (unsigned long)GetCurrentProcessId();
 }
 
-static int fail_last(const char *call) {
-  return ipc_shm__fail((long)GetLastError(), call);
-}
 
-static void close_quietly(HANDLE handle) {
-  DWORD saved = GetLastError();
-  (void)CloseHandle(handle);
-  SetLastError(saved);
-}
 
 static DWORD access_of(int writable) {
   return writable ? ACCESS_WRITE : ACCESS_READ;
@@ -121,7 +113,7 @@ static int open_process(unsigned long pid, HANDLE *process) {
   /* OpenProcess says "invalid parameter" for a process that does not exist. */
   if (GetLastError() == ERROR_INVALID_PARAMETER)
     return ipc_shm__fail(ERROR_FILE_NOT_FOUND, "OpenProcess");
-  return fail_last("OpenProcess");
+  return ipc_shm__fail_last("OpenProcess");
 }
 
 /* ---- Export, import, pull, push ---- */
@@ -132,7 +124,7 @@ int ipc_shm__os_export(struct ipc_shm_export *exp, const struct ipc_shm *shm,
   HANDLE copy;
   if (!DuplicateHandle(self, shm->handle, self, &copy, access_of(writable),
                        inheritable ? TRUE : FALSE, 0))
-    return fail_last("DuplicateHandle");
+    return ipc_shm__fail_last("DuplicateHandle");
   exp->handle = copy;
   token->writable = writable;
   token->size = shm->size;
@@ -141,7 +133,7 @@ int ipc_shm__os_export(struct ipc_shm_export *exp, const struct ipc_shm *shm,
 }
 
 int ipc_shm__os_export_close(struct ipc_shm_export *exp) {
-  return CloseHandle(exp->handle) ? 0 : fail_last("CloseHandle");
+  return CloseHandle(exp->handle) ? 0 : ipc_shm__fail_last("CloseHandle");
 }
 
 int ipc_shm__os_adopt(struct ipc_shm *shm, uint64_t value,
@@ -151,7 +143,7 @@ int ipc_shm__os_adopt(struct ipc_shm *shm, uint64_t value,
   if (err != 0)
     return err;
   if (!SetHandleInformation(handle, HANDLE_FLAG_INHERIT, 0))
-    return fail_last("SetHandleInformation");
+    return ipc_shm__fail_last("SetHandleInformation");
   fill_segment(shm, handle, token);
   return 0;
 }
@@ -166,14 +158,14 @@ int ipc_shm__os_pull(struct ipc_shm *shm, const ipc_shm_token_t *token) {
     /* The owner has no such handle (any more). */
     err = GetLastError() == ERROR_INVALID_HANDLE
               ? ipc_shm__fail(ERROR_FILE_NOT_FOUND, "DuplicateHandle")
-              : fail_last("DuplicateHandle");
-    close_quietly(owner);
+              : ipc_shm__fail_last("DuplicateHandle");
+    ipc_shm__close_quietly(owner);
     return err;
   }
-  close_quietly(owner);
+  ipc_shm__close_quietly(owner);
   err = check_handle(copy, token);
   if (err != 0) {
-    close_quietly(copy);
+    ipc_shm__close_quietly(copy);
     return err;
   }
   fill_segment(shm, copy, token);
@@ -186,7 +178,7 @@ static int duplicate_into(HANDLE process, const struct ipc_shm *shm,
                           int writable, HANDLE *remote) {
   if (!DuplicateHandle(GetCurrentProcess(), shm->handle, process, remote,
                        access_of(writable), FALSE, 0))
-    return fail_last("DuplicateHandle");
+    return ipc_shm__fail_last("DuplicateHandle");
   return 0;
 }
 
@@ -205,7 +197,7 @@ int ipc_shm__os_push(const struct ipc_shm *shm, unsigned long pid, int writable,
   if (err != 0)
     return err;
   err = duplicate_into(process, shm, writable, &remote);
-  close_quietly(process);
+  ipc_shm__close_quietly(process);
   if (err != 0)
     return err;
   token->writable = writable;
@@ -304,7 +296,7 @@ static WCHAR *child_environment(const WCHAR *entry, int *err) {
   const WCHAR *p;
   size_t size = 0;
   if (current == NULL) {
-    *err = fail_last("GetEnvironmentStringsW");
+    *err = ipc_shm__fail_last("GetEnvironmentStringsW");
     return NULL;
   }
   for (p = current; *p != L'\0'; p += wcslen(p) + 1)
@@ -378,7 +370,7 @@ int ipc_shm__os_spawn(ipc_shm_process_t **child, const char *const argv[],
      * child: the handle list keeps it from any other. */
     if (!DuplicateHandle(self, shm->handle, self, &handles[listed],
                          access_of(writable), TRUE, 0)) {
-      err = fail_last("DuplicateHandle");
+      err = ipc_shm__fail_last("DuplicateHandle");
       goto done;
     }
     memset(&token, 0, sizeof(token));
@@ -426,13 +418,13 @@ int ipc_shm__os_spawn(ipc_shm_process_t **child, const char *const argv[],
     if (!InitializeProcThreadAttributeList(attribute_list, 1, 0, &list_size)) {
       free(attribute_list);
       attribute_list = NULL;
-      err = fail_last("InitializeProcThreadAttributeList");
+      err = ipc_shm__fail_last("InitializeProcThreadAttributeList");
       goto done;
     }
     if (!UpdateProcThreadAttribute(attribute_list, 0,
                                    PROC_THREAD_ATTRIBUTE_HANDLE_LIST, handles,
                                    listed * sizeof(HANDLE), NULL, NULL)) {
-      err = fail_last("UpdateProcThreadAttribute");
+      err = ipc_shm__fail_last("UpdateProcThreadAttribute");
       goto done;
     }
     startup.lpAttributeList = attribute_list;
@@ -440,7 +432,7 @@ int ipc_shm__os_spawn(ipc_shm_process_t **child, const char *const argv[],
   if (!CreateProcessW(NULL, line, NULL, NULL, listed > 0 ? TRUE : FALSE,
                       CREATE_UNICODE_ENVIRONMENT | EXTENDED_STARTUPINFO_PRESENT,
                       environment, NULL, &startup.StartupInfo, &info)) {
-    err = fail_last("CreateProcessW");
+    err = ipc_shm__fail_last("CreateProcessW");
     goto done;
   }
   CloseHandle(info.hThread);
@@ -456,7 +448,7 @@ done:
   }
   /* The child has its own copies now; ours go. */
   for (i = 0; i < listed; i++)
-    close_quietly(handles[i]);
+    ipc_shm__close_quietly(handles[i]);
   free(handles);
   free(entry);
   free(wide_entry);
@@ -474,9 +466,9 @@ int ipc_shm__os_process_wait(ipc_shm_process_t *child, int *exit_code) {
   DWORD code = 0;
   int err = 0;
   if (WaitForSingleObject(child->process, INFINITE) != WAIT_OBJECT_0)
-    err = fail_last("WaitForSingleObject");
+    err = ipc_shm__fail_last("WaitForSingleObject");
   else if (!GetExitCodeProcess(child->process, &code))
-    err = fail_last("GetExitCodeProcess");
+    err = ipc_shm__fail_last("GetExitCodeProcess");
   else if (exit_code != NULL)
     *exit_code = (int)code;
   CloseHandle(child->process);
@@ -493,7 +485,7 @@ static int wide_with_prefix(WCHAR out[WIDE_MAX], const WCHAR *prefix,
   memcpy(out, prefix, length * sizeof(WCHAR));
   n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, name, -1, out + length,
                           (int)(WIDE_MAX - length));
-  return n > 0 ? 0 : fail_last("MultiByteToWideChar");
+  return n > 0 ? 0 : ipc_shm__fail_last("MultiByteToWideChar");
 }
 
 static HANDLE new_pipe_instance(const WCHAR *name, int first) {
@@ -519,12 +511,12 @@ int ipc_shm__os_listen(ipc_shm_listener_t **listener, const char *name) {
   }
   l->lock = CreateEventW(NULL, TRUE, FALSE, lock_name);
   if (l->lock == NULL) {
-    err = fail_last("CreateEventW");
+    err = ipc_shm__fail_last("CreateEventW");
     free(l);
     return err;
   }
   if (GetLastError() == ERROR_ALREADY_EXISTS) {
-    close_quietly(l->lock);
+    ipc_shm__close_quietly(l->lock);
     free(l);
     return ipc_shm__fail(ERROR_ALREADY_EXISTS, "CreateEventW");
   }
@@ -533,8 +525,8 @@ int ipc_shm__os_listen(ipc_shm_listener_t **listener, const char *name) {
     /* Another program has a pipe of this name. */
     err = GetLastError() == ERROR_ACCESS_DENIED
               ? ipc_shm__fail(ERROR_ALREADY_EXISTS, "CreateNamedPipeW")
-              : fail_last("CreateNamedPipeW");
-    close_quietly(l->lock);
+              : ipc_shm__fail_last("CreateNamedPipeW");
+    ipc_shm__close_quietly(l->lock);
     free(l);
     return err;
   }
@@ -545,7 +537,7 @@ int ipc_shm__os_listen(ipc_shm_listener_t **listener, const char *name) {
 static int new_conn(ipc_shm_conn_t **conn, HANDLE pipe, DWORD peer_pid) {
   struct ipc_shm_conn *c = (struct ipc_shm_conn *)calloc(1, sizeof(*c));
   if (c == NULL) {
-    close_quietly(pipe);
+    ipc_shm__close_quietly(pipe);
     return ipc_shm__fail_arg(IPC_SHM_E_NO_MEMORY);
   }
   c->pipe = pipe;
@@ -560,19 +552,19 @@ int ipc_shm__os_accept(ipc_shm_listener_t *listener, ipc_shm_conn_t **conn) {
   if (listener->pending == INVALID_HANDLE_VALUE) {
     listener->pending = new_pipe_instance(listener->pipe_name, 0);
     if (listener->pending == INVALID_HANDLE_VALUE)
-      return fail_last("CreateNamedPipeW");
+      return ipc_shm__fail_last("CreateNamedPipeW");
   }
   pipe = listener->pending;
   /* Connected before we asked (ERROR_PIPE_CONNECTED), or connected and gone
    * again (ERROR_NO_DATA): what it wrote can still be read. */
   if (!ConnectNamedPipe(pipe, NULL) && GetLastError() != ERROR_PIPE_CONNECTED &&
       GetLastError() != ERROR_NO_DATA)
-    return fail_last("ConnectNamedPipe");
+    return ipc_shm__fail_last("ConnectNamedPipe");
   /* The next client needs an instance to connect to while this one talks. */
   listener->pending = new_pipe_instance(listener->pipe_name, 0);
   if (!GetNamedPipeClientProcessId(pipe, &peer_pid)) {
-    int err = fail_last("GetNamedPipeClientProcessId");
-    close_quietly(pipe);
+    int err = ipc_shm__fail_last("GetNamedPipeClientProcessId");
+    ipc_shm__close_quietly(pipe);
     return err;
   }
   return new_conn(conn, pipe, (DWORD)peer_pid);
@@ -581,9 +573,9 @@ int ipc_shm__os_accept(ipc_shm_listener_t *listener, ipc_shm_conn_t **conn) {
 int ipc_shm__os_listener_close(ipc_shm_listener_t *listener) {
   int err = 0;
   if (listener->pending != INVALID_HANDLE_VALUE && !CloseHandle(listener->pending))
-    err = fail_last("CloseHandle");
+    err = ipc_shm__fail_last("CloseHandle");
   if (!CloseHandle(listener->lock) && err == 0)
-    err = fail_last("CloseHandle");
+    err = ipc_shm__fail_last("CloseHandle");
   free(listener);
   return err;
 }
@@ -603,13 +595,13 @@ int ipc_shm__os_connect(ipc_shm_conn_t **conn, const char *name) {
     if (pipe != INVALID_HANDLE_VALUE)
       break;
     if (GetLastError() != ERROR_PIPE_BUSY || attempt == 50)
-      return fail_last("CreateFileW");
+      return ipc_shm__fail_last("CreateFileW");
     /* Every instance is taken: the listener makes the next one soon. */
     (void)WaitNamedPipeW(pipe_name, 100);
   }
   if (!GetNamedPipeServerProcessId(pipe, &peer_pid)) {
-    err = fail_last("GetNamedPipeServerProcessId");
-    close_quietly(pipe);
+    err = ipc_shm__fail_last("GetNamedPipeServerProcessId");
+    ipc_shm__close_quietly(pipe);
     return err;
   }
   return new_conn(conn, pipe, (DWORD)peer_pid);
@@ -623,7 +615,7 @@ static int write_all(HANDLE pipe, const unsigned char *data, DWORD size) {
   while (size > 0) {
     DWORD written = 0;
     if (!WriteFile(pipe, data, size, &written, NULL))
-      return fail_last("WriteFile");
+      return ipc_shm__fail_last("WriteFile");
     data += written;
     size -= written;
   }
@@ -649,7 +641,7 @@ int ipc_shm__os_send(ipc_shm_conn_t *conn, const struct ipc_shm *shm,
     if (err != 0)
       close_remote(peer, remote);
   }
-  close_quietly(peer);
+  ipc_shm__close_quietly(peer);
   return err;
 }
 
@@ -662,7 +654,7 @@ int ipc_shm__os_receive(ipc_shm_conn_t *conn, struct ipc_shm *shm) {
     DWORD got = 0;
     if (!ReadFile(conn->pipe, message + done, (DWORD)sizeof(message) - done,
                   &got, NULL))
-      return fail_last("ReadFile");
+      return ipc_shm__fail_last("ReadFile");
     if (got == 0)
       return ipc_shm__fail(ERROR_BROKEN_PIPE, "ReadFile");
     done += got;
@@ -679,7 +671,7 @@ int ipc_shm__os_receive(ipc_shm_conn_t *conn, struct ipc_shm *shm) {
 int ipc_shm__os_conn_close(ipc_shm_conn_t *conn) {
   int err = 0;
   if (!CloseHandle(conn->pipe))
-    err = fail_last("CloseHandle");
+    err = ipc_shm__fail_last("CloseHandle");
   free(conn);
   return err;
 }

@@ -1,6 +1,6 @@
 /* Windows backend: file-mapping objects over the page file or a file.
  * Argument checks happen in src/common/shm.c. */
-#include "../common/shm_internal.h"
+#include "win32_internal.h"
 
 #include <windows.h>
 
@@ -75,16 +75,7 @@ int ipc_shm__translate(long native) {
   }
 }
 
-static int fail_last(const char *call) {
-  return ipc_shm__fail((long)GetLastError(), call);
-}
 
-/* Close a handle on an error path without losing the recorded error. */
-static void close_quietly(HANDLE handle) {
-  DWORD saved = GetLastError();
-  (void)CloseHandle(handle);
-  SetLastError(saved);
-}
 
 static int to_wide_name(WCHAR out[WIDE_NAME_MAX], const char *name,
                         unsigned flags) {
@@ -94,7 +85,7 @@ static int to_wide_name(WCHAR out[WIDE_NAME_MAX], const char *name,
   memcpy(out, prefix, (size_t)prefix_length * sizeof(WCHAR));
   n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, name, -1,
                           out + prefix_length, WIDE_NAME_MAX - prefix_length);
-  return n > 0 ? 0 : fail_last("MultiByteToWideChar");
+  return n > 0 ? 0 : ipc_shm__fail_last("MultiByteToWideChar");
 }
 
 /* A function of ntdll, or NULL. */
@@ -145,14 +136,14 @@ int ipc_shm__os_create(struct ipc_shm *shm, const char *name, uint64_t size,
   section = create_mapping(INVALID_HANDLE_VALUE, PAGE_READWRITE | SEC_COMMIT,
                            size, wide_name);
   if (section == NULL) {
-    err = fail_last("CreateFileMappingW");
+    err = ipc_shm__fail_last("CreateFileMappingW");
     /* For the page file "not enough memory" means the commit charge cannot
      * back this size: the same condition as ENOSPC on a POSIX tmpfs. */
     return err == IPC_SHM_E_NO_MEMORY ? IPC_SHM_E_NO_SPACE : err;
   }
   if (GetLastError() == ERROR_ALREADY_EXISTS) {
     /* The handle is to somebody else's object: give it back and fail. */
-    close_quietly(section);
+    ipc_shm__close_quietly(section);
     return ipc_shm__fail(ERROR_ALREADY_EXISTS, "CreateFileMappingW");
   }
   shm->handle = section;
@@ -174,10 +165,10 @@ int ipc_shm__os_open(struct ipc_shm *shm, const char *name, unsigned flags) {
    * create, which Global\ reserves to privileged callers. */
   section = OpenFileMappingW(access, FALSE, wide_name);
   if (section == NULL)
-    return fail_last("OpenFileMappingW");
+    return ipc_shm__fail_last("OpenFileMappingW");
   err = ipc_shm__win_query_section(section, &shm->size, NULL);
   if (err != 0) {
-    close_quietly(section);
+    ipc_shm__close_quietly(section);
     return err;
   }
   shm->handle = section;
@@ -197,7 +188,7 @@ int ipc_shm__os_create_anonymous(struct ipc_shm *shm, uint64_t size) {
   if (!InitializeSecurityDescriptor(&descriptor, SECURITY_DESCRIPTOR_REVISION) ||
       !InitializeAcl(&empty_acl, sizeof(empty_acl), ACL_REVISION) ||
       !SetSecurityDescriptorDacl(&descriptor, TRUE, &empty_acl, FALSE))
-    return fail_last("InitializeSecurityDescriptor");
+    return ipc_shm__fail_last("InitializeSecurityDescriptor");
   attributes.nLength = sizeof(attributes);
   attributes.lpSecurityDescriptor = &descriptor;
   attributes.bInheritHandle = FALSE;
@@ -205,7 +196,7 @@ int ipc_shm__os_create_anonymous(struct ipc_shm *shm, uint64_t size) {
                                PAGE_READWRITE | SEC_COMMIT, (DWORD)(size >> 32),
                                (DWORD)(size & 0xFFFFFFFFu), NULL);
   if (section == NULL) {
-    int err = fail_last("CreateFileMappingW");
+    int err = ipc_shm__fail_last("CreateFileMappingW");
     return err == IPC_SHM_E_NO_MEMORY ? IPC_SHM_E_NO_SPACE : err;
   }
   shm->handle = section;
@@ -219,7 +210,7 @@ int ipc_shm__os_create_anonymous(struct ipc_shm *shm, uint64_t size) {
 static int to_wide_path(const char *path, WCHAR **out) {
   int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, NULL, 0);
   if (n <= 0)
-    return fail_last("MultiByteToWideChar");
+    return ipc_shm__fail_last("MultiByteToWideChar");
   *out = (WCHAR *)malloc((size_t)n * sizeof(WCHAR));
   if (*out == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_NO_MEMORY);
@@ -242,11 +233,11 @@ static int open_file(const WCHAR *path, unsigned flags, HANDLE *file,
       return 0;
     }
     if (GetLastError() != ERROR_FILE_EXISTS)
-      return fail_last("CreateFileW");
+      return ipc_shm__fail_last("CreateFileW");
   }
   *file = CreateFileW(path, access, share, NULL, OPEN_EXISTING,
                       FILE_ATTRIBUTE_NORMAL, NULL);
-  return *file != INVALID_HANDLE_VALUE ? 0 : fail_last("CreateFileW");
+  return *file != INVALID_HANDLE_VALUE ? 0 : ipc_shm__fail_last("CreateFileW");
 }
 
 /* Make the mapping object of an open file. Returns 0 or a portable code. */
@@ -257,7 +248,7 @@ static int map_file(struct ipc_shm *shm, HANDLE file, uint64_t requested,
   HANDLE section;
   int err;
   if (!GetFileSizeEx(file, &file_size))
-    return fail_last("GetFileSizeEx");
+    return ipc_shm__fail_last("GetFileSizeEx");
   err = ipc_shm__file_map_size(requested, (uint64_t)file_size.QuadPart,
                                writable, &size);
   if (err != 0)
@@ -268,7 +259,7 @@ static int map_file(struct ipc_shm *shm, HANDLE file, uint64_t requested,
   section = create_mapping(file, writable ? PAGE_READWRITE : PAGE_WRITECOPY,
                            size, NULL);
   if (section == NULL)
-    return fail_last("CreateFileMappingW");
+    return ipc_shm__fail_last("CreateFileMappingW");
   shm->handle = section;
   shm->size = size;
   shm->writable = writable;
@@ -289,7 +280,7 @@ int ipc_shm__os_open_file(struct ipc_shm *shm, const char *path,
   if (err == 0) {
     shm->file = file;
   } else if (file != INVALID_HANDLE_VALUE) {
-    close_quietly(file);
+    ipc_shm__close_quietly(file);
     if (created)
       (void)DeleteFileW(wide_path);
   }
@@ -300,9 +291,9 @@ int ipc_shm__os_open_file(struct ipc_shm *shm, const char *path,
 int ipc_shm__os_close(struct ipc_shm *shm) {
   int err = 0;
   if (!CloseHandle(shm->handle))
-    err = fail_last("CloseHandle");
+    err = ipc_shm__fail_last("CloseHandle");
   if (shm->file != IPC_SHM__NO_HANDLE && !CloseHandle(shm->file) && err == 0)
-    err = fail_last("CloseHandle");
+    err = ipc_shm__fail_last("CloseHandle");
   return err;
 }
 
@@ -333,14 +324,14 @@ int ipc_shm__os_map(struct ipc_shm_view *view, const struct ipc_shm *shm,
   if (view->access == IPC_SHM_MAP_WRITE && shm->file != IPC_SHM__NO_HANDLE &&
       !DuplicateHandle(self, shm->file, self, &view->file, 0, FALSE,
                        DUPLICATE_SAME_ACCESS))
-    return fail_last("DuplicateHandle");
+    return ipc_shm__fail_last("DuplicateHandle");
   base = MapViewOfFile(shm->handle, view_access(view->access),
                        (DWORD)(offset >> 32), (DWORD)(offset & 0xFFFFFFFFu),
                        length);
   if (base == NULL) {
-    int err = fail_last("MapViewOfFile");
+    int err = ipc_shm__fail_last("MapViewOfFile");
     if (view->file != IPC_SHM__NO_HANDLE)
-      close_quietly(view->file);
+      ipc_shm__close_quietly(view->file);
     view->file = IPC_SHM__NO_HANDLE;
     return err;
   }
@@ -351,19 +342,19 @@ int ipc_shm__os_map(struct ipc_shm_view *view, const struct ipc_shm *shm,
 int ipc_shm__os_unmap(struct ipc_shm_view *view) {
   int err = 0;
   if (!UnmapViewOfFile(view->base))
-    err = fail_last("UnmapViewOfFile");
+    err = ipc_shm__fail_last("UnmapViewOfFile");
   if (view->file != IPC_SHM__NO_HANDLE && !CloseHandle(view->file) && err == 0)
-    err = fail_last("CloseHandle");
+    err = ipc_shm__fail_last("CloseHandle");
   return err;
 }
 
 int ipc_shm__os_flush(struct ipc_shm_view *view, void *addr, size_t length) {
   if (!FlushViewOfFile(addr, length))
-    return fail_last("FlushViewOfFile");
+    return ipc_shm__fail_last("FlushViewOfFile");
   /* FlushViewOfFile only starts the writes of a file's pages; waiting for
    * them to reach the disk takes the file handle. */
   if (view->file != IPC_SHM__NO_HANDLE && !FlushFileBuffers(view->file))
-    return fail_last("FlushFileBuffers");
+    return ipc_shm__fail_last("FlushFileBuffers");
   return 0;
 }
 
