@@ -398,7 +398,10 @@ IPC_SHM_API int ipc_shm_inherited(ipc_shm_t **shm, size_t index);
 /* Take a copy of a segment out of the process that made the token with
  * ipc_shm_export(IPC_SHM_EXPORT_PULL). Windows: OpenProcess with
  * PROCESS_DUP_HANDLE and DuplicateHandle; Linux: pidfd_open and pidfd_getfd
- * (kernel 5.6, and the right to ptrace the owner). The copy is checked as in
+ * (kernel 5.6, and the right to ptrace the owner: with Yama's ptrace_scope
+ * 1, the default of many distributions, only an ancestor of the owner or a
+ * process the owner named with prctl(PR_SET_PTRACER) may pull; otherwise
+ * PERM). The copy is checked as in
  * ipc_shm_import().
  * Errors: INVAL, BAD_TOKEN, NOT_FOUND (no such process, or the owner closed
  * the export), PERM, NOT_SUPPORTED (POSIX systems without pidfd_getfd),
