@@ -4,6 +4,8 @@
  * a helper mode. */
 #include "testutil.h"
 
+#include "../src/common/shm_internal.h" /* NtQuerySection, for a test below */
+
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -662,6 +664,33 @@ START_TEST(bad_tokens_are_refused_and_touch_nothing) {
     ck_assert_int_eq(close(pipe_fds[1]), 0);
 #endif
   }
+#ifdef _WIN32
+  /* An image section (a program mapped as code) with read access: the right
+   * type and rights, but not memory to share. */
+  {
+    WCHAR self_path[1024];
+    HANDLE file, image, copy;
+    char size_text[32], sized[IPC_SHM_TOKEN_MAX * 2];
+    uint64_t image_size = 0;
+    GetModuleFileNameW(NULL, self_path, 1024);
+    file = CreateFileW(self_path, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
+    ck_assert(file != INVALID_HANDLE_VALUE);
+    image = CreateFileMappingW(file, NULL, PAGE_READONLY | SEC_IMAGE, 0, 0, NULL);
+    ck_assert_msg(image != NULL, "SEC_IMAGE mapping: error %lu", GetLastError());
+    ck_assert(DuplicateHandle(GetCurrentProcess(), image, GetCurrentProcess(), &copy,
+                              FILE_MAP_READ | SECTION_QUERY, FALSE, 0));
+    /* The token claims the size the section has: only its kind is wrong. */
+    ck_assert_int_eq(ipc_shm__win_query_section(copy, &image_size, NULL), 0);
+    snprintf(size_text, sizeof(size_text), "%llu", (unsigned long long)image_size);
+    snprintf(value, sizeof(value), "%llu", (unsigned long long)(ULONG_PTR)copy);
+    forge(ipc_shm_export_token(readonly_exp), 3, size_text, sized, sizeof(sized));
+    forge(sized, 5, value, forged, sizeof(forged));
+    ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
+    ck_assert(CloseHandle(copy));
+    ck_assert(CloseHandle(image));
+    ck_assert(CloseHandle(file));
+  }
+#endif
   forge(token, 5, "65000", forged, sizeof(forged));
   ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
   /* A token for another process: that is what ipc_shm_pull is for. */
