@@ -265,9 +265,15 @@ static int helper_echo_args(int argc, char **argv) {
 
 /* import TOKEN: import a token of an inherited handle. */
 static int helper_import(char **argv) {
+  test_resources_t before = test_resources(), after;
   ipc_shm_t *shm = NULL;
   int err = ipc_shm_import(&shm, argv[0]);
-  return print_received(err, shm);
+  int rc = print_received(err, shm);
+  /* The inherited handle was counted before and is closed now. */
+  after = test_resources();
+  printf("leak=%s\n", after.handles == before.handles - 1 && after.mappings == before.mappings
+                          ? "none" : "LEAK");
+  return rc;
 }
 
 /* pull TOKEN: take the segment out of the owner, and check that nothing
@@ -533,7 +539,7 @@ START_TEST(export_for_a_child_started_another_way) {
       ck_assert_int_eq(test_run("ipcshm_tests", argv, NULL, out, sizeof(out)), 0);
     }
     ck_assert_err(ipc_shm_export_close(exp), 0);
-    snprintf(expected, sizeof(expected), "got %s 8192 exported write=%s raw=%s\n",
+    snprintf(expected, sizeof(expected), "got %s 8192 exported write=%s raw=%s\nleak=none\n",
              mode ? "r" : "w", mode ? "ACCESS" : "OK", mode ? "refused" : "-");
     ck_assert_str_eq(out, expected);
   }
