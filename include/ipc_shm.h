@@ -241,6 +241,19 @@ IPC_SHM_API int ipc_shm_close(ipc_shm_t *shm);
  * NOT_SUPPORTED, SYSTEM. */
 IPC_SHM_API int ipc_shm_remove(const char *name, unsigned flags);
 
+/* Seal the segment against new writers: from now on no process can map it
+ * writable or write to it through any handle or descriptor, including
+ * copies handed over before and reopened ones (/proc/PID/fd); views already
+ * mapped writable keep working, so the owner can still publish through
+ * them while every receiver only reads. Copy-on-write views stay allowed.
+ * The segment is read-only afterwards (ipc_shm_is_writable() is 0).
+ * Linux: anonymous segments (memfd: F_SEAL_FUTURE_WRITE, F_SEAL_GROW,
+ * F_SEAL_SHRINK; kernel 5.1). Elsewhere, and for named or file-backed
+ * segments: NOT_SUPPORTED. On Windows a read-only copy of an anonymous
+ * segment cannot be upgraded anyway (see ipc_shm_export()).
+ * Errors: INVAL, ACCESS (a read-only segment), NOT_SUPPORTED, SYSTEM. */
+IPC_SHM_API int ipc_shm_seal(ipc_shm_t *shm);
+
 /* Size of the segment in bytes. For a segment this process created or a
  * file it mapped, the exact size; for an opened named segment on Windows,
  * the size rounded up to the page size. */

@@ -186,6 +186,18 @@ int ipc_shm_remove(const char *name, unsigned flags) {
   return ipc_shm__os_remove(name, flags);
 }
 
+int ipc_shm_seal(ipc_shm_t *shm) {
+  int err;
+  if (shm == NULL)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  if (!shm->writable)
+    return ipc_shm__fail_arg(IPC_SHM_E_ACCESS);
+  err = ipc_shm__os_seal(shm);
+  if (err == 0)
+    shm->writable = 0;
+  return err;
+}
+
 uint64_t ipc_shm_size(const ipc_shm_t *shm) {
   return shm != NULL ? shm->size : 0;
 }

@@ -105,6 +105,9 @@ int ipc_shm__os_open_file(struct ipc_shm *shm, const char *path,
 /* Release the handles of the segment. Pre: shm was filled by a primitive. */
 int ipc_shm__os_close(struct ipc_shm *shm);
 
+/* Seal against new writers. Pre: shm->writable. */
+int ipc_shm__os_seal(struct ipc_shm *shm);
+
 /* Remove a name. Pre: name valid; flags hold only the GLOBAL bit. */
 int ipc_shm__os_remove(const char *name, unsigned flags);
 

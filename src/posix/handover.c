@@ -92,7 +92,8 @@ static int reopen_readonly(const struct ipc_shm *shm, int *out) {
 
 /* A close-on-exec copy of the segment's descriptor with the given access. */
 static int copy_descriptor(const struct ipc_shm *shm, int writable, int *out) {
-  if (!writable && shm->writable)
+  /* A sealed segment is read-only but its descriptor is still O_RDWR. */
+  if (!writable && (fcntl(shm->handle, F_GETFL) & O_ACCMODE) != O_RDONLY)
     return reopen_readonly(shm, out);
   *out = fcntl(shm->handle, F_DUPFD_CLOEXEC, 3);
   return *out >= 0 ? 0 : ipc_shm__fail(errno, "fcntl");

@@ -277,6 +277,22 @@ int ipc_shm__os_close(struct ipc_shm *shm) {
   return 0;
 }
 
+int ipc_shm__os_seal(struct ipc_shm *shm) {
+#if defined(__linux__) && defined(F_ADD_SEALS) && defined(F_SEAL_FUTURE_WRITE)
+  if (fcntl(shm->handle, F_ADD_SEALS,
+            F_SEAL_FUTURE_WRITE | F_SEAL_GROW | F_SEAL_SHRINK) != 0) {
+    int err = ipc_shm__fail(errno, "fcntl");
+    /* Only a memfd made to allow sealing takes seals: other shared-memory
+     * objects say EPERM, other files EINVAL. The native error stays. */
+    return errno == EPERM || errno == EINVAL ? IPC_SHM_E_NOT_SUPPORTED : err;
+  }
+  return 0;
+#else
+  (void)shm;
+  return ipc_shm__fail(ENOTSUP, "ipc_shm_seal");
+#endif
+}
+
 int ipc_shm__os_remove(const char *name, unsigned flags) {
   posix_name_t posix_name;
   (void)flags; /* one namespace: IPC_SHM_GLOBAL changes nothing */

@@ -297,6 +297,12 @@ int ipc_shm__os_close(struct ipc_shm *shm) {
   return err;
 }
 
+int ipc_shm__os_seal(struct ipc_shm *shm) {
+  (void)shm;
+  /* Sections have no seals; read-only copies are enforced by access rights. */
+  return ipc_shm__fail(ERROR_NOT_SUPPORTED, "ipc_shm_seal");
+}
+
 int ipc_shm__os_remove(const char *name, unsigned flags) {
   (void)name;
   (void)flags;
