@@ -458,7 +458,8 @@ typedef struct ipc_shm_inherit {
  * inheritable stay here; POSIX closes every other descriptor above 2 in the
  * child before exec. The child's environment is this process's plus
  * IPC_SHM_INHERIT_ENV with one token per segment; the child calls
- * ipc_shm_inherited(). The child may outlive this process.
+ * ipc_shm_inherited(). At most 64 segments (TOO_MANY beyond). The child may
+ * outlive this process.
  * Errors: INVAL (NULL argv or argv[0], NULL segment, unknown flag), NOT_FOUND
  * (no such program), PERM, NO_MEMORY, TOO_MANY, NOT_SUPPORTED, SYSTEM. */
 IPC_SHM_API int ipc_shm_spawn(ipc_shm_process_t **child, const char *const argv[],

@@ -515,6 +515,16 @@ START_TEST(spawn_errors) {
     ck_assert_err(ipc_shm_spawn(&child, argv, &bad_flags, 1), IPC_SHM_E_INVAL);
     ck_assert_err(ipc_shm_spawn(&child, missing, NULL, 0), IPC_SHM_E_NOT_FOUND);
     ck_assert_ptr_null(child);
+    {
+      ipc_shm_inherit_t many[65];
+      size_t i;
+      for (i = 0; i < 65; i++) {
+        many[i].shm = shm;
+        many[i].flags = 0;
+      }
+      ck_assert_err(ipc_shm_spawn(&child, argv, many, 65), IPC_SHM_E_TOO_MANY);
+      ck_assert_ptr_null(child);
+    }
   }
   ck_assert_no_leak(before);
   ck_assert_err(ipc_shm_process_wait(NULL, &code), IPC_SHM_E_INVAL);

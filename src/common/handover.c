@@ -255,7 +255,7 @@ int ipc_shm_spawn(ipc_shm_process_t **child, const char *const argv[],
   for (i = 0; i < count; i++)
     if (segments[i].shm == NULL || (segments[i].flags & ~IPC_SHM_READONLY) != 0)
       return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
-  /* Each token is followed by a space or the end. */
+  /* Every token goes into one environment variable: keep it bounded. */
   if (count > IPC_SHM__SPAWN_MAX)
     return ipc_shm__fail_arg(IPC_SHM_E_TOO_MANY);
   return ipc_shm__os_spawn(child, argv, segments, count);

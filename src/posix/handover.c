@@ -376,14 +376,13 @@ int ipc_shm__os_spawn(ipc_shm_process_t **child, const char *const argv[],
       break;
     opened++;
     err = describe(sources[i], writable, shm->size, &token);
+    if (err != 0)
+      break;
     token.handle = (uint64_t)(3 + i); /* where the child finds it */
-    if (err == 0)
-      err = ipc_shm__token_format(&token, entry + used + (i > 0));
-    if (err == 0) {
-      if (i > 0)
-        entry[used] = ' ';
-      used += strlen(entry + used + (i > 0)) + (i > 0);
-    }
+    if (i > 0)
+      entry[used++] = ' ';
+    err = ipc_shm__token_format(&token, entry + used);
+    used += strlen(entry + used);
   }
   if (err != 0)
     goto done;
