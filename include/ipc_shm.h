@@ -370,8 +370,9 @@ typedef struct ipc_shm_export ipc_shm_export_t;
  * /proc/self/fd; other systems can do this only for named segments and
  * fail with NOT_SUPPORTED otherwise). Note that on POSIX a process of the
  * same user can reopen /proc/PID/fd/N for writing, as it can shm_open a
- * name: read-only hand-over protects against mistakes, not against a
- * hostile process of the same user.
+ * name, unless the segment is sealed (ipc_shm_seal()): without a seal,
+ * read-only hand-over protects against mistakes, not against a hostile
+ * process of the same user.
  * Errors: INVAL (NULL, unknown flag), NOT_SUPPORTED, TOO_MANY, NO_MEMORY,
  * SYSTEM. */
 IPC_SHM_API int ipc_shm_export(ipc_shm_export_t **exported, const ipc_shm_t *shm,

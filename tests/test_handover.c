@@ -248,13 +248,13 @@ static int helper_spawned(char **argv) {
 
 /* echo-args ARGS...: write the arguments, each in [brackets], into inherited
  * segment 0. */
-static int helper_echo_args(int argc, char **argv) {
+static int helper_echo_args(char **argv) {
   char text[1024] = "";
   ipc_shm_t *shm;
   int i, err = ipc_shm_inherited(&shm, 0);
   if (err != 0)
     return 1;
-  for (i = 0; i < argc; i++) {
+  for (i = 0; argv[i] != NULL; i++) {
     size_t used = strlen(text);
     snprintf(text + used, sizeof(text) - used, "[%s]", argv[i]);
   }
@@ -391,12 +391,9 @@ static int helper_checksum_receive(char **argv) {
 }
 
 int run_handover_helper(int argc, char **argv) {
-  static const struct {
-    const char *mode;
-    int args;
-    int (*run)(char **argv);
-  } modes[] = {
+  static const test_helper_mode_t modes[] = {
       {"spawned", 2, helper_spawned},
+      {"echo-args", -1, helper_echo_args},
       {"import", 1, helper_import},
       {"pull", 1, helper_pull},
       {"push-target", 0, helper_push_target},
@@ -405,13 +402,7 @@ int run_handover_helper(int argc, char **argv) {
       {"checksum-pull", 1, helper_checksum_pull},
       {"checksum-receive", 1, helper_checksum_receive},
   };
-  size_t i;
-  if (strcmp(argv[0], "echo-args") == 0)
-    return helper_echo_args(argc - 1, argv + 1);
-  for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-    if (strcmp(argv[0], modes[i].mode) == 0 && argc - 1 == modes[i].args)
-      return modes[i].run(argv + 1);
-  return -1;
+  return test_dispatch_helper(modes, sizeof(modes) / sizeof(modes[0]), argc, argv);
 }
 
 /* ---- Tests: inheritance ---- */

@@ -150,11 +150,7 @@ static int helper_probe_handle(char **argv) {
 }
 
 int run_helper(int argc, char **argv) {
-  static const struct {
-    const char *mode;
-    int args;
-    int (*run)(char **argv);
-  } modes[] = {
+  static const test_helper_mode_t modes[] = {
       {"read", 2, helper_read},
       {"write", 2, helper_write},
       {"write-readonly", 1, helper_write_readonly},
@@ -163,12 +159,9 @@ int run_helper(int argc, char **argv) {
       {"open-close", 1, helper_open_close},
       {"probe-handle", 2, helper_probe_handle},
   };
-  size_t i;
-  int rc;
-  for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-    if (strcmp(argv[0], modes[i].mode) == 0 && argc - 1 == modes[i].args)
-      return modes[i].run(argv + 1);
-  rc = run_handover_helper(argc, argv);
+  int rc = test_dispatch_helper(modes, sizeof(modes) / sizeof(modes[0]), argc, argv);
+  if (rc < 0)
+    rc = run_handover_helper(argc, argv);
   if (rc >= 0)
     return rc;
   fprintf(stderr, "unknown helper mode %s with %d arguments\n", argv[0], argc - 1);

@@ -39,3 +39,13 @@ int test_run(const char *program, const char *const *argv, const char *input,
   output[n] = '\0';
   return test_proc_wait(proc);
 }
+
+int test_dispatch_helper(const test_helper_mode_t *modes, size_t count, int argc,
+                         char **argv) {
+  size_t i;
+  for (i = 0; i < count; i++)
+    if (strcmp(argv[0], modes[i].mode) == 0 &&
+        (modes[i].args < 0 || argc - 1 == modes[i].args))
+      return modes[i].run(argv + 1);
+  return -1;
+}

@@ -99,6 +99,19 @@ void add_handover_cases(Suite *suite);
 
 /* Helper modes of the test binary: "ipcshm_tests helper MODE ARGS...". */
 int run_helper(int argc, char **argv);
+
+/* One helper mode: its name, its number of arguments (-1: any), and the
+ * function that runs it with the NULL-terminated arguments after MODE. */
+typedef struct test_helper_mode {
+  const char *mode;
+  int args;
+  int (*run)(char **argv);
+} test_helper_mode_t;
+
+/* Run the mode argv[0] from `modes`; -1 if none matches. */
+int test_dispatch_helper(const test_helper_mode_t *modes, size_t count, int argc,
+                         char **argv);
+
 /* The helper modes of test_handover.c; -1 for a mode it does not know. */
 int run_handover_helper(int argc, char **argv);
 
