@@ -77,6 +77,15 @@ static void check(int err, const char *what) {
   }
 }
 
+static unsigned char *allocate(size_t size) {
+  unsigned char *p = (unsigned char *)malloc(size);
+  if (p == NULL) {
+    fprintf(stderr, "ipcshm_bench: out of memory for %zu bytes\n", size);
+    exit(1);
+  }
+  return p;
+}
+
 /* ---- The table ---- */
 
 static int missed;
@@ -182,9 +191,7 @@ static void first_touch(size_t size, double *shared_gbps, double *private_gbps) 
     shared[r] = now_seconds() - start;
     ipc_shm_unmap(view);
     ipc_shm_close(shm);
-    p = (unsigned char *)malloc(size);
-    if (p == NULL)
-      exit(1);
+    p = allocate(size);
     start = now_seconds();
     memset(p, 1, size);
     private_[r] = now_seconds() - start;
@@ -304,15 +311,11 @@ int main(int argc, char **argv) {
   row("resident growth: touching one page", (after - before) / (double)MIB, "MiB", 1, 1);
 
   /* Throughput: shared memory is ordinary memory once its pages exist. */
-  source = (unsigned char *)malloc(big);
-  if (source == NULL)
-    return 1;
+  source = allocate(big);
   memset(source, 7, big);
   memset(ipc_shm_view_data(view), 0, big);
   {
-    unsigned char *private_dest = (unsigned char *)malloc(big);
-    if (private_dest == NULL)
-      return 1;
+    unsigned char *private_dest = allocate(big);
     memset(private_dest, 0, big);
     shared_copy = copy_gbps(ipc_shm_view_data(view), source, big);
     private_copy = copy_gbps(private_dest, source, big);
