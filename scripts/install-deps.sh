@@ -4,7 +4,8 @@
 #
 #   scripts/install-deps.sh [--windows] [--check-source DIR]
 #
-#   --windows           also the MinGW-w64 cross compilers and Wine
+#   --windows           also the MinGW-w64 cross compilers, Wine, and clang
+#                       (which checks the public header as MSVC parses it)
 #   --check-source DIR  put Check's source tarball in DIR (for the Windows
 #                       tests; Check is not packaged for MinGW)
 #
@@ -29,7 +30,7 @@ as_root() {
 
 packages=(build-essential cmake pkg-config check libsubunit-dev)
 if [ "$want_windows" -eq 1 ]; then
-  packages+=(mingw-w64 wine wine64)
+  packages+=(mingw-w64 wine wine64 clang)
 fi
 
 missing=()
