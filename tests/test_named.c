@@ -6,7 +6,9 @@
 
 #ifdef _WIN32
 #include <windows.h>
+#include <sddl.h>
 #else
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -374,6 +376,98 @@ START_TEST(permissions) {
 }
 END_TEST
 
+#ifdef _WIN32
+/* A raw named section whose DACL is `sddl`: what a program that restricts
+ * its segment leaves for everyone else. Names from test_name are ASCII. */
+static HANDLE create_with_dacl(const char *name, const wchar_t *sddl) {
+  SECURITY_ATTRIBUTES attributes = {sizeof(attributes), NULL, FALSE};
+  WCHAR wide[IPC_SHM_NAME_MAX + 8] = L"Local\\";
+  size_t i, prefix = wcslen(wide);
+  HANDLE section;
+  for (i = 0; name[i] != '\0'; i++)
+    wide[prefix + i] = (WCHAR)name[i];
+  wide[prefix + i] = L'\0';
+  ck_assert(ConvertStringSecurityDescriptorToSecurityDescriptorW(
+      sddl, SDDL_REVISION_1, &attributes.lpSecurityDescriptor, NULL));
+  section = CreateFileMappingW(INVALID_HANDLE_VALUE, &attributes, PAGE_READWRITE, 0,
+                               4096, wide);
+  LocalFree(attributes.lpSecurityDescriptor);
+  ck_assert_ptr_nonnull(section);
+  return section;
+}
+#endif
+
+/* Access the system refuses gets PERM and leaves nothing behind: a segment
+ * others may read but not write, and one they may not touch. POSIX: modes
+ * 0444 and 0000 seen by another user (root, which passes every mode check,
+ * becomes nobody for the attempts). Windows: DACLs granting read or nothing. */
+START_TEST(access_the_system_refuses) {
+  char readable[IPC_SHM_NAME_MAX + 1], closed[IPC_SHM_NAME_MAX + 1];
+  ipc_shm_t *read_only = NULL, *denied[3] = {NULL, NULL, NULL};
+  int err_read_only, err_write, err_open_or_create, err_closed;
+  long native_error;
+  test_resources_t before;
+#ifdef _WIN32
+  /* SECTION_QUERY | SECTION_MAP_READ, and nothing, for everyone. */
+  HANDLE readable_section = create_with_dacl(test_name(readable, "perm"), L"D:P(A;;0x5;;;WD)");
+  HANDLE closed_section = create_with_dacl(test_name(closed, "perm"), L"D:P");
+#else
+  ipc_shm_t *readable_shm, *closed_shm;
+  uid_t euid = geteuid();
+  ck_assert_err(ipc_shm_create(&readable_shm, test_name(readable, "perm"), 4096,
+                               IPC_SHM_PERMS(0444)),
+                0);
+  ck_assert_err(ipc_shm_create(&closed_shm, test_name(closed, "perm"), 4096, IPC_SHM_PERMS(0)),
+                0);
+#endif
+  before = test_resources();
+#ifndef _WIN32
+  /* /proc/self/fd is out of reach while the effective user is not the
+   * process's own, so the leak probes stay outside this stretch. */
+  if (euid == 0)
+    ck_assert_int_eq(seteuid(65534), 0);
+#endif
+  err_read_only = ipc_shm_open(&read_only, readable, IPC_SHM_READONLY);
+  err_write = ipc_shm_open(&denied[0], readable, 0);
+  native_error = ipc_shm_last_native_error();
+  err_open_or_create = ipc_shm_open_or_create(&denied[1], readable, 4096, 0, NULL);
+  err_closed = ipc_shm_open(&denied[2], closed, IPC_SHM_READONLY);
+#ifndef _WIN32
+  if (euid == 0)
+    ck_assert_int_eq(seteuid(0), 0);
+#endif
+  if (read_only != NULL)
+    ipc_shm_close(read_only);
+  ck_assert_no_leak(before);
+
+  ck_assert_err(err_read_only, 0);
+  ck_assert_err(err_write, IPC_SHM_E_PERM);
+#ifdef _WIN32
+  ck_assert_int_eq(native_error, ERROR_ACCESS_DENIED);
+#else
+  ck_assert_int_eq(native_error, EACCES);
+#endif
+  ck_assert_err(err_open_or_create, IPC_SHM_E_PERM);
+  ck_assert_err(err_closed, IPC_SHM_E_PERM);
+  ck_assert_ptr_null(denied[0]);
+  ck_assert_ptr_null(denied[1]);
+  ck_assert_ptr_null(denied[2]);
+  ck_assert_str_eq(ipc_shm_strerror(IPC_SHM_E_PERM), "permission denied by the operating system");
+
+#ifdef _WIN32
+  CloseHandle(readable_section);
+  CloseHandle(closed_section);
+#else
+  ipc_shm_close(readable_shm);
+  ipc_shm_close(closed_shm);
+  ck_assert_err(ipc_shm_remove(readable, 0), 0);
+  ck_assert_err(ipc_shm_remove(closed, 0), 0);
+#endif
+  ck_assert(!test_segment_exists(readable));
+  ck_assert(!test_segment_exists(closed));
+}
+END_TEST
+
 /* Handles and descriptors are not inheritable by default. */
 START_TEST(native_handle_is_not_inheritable) {
   char name[IPC_SHM_NAME_MAX + 1];
@@ -433,6 +527,7 @@ void add_named_cases(Suite *suite) {
   tcase_add_test(tc, remove_bad_arguments);
   tcase_add_test(tc, close_null);
   tcase_add_test(tc, permissions);
+  tcase_add_test(tc, access_the_system_refuses);
   tcase_add_test(tc, native_handle_is_not_inheritable);
   tcase_add_test(tc, granularity);
   suite_add_tcase(suite, tc);

@@ -75,8 +75,6 @@ int ipc_shm__translate(long native) {
   }
 }
 
-
-
 static int to_wide_name(WCHAR out[WIDE_NAME_MAX], const char *name,
                         unsigned flags) {
   const WCHAR *prefix = (flags & IPC_SHM_GLOBAL) ? L"Global\\" : L"Local\\";
