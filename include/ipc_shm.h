@@ -367,8 +367,10 @@ typedef struct ipc_shm_export ipc_shm_export_t;
  * anonymous segment is created with an empty DACL so that no holder of such
  * a handle can duplicate it into a writable one. POSIX gives a descriptor
  * opened O_RDONLY, which cannot be mapped writable (Linux reopens it through
- * /proc/self/fd; other systems can do this only for named segments and
- * fail with NOT_SUPPORTED otherwise). Note that on POSIX a process of the
+ * /proc/self/fd; other systems reopen a named segment by its name and copy
+ * an anonymous one from a read-only descriptor kept since its creation, and
+ * fail with NOT_SUPPORTED for file-backed segments and for anonymous ones
+ * that were handed to this process). Note that on POSIX a process of the
  * same user can reopen /proc/PID/fd/N for writing, as it can shm_open a
  * name, unless the segment is sealed (ipc_shm_seal()): without a seal,
  * read-only hand-over protects against mistakes, not against a hostile

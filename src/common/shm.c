@@ -23,6 +23,7 @@ struct ipc_shm *ipc_shm__new_segment(ipc_shm_kind_t kind) {
   if (shm != NULL) {
     shm->handle = IPC_SHM__NO_HANDLE;
     shm->file = IPC_SHM__NO_HANDLE;
+    shm->readonly_twin = IPC_SHM__NO_HANDLE;
     shm->kind = kind;
   }
   return shm;

@@ -35,6 +35,10 @@ struct ipc_shm {
   ipc_shm_native_t handle; /* file-mapping HANDLE or descriptor */
   ipc_shm_native_t file;   /* Windows, file-backed: the file HANDLE, which
                               FlushFileBuffers needs; otherwise NO_HANDLE */
+  ipc_shm_native_t readonly_twin; /* POSIX without /proc/self/fd, anonymous:
+                              a read-only descriptor opened before the
+                              object's name was removed, the one way to make
+                              read-only copies later; otherwise NO_HANDLE */
   uint64_t size;
   ipc_shm_kind_t kind;
   int writable;

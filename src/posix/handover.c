@@ -58,14 +58,20 @@ static int same_object(int a, int b) {
  * descriptor cannot be mapped writable, unlike a dup() of a writable one. */
 static int reopen_readonly(const struct ipc_shm *shm, int *out) {
   int fd;
-#if defined(__linux__)
+#if IPC_SHM__LINUX
   char path[64];
   snprintf(path, sizeof(path), "/proc/self/fd/%d", shm->handle);
   fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return ipc_shm__fail(errno, "open");
 #else
+  /* No /proc: an anonymous object this process created kept a read-only
+   * twin; a named one is reopened by its name. */
   char posix_name[IPC_SHM_NAME_MAX + 2];
+  if (shm->readonly_twin >= 0) {
+    *out = fcntl(shm->readonly_twin, F_DUPFD_CLOEXEC, 3);
+    return *out >= 0 ? 0 : ipc_shm__fail(errno, "fcntl");
+  }
   if (shm->kind != IPC_SHM_KIND_NAMED)
     return ipc_shm__fail(ENOTSUP, "open");
   posix_name[0] = '/';
@@ -180,7 +186,7 @@ int ipc_shm__os_adopt(struct ipc_shm *shm, uint64_t handle,
 }
 
 int ipc_shm__os_pull(struct ipc_shm *shm, const ipc_shm_token_t *token) {
-#if defined(__linux__) && defined(SYS_pidfd_open) && defined(SYS_pidfd_getfd)
+#if IPC_SHM__LINUX && defined(SYS_pidfd_open) && defined(SYS_pidfd_getfd)
   int pidfd, fd, err;
   if (token->handle > (uint64_t)INT32_MAX)
     return ipc_shm__fail_arg(IPC_SHM_E_BAD_TOKEN);
@@ -277,7 +283,7 @@ static char **child_environment(char *entry) {
 }
 
 static int make_pipe(int fds[2]) {
-#if defined(__linux__)
+#if IPC_SHM__LINUX
   return pipe2(fds, O_CLOEXEC);
 #else
   if (pipe(fds) != 0)
@@ -290,7 +296,7 @@ static int make_pipe(int fds[2]) {
 
 /* Close every descriptor from `first` on. Async-signal-safe. */
 static void close_from(int first, long open_max) {
-#if defined(__linux__) && defined(SYS_close_range)
+#if IPC_SHM__LINUX && defined(SYS_close_range)
   if (syscall(SYS_close_range, (unsigned)first, ~0u, 0) == 0)
     return;
 #endif
@@ -461,7 +467,7 @@ static void socket_address(const char *name, struct sockaddr_un *address,
                            socklen_t *length) {
   memset(address, 0, sizeof(*address));
   address->sun_family = AF_UNIX;
-#if defined(__linux__)
+#if IPC_SHM__LINUX
   snprintf(address->sun_path + 1, sizeof(address->sun_path) - 1,
            SOCKET_PREFIX "%s", name);
   *length = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
@@ -561,7 +567,7 @@ int ipc_shm__os_listen(ipc_shm_listener_t **listener, const char *name) {
 int ipc_shm__os_accept(ipc_shm_listener_t *listener, ipc_shm_conn_t **conn) {
   int fd;
   do {
-#if defined(__linux__)
+#if IPC_SHM__LINUX
     fd = accept4(listener->fd, NULL, NULL, SOCK_CLOEXEC);
 #else
     fd = accept(listener->fd, NULL, NULL);
@@ -578,7 +584,7 @@ int ipc_shm__os_accept(ipc_shm_listener_t *listener, ipc_shm_conn_t **conn) {
 
 int ipc_shm__os_listener_close(ipc_shm_listener_t *listener) {
   int err = 0;
-#if !defined(__linux__)
+#if !IPC_SHM__LINUX
   (void)unlink(listener->address.sun_path);
 #endif
   if (close(listener->fd) != 0 && errno != EINTR)

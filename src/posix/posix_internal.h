@@ -8,6 +8,16 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+/* 1 where the Linux interfaces are used: memfd_create and its seals,
+ * pidfd_getfd, /proc/self/fd, abstract sockets, pipe2, accept4, close_range.
+ * Building with IPC_SHM_GENERIC_POSIX takes the paths written for the other
+ * POSIX systems instead, so that they are tested on Linux too. */
+#if defined(__linux__) && !defined(IPC_SHM_GENERIC_POSIX)
+#define IPC_SHM__LINUX 1
+#else
+#define IPC_SHM__LINUX 0
+#endif
+
 /* Close a descriptor on an error path without losing the recorded error. */
 static inline void ipc_shm__close_quietly(int fd) {
   int saved = errno;

@@ -80,11 +80,10 @@ int ipc_shm__translate(long native) {
   }
 }
 
-
 /* Reserve the whole size now, so that a size the system cannot back fails
  * here with ENOSPC rather than as SIGBUS when a page is first touched.
  * Returns 0 or an errno value. */
-#if defined(__linux__)
+#if defined(__linux__) /* also with IPC_SHM_GENERIC_POSIX: no other path */
 static int reserve_backing(int fd, uint64_t size) {
   int rc = posix_fallocate(fd, 0, (off_t)size);
   /* File systems without fallocate keep the plain ftruncate behaviour. */
@@ -166,48 +165,63 @@ int ipc_shm__os_open(struct ipc_shm *shm, const char *name, unsigned flags) {
   return 0;
 }
 
-#if defined(__linux__)
-static int anonymous_object(int *fd) {
-  /* Sealing is allowed so that a read-only copy can be made unwritable. */
+#if IPC_SHM__LINUX
+static int anonymous_object(int *fd, int *readonly_twin) {
+  /* Sealing is allowed so that a read-only copy can be made unwritable.
+   * Read-only copies come from /proc/self/fd: no twin needed. */
+  *readonly_twin = -1;
   *fd = memfd_create("ipc_shm", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   return *fd >= 0 ? 0 : ipc_shm__fail(errno, "memfd_create");
 }
 #else
-/* No memfd: a shm_open object with a unique name, unlinked at once. */
-static int anonymous_object(int *fd) {
+/* No memfd: a shm_open object with a unique name, unlinked at once. A
+ * read-only descriptor is opened first, since nothing can reopen the object
+ * once its name is gone. */
+static int anonymous_object(int *fd, int *readonly_twin) {
   static unsigned counter;
   posix_name_t posix_name;
   int attempt, err;
+  *fd = *readonly_twin = -1;
   for (attempt = 0; attempt < 64; attempt++) {
     snprintf(posix_name, sizeof(posix_name), "/ipc_shm.%ld.%u", (long)getpid(),
              counter++);
     *fd = shm_open(posix_name, O_RDWR | O_CREAT | O_EXCL, DEFAULT_PERMS);
-    if (*fd >= 0)
+    if (*fd >= 0 || errno != EEXIST)
       break;
-    if (errno != EEXIST)
-      return ipc_shm__fail(errno, "shm_open");
   }
   if (*fd < 0)
-    return ipc_shm__fail(EEXIST, "shm_open");
+    return ipc_shm__fail(errno, "shm_open");
+  *readonly_twin = shm_open(posix_name, O_RDONLY, 0);
+  err = *readonly_twin >= 0 ? 0 : ipc_shm__fail(errno, "shm_open");
   (void)shm_unlink(posix_name);
-  err = ipc_shm__set_cloexec(*fd, 1);
-  if (err != 0)
+  if (err == 0)
+    err = ipc_shm__set_cloexec(*fd, 1);
+  if (err == 0)
+    err = ipc_shm__set_cloexec(*readonly_twin, 1);
+  if (err != 0) {
     ipc_shm__close_quietly(*fd);
+    if (*readonly_twin >= 0)
+      ipc_shm__close_quietly(*readonly_twin);
+    *fd = *readonly_twin = -1;
+  }
   return err;
 }
 #endif
 
 int ipc_shm__os_create_anonymous(struct ipc_shm *shm, uint64_t size) {
-  int fd = -1;
-  int err = anonymous_object(&fd);
+  int fd = -1, readonly_twin = -1;
+  int err = anonymous_object(&fd, &readonly_twin);
   if (err != 0)
     return err;
   err = size_new_object(fd, size);
   if (err != 0) {
     ipc_shm__close_quietly(fd);
+    if (readonly_twin >= 0)
+      ipc_shm__close_quietly(readonly_twin);
     return err;
   }
   shm->handle = fd;
+  shm->readonly_twin = readonly_twin;
   shm->size = size;
   shm->writable = 1;
   shm->size_exact = 1;
@@ -272,13 +286,15 @@ int ipc_shm__os_open_file(struct ipc_shm *shm, const char *path,
 }
 
 int ipc_shm__os_close(struct ipc_shm *shm) {
+  if (shm->readonly_twin >= 0)
+    (void)close(shm->readonly_twin);
   if (close(shm->handle) != 0 && errno != EINTR)
     return ipc_shm__fail(errno, "close");
   return 0;
 }
 
 int ipc_shm__os_seal(struct ipc_shm *shm) {
-#if defined(__linux__) && defined(F_ADD_SEALS) && defined(F_SEAL_FUTURE_WRITE)
+#if IPC_SHM__LINUX && defined(F_ADD_SEALS) && defined(F_SEAL_FUTURE_WRITE)
   if (fcntl(shm->handle, F_ADD_SEALS,
             F_SEAL_FUTURE_WRITE | F_SEAL_GROW | F_SEAL_SHRINK) != 0) {
     int err = ipc_shm__fail(errno, "fcntl");
