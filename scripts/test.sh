@@ -2,6 +2,8 @@
 # Build everything and run the whole test suite:
 #   native      gcc, warnings as errors
 #   sanitize    native under AddressSanitizer and UndefinedBehaviorSanitizer
+#   generic     native, with the code written for POSIX systems other than
+#               Linux (IPC_SHM_GENERIC_POSIX: no memfd, pidfd or /proc)
 #   mingw       x86_64-w64-mingw32, warnings as errors, run under Wine
 # Installs what is missing first (Debian/Ubuntu). Build trees go to build/
 # (or $IPC_SHM_BUILD_DIR); they are made from scratch unless --keep is given.
@@ -29,7 +31,7 @@ deps=(--check-source "$build/downloads")
 check_tarball=$("$root/scripts/install-deps.sh" "${deps[@]}" | tail -n 1) ||
   { echo "test: installing the dependencies failed" >&2; exit 1; }
 
-trees=(native sanitize)
+trees=(native sanitize generic)
 [ "$native_only" -eq 1 ] || trees+=(mingw)
 
 configure() {
@@ -38,6 +40,7 @@ configure() {
   case "$tree" in
     native) args+=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
     sanitize) args+=(-DCMAKE_BUILD_TYPE=Debug -DIPC_SHM_SANITIZE=ON -DIPC_SHM_TIMEOUT_MULTIPLIER=3) ;;
+    generic) args+=(-DCMAKE_BUILD_TYPE=Debug -DIPC_SHM_GENERIC_POSIX=ON) ;;
     mingw) args+=(-DCMAKE_BUILD_TYPE=RelWithDebInfo
                   "-DCMAKE_TOOLCHAIN_FILE=$root/cmake/toolchain-x86_64-w64-mingw32.cmake"
                   -DIPC_SHM_TIMEOUT_MULTIPLIER=3)

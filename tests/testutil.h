@@ -9,6 +9,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* ---- What the library does here ---- */
+
+/* The tests follow the code under test: Linux uses its own interfaces
+ * (memfd seals, pidfd_getfd, abstract sockets) unless the library was built
+ * with IPC_SHM_GENERIC_POSIX, the code of the other POSIX systems. */
+#if defined(__linux__) && !defined(IPC_SHM_GENERIC_POSIX)
+#define TEST_LINUX 1
+#else
+#define TEST_LINUX 0
+#endif
+
+/* Pulling a handle from another process: DuplicateHandle, pidfd_getfd. */
+#if defined(_WIN32) || TEST_LINUX
+#define TEST_CAN_PULL 1
+#else
+#define TEST_CAN_PULL 0
+#endif
+
 /* ---- Names ---- */
 
 /* A segment name no other test or run uses: "t<pid>-<tag><counter>". */
