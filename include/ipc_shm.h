@@ -487,7 +487,11 @@ typedef struct ipc_shm_conn ipc_shm_conn_t;
  * Windows: the named pipe \\.\pipe\ipcshm.NAME; Linux: the abstract Unix
  * socket "ipcshm.NAME"; other POSIX systems: the socket file
  * /tmp/ipcshm.UID.NAME. Connections from another user are refused (Linux:
- * SO_PEERCRED; Windows: the pipe's default security).
+ * SO_PEERCRED; Windows: the pipe's default security). A name is free again
+ * when its listener closes or dies: pipes and abstract sockets go with their
+ * process; a socket file is owned through a flock on FILE.lock beside it,
+ * which the system drops when its holder dies, so a file a dead listener
+ * left behind is replaced.
  * Errors: INVAL, NAME_INVALID, NAME_TOO_LONG, EXISTS (somebody listens
  * already), PERM, TOO_MANY, NO_MEMORY, SYSTEM. */
 IPC_SHM_API int ipc_shm_listen(ipc_shm_listener_t **listener, const char *name);

@@ -296,6 +296,15 @@ static int helper_reexport_readonly(char **argv) {
   return 0;
 }
 
+/* listen-exit NAME: listen, then exit without closing, as a crash would. */
+static int helper_listen_exit(char **argv) {
+  ipc_shm_listener_t *listener;
+  int err = ipc_shm_listen(&listener, argv[0]);
+  puts(ipc_shm_err_name(err));
+  fflush(stdout);
+  _Exit(0);
+}
+
 /* pull TOKEN: take the segment out of the owner, and check that nothing
  * is left behind after closing it. */
 static int helper_pull(char **argv) {
@@ -416,6 +425,7 @@ int run_handover_helper(int argc, char **argv) {
       {"echo-args", -1, helper_echo_args},
       {"import", 1, helper_import},
       {"reexport-readonly", 1, helper_reexport_readonly},
+      {"listen-exit", 1, helper_listen_exit},
       {"pull", 1, helper_pull},
       {"push-target", 0, helper_push_target},
       {"receive", 1, helper_receive},
@@ -1088,6 +1098,33 @@ static void raw_send(const char *name, const void *bytes, size_t size) {
 #endif
 }
 
+/* A listener that dies without closing leaves its name free: pipes and
+ * abstract sockets go with it, a stale socket file is replaced. */
+START_TEST(a_dead_listener_frees_its_name) {
+  char name[IPC_SHM_NAME_MAX + 1], out[64];
+  ipc_shm_listener_t *listener = NULL;
+  ipc_shm_conn_t *server, *client;
+  ipc_shm_t *shm = anonymous_with("after a crash"), *got;
+  test_resources_t before = test_resources();
+  const char *argv[] = {"helper", "listen-exit", test_name(name, "dead"), NULL};
+  ck_assert_int_eq(test_run("ipcshm_tests", argv, NULL, out, sizeof(out)), 0);
+  ck_assert_str_eq(out, "OK\n");
+  ck_assert_err(ipc_shm_listen(&listener, name), 0);
+  ck_assert_err(ipc_shm_connect(&client, name), 0);
+  ck_assert_err(ipc_shm_accept(listener, &server), 0);
+  ck_assert_err(ipc_shm_send(client, shm, IPC_SHM_READONLY), 0);
+  ck_assert_err(ipc_shm_receive(server, &got), 0);
+  ck_assert_uint_eq(ipc_shm_size(got), ipc_shm_size(shm));
+  ipc_shm_close(got);
+  ipc_shm_conn_close(client);
+  ipc_shm_conn_close(server);
+  ck_assert_err(ipc_shm_listener_close(listener), 0);
+  ck_assert_err(ipc_shm_connect(&client, name), IPC_SHM_E_NOT_FOUND);
+  ck_assert_no_leak(before);
+  ipc_shm_close(shm);
+}
+END_TEST
+
 START_TEST(connection_errors) {
   char name[IPC_SHM_NAME_MAX + 1], other[IPC_SHM_NAME_MAX + 1];
   unsigned char junk[32];
@@ -1356,6 +1393,7 @@ void add_handover_cases(Suite *suite) {
   tc = tcase_create("send");
   tcase_add_test(tc, send_and_receive_between_processes);
   tcase_add_test(tc, connection_errors);
+  tcase_add_test(tc, a_dead_listener_frees_its_name);
   tcase_set_timeout(tc, 60);
   suite_add_tcase(suite, tc);
 

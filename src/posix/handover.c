@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -35,6 +36,7 @@ struct ipc_shm_listener {
   int fd;
   struct sockaddr_un address;
   socklen_t address_length;
+  int lock_fd; /* socket files: the flock that makes the name ours; or -1 */
 };
 
 struct ipc_shm_conn {
@@ -539,25 +541,88 @@ static int new_conn(ipc_shm_conn_t **conn, int fd) {
   return 0;
 }
 
+/* Abstract sockets vanish with their listener; socket files stay behind
+ * when it dies. So a socket file's name belongs to whoever holds an
+ * exclusive flock on "FILE.lock", which the system drops with its holder:
+ * whoever takes the lock knows that a socket file it finds is stale. */
+typedef char lock_path_t[sizeof(((struct sockaddr_un *)0)->sun_path) + 8];
+
+static void lock_path(const struct ipc_shm_listener *l, lock_path_t path) {
+  snprintf(path, sizeof(lock_path_t), "%s.lock", l->address.sun_path);
+}
+
+static int lock_name(struct ipc_shm_listener *l) {
+  lock_path_t path;
+  struct stat held, named;
+  int attempt, fd;
+  lock_path(l, path);
+  for (attempt = 0; attempt < 8; attempt++) {
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+      return ipc_shm__fail(errno, "open");
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      int err = errno == EWOULDBLOCK ? EADDRINUSE : errno;
+      ipc_shm__close_quietly(fd);
+      return ipc_shm__fail(err, "flock");
+    }
+    /* The last holder removes the file before it lets go: a lock on a file
+     * that is no longer at `path` proves nothing. */
+    if (fstat(fd, &held) == 0 && stat(path, &named) == 0 &&
+        held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
+      l->lock_fd = fd;
+      (void)unlink(l->address.sun_path);
+      return 0;
+    }
+    ipc_shm__close_quietly(fd);
+  }
+  return ipc_shm__fail(EADDRINUSE, "flock");
+}
+
+static void unlock_name(struct ipc_shm_listener *l) {
+  lock_path_t path;
+  if (l->lock_fd < 0)
+    return;
+  (void)unlink(l->address.sun_path);
+  lock_path(l, path);
+  (void)unlink(path);
+  (void)close(l->lock_fd);
+  l->lock_fd = -1;
+}
+
+static int bind_listener(struct ipc_shm_listener *l) {
+  int err;
+  if (!IPC_SHM__LINUX) {
+    err = lock_name(l);
+    if (err != 0)
+      return err;
+  }
+  if (bind(l->fd, (struct sockaddr *)&l->address, l->address_length) != 0)
+    return ipc_shm__fail(errno, "bind");
+  return 0;
+}
+
 int ipc_shm__os_listen(ipc_shm_listener_t **listener, const char *name) {
   struct ipc_shm_listener *l =
       (struct ipc_shm_listener *)calloc(1, sizeof(*l));
   int err;
   if (l == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_NO_MEMORY);
+  l->lock_fd = -1;
   socket_address(name, &l->address, &l->address_length);
   err = new_socket(&l->fd);
   if (err != 0) {
     free(l);
     return err;
   }
-  if (bind(l->fd, (struct sockaddr *)&l->address, l->address_length) != 0)
-    err = ipc_shm__fail(errno, "bind");
-  else if (listen(l->fd, SOMAXCONN) != 0)
+  err = bind_listener(l);
+  if (err == 0 && listen(l->fd, SOMAXCONN) != 0)
     err = ipc_shm__fail(errno, "listen");
   if (err != 0) {
+    int saved = errno;
+    unlock_name(l);
     ipc_shm__close_quietly(l->fd);
     free(l);
+    errno = saved;
     return err;
   }
   *listener = l;
@@ -584,9 +649,7 @@ int ipc_shm__os_accept(ipc_shm_listener_t *listener, ipc_shm_conn_t **conn) {
 
 int ipc_shm__os_listener_close(ipc_shm_listener_t *listener) {
   int err = 0;
-#if !IPC_SHM__LINUX
-  (void)unlink(listener->address.sun_path);
-#endif
+  unlock_name(listener);
   if (close(listener->fd) != 0 && errno != EINTR)
     err = ipc_shm__fail(errno, "close");
   free(listener);
