@@ -618,11 +618,9 @@ int ipc_shm__os_listen(ipc_shm_listener_t **listener, const char *name) {
   if (err == 0 && listen(l->fd, SOMAXCONN) != 0)
     err = ipc_shm__fail(errno, "listen");
   if (err != 0) {
-    int saved = errno;
     unlock_name(l);
     ipc_shm__close_quietly(l->fd);
     free(l);
-    errno = saved;
     return err;
   }
   *listener = l;
