@@ -122,14 +122,21 @@ extern "C" {
   XX(BAD_TOKEN, -18,                                                            \
      "malformed, stale or forged token or message: it does not name a "        \
      "segment with the size and access it claims")                             \
-  XX(DISCONNECTED, -19, "the other side closed the connection")
+  XX(DISCONNECTED, -19, "the other side closed the connection or is gone")    \
+  XX(WRONG_KIND, -20,                                                           \
+     "the name or path leads to an object of another kind (a FIFO, a "          \
+     "directory, a device: not a shared-memory segment or regular file)")
 
+/* The codes run from 0 down without gaps; IPC_SHM_ERROR_LAST_ is one past
+ * the last (counted from the list, never typed). */
+#define IPC_SHM_ERROR_COUNT_(name, value, message) +1
 typedef enum ipc_shm_error {
 #define IPC_SHM_ERROR_ENUM_(name, value, message) IPC_SHM_E_##name = (value),
   IPC_SHM_ERROR_MAP(IPC_SHM_ERROR_ENUM_)
 #undef IPC_SHM_ERROR_ENUM_
-  IPC_SHM_ERROR_LAST_ = -20
+  IPC_SHM_ERROR_LAST_ = -(0 IPC_SHM_ERROR_MAP(IPC_SHM_ERROR_COUNT_))
 } ipc_shm_error_t;
+#undef IPC_SHM_ERROR_COUNT_
 
 /* Static English message for an error code; never NULL, never allocates.
  * An unknown code gives "unknown error". */
@@ -170,11 +177,18 @@ typedef int ipc_shm_native_t; /* file descriptor */
                                        there needs SeCreateGlobalPrivilege);
                                        POSIX: no effect, there is one namespace */
 #define IPC_SHM_FILE_CREATE 0x0004u /* ipc_shm_open_file: create a missing file */
-/* Permission bits for objects and files this call creates (POSIX). The
- * default, when no IPC_SHM_PERMS() is given, is 0600: only the owner. The
- * bits are applied exactly, whatever the umask. Windows: no effect, the
+/* Create without reserving the memory up front: creating is then as cheap
+ * as the raw calls, whatever the size (a sparse object), but a process that
+ * touches a page the system can no longer back gets SIGBUS (POSIX) instead
+ * of IPC_SHM_E_NO_SPACE at create time. Windows: no effect, a page-file
+ * section is charged against the commit limit at create either way, which
+ * touches no memory. */
+#define IPC_SHM_NORESERVE 0x0008u
+/* Permission bits for objects and files this call creates (POSIX): exactly
+ * `mode` (any of 0777, 0 included), whatever the umask. Without
+ * IPC_SHM_PERMS() the mode is 0600: only the owner. Windows: no effect, the
  * default security descriptor of the caller's token applies. */
-#define IPC_SHM_PERMS(mode) ((((unsigned)(mode)) & 0777u) << 16)
+#define IPC_SHM_PERMS(mode) (0x02000000u | ((((unsigned)(mode)) & 0777u) << 16))
 
 /* Create a named segment of `size` bytes, read-write, failing with
  * IPC_SHM_E_EXISTS if the name exists (race-free: O_EXCL; on Windows an

@@ -4,7 +4,9 @@
  * a helper mode. */
 #include "testutil.h"
 
-#include "../src/common/shm_internal.h" /* NtQuerySection, for a test below */
+#ifdef _WIN32
+#include "../src/win32/win32_internal.h" /* NtQuerySection, for a test below */
+#endif
 
 #include <stddef.h>
 #include <stdio.h>
@@ -699,10 +701,10 @@ START_TEST(bad_tokens_are_refused_and_touch_nothing) {
       int field;
       const char *value;
     } spoiled[] = {
-        {2, "x"}, {2, "rw"}, {3, "0"}, {3, "08192"}, {3, "-8192"},
-        {3, "99999999999999999999"}, {3, "9223372036854775808"}, {3, " 8192"},
-        {4, "4294967296"}, {4, "x"}, {5, ""}, {5, "18446744073709551616"},
-        {6, "1"}, {6, "1.2.3"}, {6, "1.x"},
+        {2, "evt"}, {2, "segment"}, {2, ""}, {3, "x"}, {3, "rw"}, {4, "0"}, {4, "08192"}, {4, "-8192"},
+        {4, "99999999999999999999"}, {4, "9223372036854775808"}, {4, " 8192"},
+        {5, "4294967296"}, {5, "x"}, {6, ""}, {6, "18446744073709551616"},
+        {7, "1"}, {7, "1.2.3"}, {7, "1.x"},
     };
     for (i = 0; i < sizeof(spoiled) / sizeof(spoiled[0]); i++) {
       forge(token, spoiled[i].field, spoiled[i].value, forged, sizeof(forged));
@@ -718,17 +720,17 @@ START_TEST(bad_tokens_are_refused_and_touch_nothing) {
   ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
 
   /* Claims that do not match the handle. */
-  forge(token, 2, "r", forged, sizeof(forged)); /* a writable handle */
+  forge(token, 3, "r", forged, sizeof(forged)); /* a writable handle */
   ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
-  forge(ipc_shm_export_token(readonly_exp), 2, "w", forged, sizeof(forged));
+  forge(ipc_shm_export_token(readonly_exp), 3, "w", forged, sizeof(forged));
   ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
-  forge(token, 3, "1048576", forged, sizeof(forged)); /* larger than it is */
+  forge(token, 4, "1048576", forged, sizeof(forged)); /* larger than it is */
   ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
   /* The segment's own handle, which this process owns already: its access
    * is the creator's (Windows), it is close-on-exec, so not inherited
    * (POSIX). */
   snprintf(value, sizeof(value), "%llu", native_value(shm));
-  forge(token, 5, value, forged, sizeof(forged));
+  forge(token, 6, value, forged, sizeof(forged));
   ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
   /* A handle that is not a section at all, and one that does not exist. */
   {
@@ -740,7 +742,7 @@ START_TEST(bad_tokens_are_refused_and_touch_nothing) {
     ck_assert_int_eq(pipe(pipe_fds), 0);
     snprintf(value, sizeof(value), "%d", pipe_fds[0]);
 #endif
-    forge(token, 5, value, forged, sizeof(forged));
+    forge(token, 6, value, forged, sizeof(forged));
     ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
 #ifdef _WIN32
     ck_assert(CloseHandle(other)); /* untouched: still ours to close */
@@ -768,18 +770,18 @@ START_TEST(bad_tokens_are_refused_and_touch_nothing) {
     ck_assert_int_eq(ipc_shm__win_query_section(copy, &image_size, NULL), 0);
     snprintf(size_text, sizeof(size_text), "%llu", (unsigned long long)image_size);
     snprintf(value, sizeof(value), "%llu", (unsigned long long)(ULONG_PTR)copy);
-    forge(ipc_shm_export_token(readonly_exp), 3, size_text, sized, sizeof(sized));
-    forge(sized, 5, value, forged, sizeof(forged));
+    forge(ipc_shm_export_token(readonly_exp), 4, size_text, sized, sizeof(sized));
+    forge(sized, 6, value, forged, sizeof(forged));
     ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
     ck_assert(CloseHandle(copy));
     ck_assert(CloseHandle(image));
     ck_assert(CloseHandle(file));
   }
 #endif
-  forge(token, 5, "65000", forged, sizeof(forged));
+  forge(token, 6, "65000", forged, sizeof(forged));
   ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
   /* A token for another process: that is what ipc_shm_pull is for. */
-  forge(token, 4, "1", forged, sizeof(forged));
+  forge(token, 5, "1", forged, sizeof(forged));
   ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
   /* And pull refuses a token of this process. */
   ck_assert_err(ipc_shm_pull(&got, token), IPC_SHM_E_BAD_TOKEN);
@@ -936,7 +938,7 @@ START_TEST(pull_errors) {
   ck_assert_err(ipc_shm_pull(NULL, token), IPC_SHM_E_INVAL);
   ck_assert_err(ipc_shm_pull(&got, NULL), IPC_SHM_E_INVAL);
   /* No such process. */
-  forge(token, 4, "2147483000", forged, sizeof(forged));
+  forge(token, 5, "2147483000", forged, sizeof(forged));
   if (!TEST_CAN_PULL) {
     ck_assert_err(ipc_shm_pull(&got, forged), IPC_SHM_E_NOT_SUPPORTED);
     ck_assert_ptr_null(got);
@@ -963,13 +965,13 @@ START_TEST(pull_errors) {
 #endif
   /* The owner's claim is checked: access and size. */
   ck_assert_err(ipc_shm_export(&exp, shm, IPC_SHM_EXPORT_PULL | IPC_SHM_READONLY), 0);
-  forge(ipc_shm_export_token(exp), 2, "w", forged, sizeof(forged));
+  forge(ipc_shm_export_token(exp), 3, "w", forged, sizeof(forged));
   {
     const char *argv[] = {"helper", "pull", forged, NULL};
     ck_assert_int_eq(test_run("ipcshm_tests", argv, NULL, out, sizeof(out)), 1);
   }
   ck_assert_str_eq(out, "error BAD_TOKEN\nleak=none\n");
-  forge(ipc_shm_export_token(exp), 3, "1048576", forged, sizeof(forged));
+  forge(ipc_shm_export_token(exp), 4, "1048576", forged, sizeof(forged));
   {
     const char *argv[] = {"helper", "pull", forged, NULL};
     ck_assert_int_eq(test_run("ipcshm_tests", argv, NULL, out, sizeof(out)), 1);
@@ -1178,7 +1180,7 @@ START_TEST(connection_errors) {
    * that is not a section (Windows). */
   {
     static const unsigned char magic[8] = {'i', 'p', 'c', 's', 'h', 'm', '1', 0};
-    uint32_t writable = 1, reserved = 0;
+    uint32_t writable = 1, object = 1; /* a segment */
     uint64_t size = SEG_SIZE, handle;
 #ifdef _WIN32
     HANDLE event = CreateEventW(NULL, TRUE, FALSE, NULL);
@@ -1188,7 +1190,7 @@ START_TEST(connection_errors) {
 #endif
     memcpy(junk, magic, 8);
     memcpy(junk + 8, &writable, 4);
-    memcpy(junk + 12, &reserved, 4);
+    memcpy(junk + 12, &object, 4);
     memcpy(junk + 16, &size, 8);
     memcpy(junk + 24, &handle, 8);
     raw_send(name, junk, sizeof(junk));

@@ -41,10 +41,14 @@ const char *ipc_shm_last_native_call(void) {
   return last_native_call != NULL ? last_native_call : "";
 }
 
-int ipc_shm__fail(long native, const char *call) {
+int ipc_shm__fail_as(long native, const char *call, int err) {
   last_native_error = native;
   last_native_call = call;
-  return ipc_shm__translate(native);
+  return err;
+}
+
+int ipc_shm__fail(long native, const char *call) {
+  return ipc_shm__fail_as(native, call, ipc_shm__translate(native));
 }
 
 int ipc_shm__fail_arg(int err) {

@@ -1,10 +1,8 @@
-/* The portable part of ipc_shm: argument checks, then one backend call. */
+/* Segments and views: argument checks, then one backend call. */
 #include "shm_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#define PERMS_MASK IPC_SHM_PERMS(0777)
 
 /* How often open-or-create retries when the segment appears or vanishes
  * between its open and create attempts (another process racing us). */
@@ -18,9 +16,10 @@ static int check_size(uint64_t size) {
   return 0;
 }
 
-struct ipc_shm *ipc_shm__new_segment(ipc_shm_kind_t kind) {
+static struct ipc_shm *new_segment(ipc_shm_kind_t kind) {
   struct ipc_shm *shm = (struct ipc_shm *)calloc(1, sizeof(*shm));
   if (shm != NULL) {
+    ipc_shm__owned_init(&shm->owned);
     shm->handle = IPC_SHM__NO_HANDLE;
     shm->file = IPC_SHM__NO_HANDLE;
     shm->readonly_twin = IPC_SHM__NO_HANDLE;
@@ -41,26 +40,41 @@ static int begin_named(ipc_shm_t **out, const char *name, unsigned flags,
   err = ipc_shm__check_name(name);
   if (err != 0)
     return ipc_shm__fail_arg(err);
-  *shm = ipc_shm__new_segment(IPC_SHM_KIND_NAMED);
+  *shm = new_segment(IPC_SHM_KIND_NAMED);
   if (*shm == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_NO_MEMORY);
   memcpy((*shm)->name, name, strlen(name) + 1);
   return 0;
 }
 
+/* Hand a segment the backend filled to the caller, listing its handles as
+ * owned; or free it after a failure. */
 static int finish(ipc_shm_t **out, struct ipc_shm *shm, int err) {
   if (err != 0) {
     free(shm);
     return err;
   }
+  shm->owned.handles[0] = shm->handle;
+  shm->owned.handles[1] = shm->file;
+  shm->owned.handles[2] = shm->readonly_twin;
+  ipc_shm__owned_add(&shm->owned);
   *out = shm;
   return 0;
+}
+
+struct ipc_shm *ipc_shm__segment_new(void) {
+  return new_segment(IPC_SHM_KIND_ANONYMOUS);
+}
+
+int ipc_shm__segment_finish(ipc_shm_t **out, struct ipc_shm *shm, int err) {
+  return finish(out, shm, err);
 }
 
 int ipc_shm_create(ipc_shm_t **out, const char *name, uint64_t size,
                    unsigned flags) {
   struct ipc_shm *shm = NULL;
-  int err = begin_named(out, name, flags, IPC_SHM_GLOBAL | PERMS_MASK, &shm);
+  int err = begin_named(out, name, flags,
+                        IPC_SHM_GLOBAL | IPC_SHM_NORESERVE | IPC_SHM__PERMS_MASK, &shm);
   if (err != 0)
     return err;
   err = check_size(size);
@@ -85,7 +99,8 @@ int ipc_shm_open_or_create(ipc_shm_t **out, const char *name, uint64_t size,
                            unsigned flags, int *created) {
   struct ipc_shm *shm = NULL;
   int attempt;
-  int err = begin_named(out, name, flags, IPC_SHM_GLOBAL | PERMS_MASK, &shm);
+  int err = begin_named(out, name, flags,
+                        IPC_SHM_GLOBAL | IPC_SHM_NORESERVE | IPC_SHM__PERMS_MASK, &shm);
   if (err != 0)
     return err;
   if (created != NULL)
@@ -98,7 +113,7 @@ int ipc_shm_open_or_create(ipc_shm_t **out, const char *name, uint64_t size,
     err = ipc_shm__os_open(shm, name, flags & IPC_SHM_GLOBAL);
     if (err == 0) {
       if (shm->size < size) {
-        ipc_shm__os_close(shm);
+        (void)ipc_shm__os_close(shm);
         err = ipc_shm__fail_arg(IPC_SHM_E_SIZE_MISMATCH);
       }
       return finish(out, shm, err);
@@ -121,15 +136,15 @@ int ipc_shm_create_anonymous(ipc_shm_t **out, uint64_t size, unsigned flags) {
   if (out == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
   *out = NULL;
-  if (flags != 0)
+  if ((flags & ~IPC_SHM_NORESERVE) != 0)
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
   err = check_size(size);
   if (err != 0)
     return ipc_shm__fail_arg(err);
-  shm = ipc_shm__new_segment(IPC_SHM_KIND_ANONYMOUS);
+  shm = new_segment(IPC_SHM_KIND_ANONYMOUS);
   if (shm == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_NO_MEMORY);
-  return finish(out, shm, ipc_shm__os_create_anonymous(shm, size));
+  return finish(out, shm, ipc_shm__os_create_anonymous(shm, size, flags));
 }
 
 int ipc_shm_open_file(ipc_shm_t **out, const char *path, uint64_t size,
@@ -139,7 +154,7 @@ int ipc_shm_open_file(ipc_shm_t **out, const char *path, uint64_t size,
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
   *out = NULL;
   if (path == NULL ||
-      (flags & ~(IPC_SHM_READONLY | IPC_SHM_FILE_CREATE | PERMS_MASK)) != 0)
+      (flags & ~(IPC_SHM_READONLY | IPC_SHM_FILE_CREATE | IPC_SHM__PERMS_MASK)) != 0)
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
   /* Creating a file only to map it read-only cannot be what was meant. */
   if ((flags & IPC_SHM_READONLY) && (flags & IPC_SHM_FILE_CREATE))
@@ -148,7 +163,7 @@ int ipc_shm_open_file(ipc_shm_t **out, const char *path, uint64_t size,
     return ipc_shm__fail_arg(IPC_SHM_E_NOT_FOUND);
   if (size > IPC_SHM__SIZE_LIMIT)
     return ipc_shm__fail_arg(IPC_SHM_E_SIZE_TOO_BIG);
-  shm = ipc_shm__new_segment(IPC_SHM_KIND_FILE);
+  shm = new_segment(IPC_SHM_KIND_FILE);
   if (shm == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_NO_MEMORY);
   return finish(out, shm, ipc_shm__os_open_file(shm, path, size, flags));
@@ -172,6 +187,8 @@ int ipc_shm_close(ipc_shm_t *shm) {
   int err;
   if (shm == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  /* Unlisted first: once closed, the values may name new objects. */
+  ipc_shm__owned_remove(&shm->owned);
   err = ipc_shm__os_close(shm);
   free(shm);
   return err;
@@ -257,6 +274,7 @@ int ipc_shm_map(ipc_shm_view_t **out, const ipc_shm_t *shm, uint64_t offset,
   view = (struct ipc_shm_view *)calloc(1, sizeof(*view));
   if (view == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_NO_MEMORY);
+  ipc_shm__owned_init(&view->owned);
   view->access = access;
   view->size = length;
   view->mapped = (size_t)(end - aligned);
@@ -267,6 +285,10 @@ int ipc_shm_map(ipc_shm_view_t **out, const ipc_shm_t *shm, uint64_t offset,
     return err;
   }
   view->data = (unsigned char *)view->base + delta;
+  if (view->file != IPC_SHM__NO_HANDLE) {
+    view->owned.handles[0] = view->file;
+    ipc_shm__owned_add(&view->owned);
+  }
   *out = view;
   return 0;
 }
@@ -297,6 +319,7 @@ int ipc_shm_unmap(ipc_shm_view_t *view) {
   int err;
   if (view == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  ipc_shm__owned_remove(&view->owned);
   err = ipc_shm__os_unmap(view);
   free(view);
   return err;

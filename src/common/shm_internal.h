@@ -2,11 +2,25 @@
  * The contract between the portable part (src/common) and the backends
  * (src/posix, src/win32).
  *
- * The portable part checks every argument once: pointers, flags, names,
- * sizes, ranges and access. A backend primitive may assume its stated
- * preconditions and only talks to the operating system. On failure a
- * primitive records the native error with ipc_shm__fail() and leaves nothing
- * behind: no handle, descriptor, mapping or name.
+ * The portable part checks every argument once (pointers, flags, names,
+ * sizes, ranges, access), decides every protocol (token and message
+ * formats, the inherited-token list, which handle may be adopted) and owns
+ * the objects it hands to users. A backend primitive may assume its stated
+ * preconditions and only talks to the operating system, always through its
+ * table of system calls (src/posix/syscall.c, src/win32/syscall.c), so that
+ * tests can make any call fail.
+ *
+ * Failure: a primitive records what happened with ipc_shm__fail() (a system
+ * call failed: its native error exactly as the OS reported it, and its
+ * name), ipc_shm__fail_as() (the same, with a portable code chosen by the
+ * caller) or ipc_shm__fail_arg() (no system call failed), and leaves
+ * nothing behind: no handle, descriptor, mapping or name, and its output
+ * structures untouched.
+ *
+ * Ownership: "fills X" means the primitive stores handles in X that the
+ * caller owns from then on and releases with the matching close primitive.
+ * Structures are allocated and freed by the portable part unless a
+ * primitive says otherwise.
  */
 #ifndef IPC_SHM_INTERNAL_H
 #define IPC_SHM_INTERNAL_H
@@ -25,6 +39,89 @@
 #define IPC_SHM__NO_HANDLE (-1)
 #endif
 
+/* The bits of IPC_SHM_PERMS(): whether a mode was given, and the mode. */
+#define IPC_SHM__PERMS_GIVEN IPC_SHM_PERMS(0)
+#define IPC_SHM__PERMS_MASK IPC_SHM_PERMS(0777)
+#define IPC_SHM__PERMS_OF(flags) (((flags) >> 16) & 0777u)
+
+/* ------------------------------------------------------------------------ */
+/* Errors (src/common/error.c)                                                */
+
+/* A system call failed: record its native error and name for this thread
+ * and return the portable code translated from the error. */
+int ipc_shm__fail(long native, const char *call);
+
+/* The same, but the caller chooses the portable code (the native error is
+ * recorded unchanged). */
+int ipc_shm__fail_as(long native, const char *call, int err);
+
+/* A failure found without a failing system call; returns err. */
+int ipc_shm__fail_arg(int err);
+
+/* Backend: translate a native error (errno or GetLastError()) to a
+ * portable code. The one translation table of each backend. */
+int ipc_shm__translate(long native);
+
+/* ------------------------------------------------------------------------ */
+/* System calls and fault injection (src/common/fault.c; the tables are in  */
+/* src/posix/syscall.c and src/win32/syscall.c)                              */
+
+/* Entries of the backend's table, numbered from 0. */
+int ipc_shm__syscall_count(void);
+/* The entry's name, which is also the call name the error record gives. */
+const char *ipc_shm__syscall_name(int entry);
+/* The entry named `name`, or -1. */
+int ipc_shm__syscall_find(const char *name);
+
+/* For tests, one thread at a time. Begin routes every call through a
+ * counting wrapper and clears the counts; end routes them back. While
+ * begun, ipc_shm__fault_arm makes call number `nth` (from 1, counted since
+ * begin) of `entry` fail with `native` instead of reaching the OS. Calls
+ * that release something (close, munmap, CloseHandle, UnmapViewOfFile)
+ * release it and then report the failure, as the OS does. */
+void ipc_shm__faults_begin(void);
+void ipc_shm__faults_end(void);
+void ipc_shm__fault_arm(int entry, unsigned long nth, long native);
+/* Calls of `entry` since begin (failed ones included). */
+unsigned long ipc_shm__fault_calls(int entry);
+/* 1 if the armed failure has happened. */
+int ipc_shm__fault_fired(void);
+
+/* Backend side: the wrappers ask whether this call of `entry` must fail;
+ * if so, ipc_shm__fault_native() is the error to report. */
+int ipc_shm__fault_fires(int entry);
+long ipc_shm__fault_native(void);
+/* Backend: point every entry at its counting wrapper (on) or at the OS
+ * function (off). */
+void ipc_shm__os_syscalls_wrap(int on);
+
+/* Backend: one process-wide lock for the portable part's shared state. */
+void ipc_shm__os_lock(void);
+void ipc_shm__os_unlock(void);
+
+/* ------------------------------------------------------------------------ */
+/* Owned handles (src/common/registry.c)                                      */
+
+/* Every handle or descriptor the library owns is listed, so that a token
+ * naming one (forged, or a process's own export) is never adopted a second
+ * time. The list is intrusive: each owning object embeds its entry, so
+ * listing never allocates and never fails. */
+#define IPC_SHM__OWNED_MAX 3
+typedef struct ipc_shm__owned {
+  struct ipc_shm__owned *prev, *next;
+  ipc_shm_native_t handles[IPC_SHM__OWNED_MAX]; /* NO_HANDLE when unused */
+} ipc_shm__owned_t;
+
+void ipc_shm__owned_init(ipc_shm__owned_t *entry);
+/* List the entry with its handles; entries are listed once. */
+void ipc_shm__owned_add(ipc_shm__owned_t *entry);
+void ipc_shm__owned_remove(ipc_shm__owned_t *entry);
+/* 1 if some listed entry holds `handle`. */
+int ipc_shm__owned_has(ipc_shm_native_t handle);
+
+/* ------------------------------------------------------------------------ */
+/* Objects                                                                    */
+
 typedef enum ipc_shm_kind {
   IPC_SHM_KIND_NAMED = 1,
   IPC_SHM_KIND_ANONYMOUS = 2,
@@ -32,6 +129,7 @@ typedef enum ipc_shm_kind {
 } ipc_shm_kind_t;
 
 struct ipc_shm {
+  ipc_shm__owned_t owned; /* handle, file, readonly_twin */
   ipc_shm_native_t handle; /* file-mapping HANDLE or descriptor */
   ipc_shm_native_t file;   /* Windows, file-backed: the file HANDLE, which
                               FlushFileBuffers needs; otherwise NO_HANDLE */
@@ -47,6 +145,7 @@ struct ipc_shm {
 };
 
 struct ipc_shm_view {
+  ipc_shm__owned_t owned; /* file */
   void *data;      /* what the caller sees: base + (offset - aligned offset) */
   size_t size;     /* what the caller asked for */
   void *base;      /* start of the OS mapping, on a granularity boundary */
@@ -56,57 +155,111 @@ struct ipc_shm_view {
                             duplicate of the file HANDLE for flushing */
 };
 
-/* ---- Portable helpers (src/common) ---- */
+struct ipc_shm_export {
+  ipc_shm__owned_t owned; /* handle */
+  ipc_shm_native_t handle;
+  char token[IPC_SHM_TOKEN_MAX];
+};
 
-/* A zeroed segment object with no handles, or NULL. */
-struct ipc_shm *ipc_shm__new_segment(ipc_shm_kind_t kind);
+/* A zeroed segment with no handles (src/common/shm.c), or NULL. */
+struct ipc_shm *ipc_shm__segment_new(void);
+/* After a backend filled `shm`: on success list its handles as owned and
+ * store it in *out; on failure (err != 0) free it. Returns err. */
+int ipc_shm__segment_finish(ipc_shm_t **out, struct ipc_shm *shm, int err);
 
-/* Record the native error of a failing system call for this thread and
- * return the portable code translated from it. */
-int ipc_shm__fail(long native, const char *call);
-
-/* Record a failure found without a system call; returns err. */
-int ipc_shm__fail_arg(int err);
+/* ------------------------------------------------------------------------ */
+/* Names (src/common/name.c)                                                  */
 
 /* Check a name against the portable rule. 0 or NAME_INVALID/NAME_TOO_LONG/INVAL. */
 int ipc_shm__check_name(const char *name);
 
-/* Decide the mapping size of a file of `file_size` bytes for a request of
- * `requested` bytes (0: the whole file). 0 or SIZE_ZERO/SIZE_MISMATCH. */
-int ipc_shm__file_map_size(uint64_t requested, uint64_t file_size,
-                           int writable, uint64_t *out);
+/* ------------------------------------------------------------------------ */
+/* Tokens, messages and the inherited-token list (src/common/token.c)        */
 
-/* ---- Backend primitives (src/posix/shm.c, src/win32/shm.c) ---- */
+/* The kinds of object a token or message can name. One kind is never
+ * accepted as another. */
+typedef enum ipc_shm__object {
+  IPC_SHM__OBJECT_SEGMENT = 1
+} ipc_shm__object_t;
 
-/* Translate a native error (errno or GetLastError()) to a portable code.
- * The one translation table of each backend. */
-int ipc_shm__translate(long native);
+/* What a token or a connection message says. */
+typedef struct ipc_shm_token {
+  ipc_shm__object_t object;
+  int writable;
+  uint64_t size;
+  unsigned long pid;  /* process holding the handle; 0: the reader of the token */
+  uint64_t handle;    /* handle value or descriptor number */
+  int has_identity;   /* POSIX: device and inode below are known */
+  uint64_t device, inode;
+} ipc_shm_token_t;
 
-/* Create the named segment exclusively, read-write.
+/* Write a token; 0, or SYSTEM if it does not fit (it always does). */
+int ipc_shm__token_format(const ipc_shm_token_t *token,
+                          char out[IPC_SHM_TOKEN_MAX]);
+
+/* Parse a token strictly: BAD_TOKEN for anything malformed or made for the
+ * other platform. Never reads past the first IPC_SHM_TOKEN_MAX bytes. */
+int ipc_shm__token_parse(const char *text, ipc_shm_token_t *token);
+
+/* The connection message that goes with a handle: fixed size, host order. */
+#define IPC_SHM__MESSAGE_SIZE 32
+void ipc_shm__message_pack(unsigned char out[IPC_SHM__MESSAGE_SIZE],
+                           const ipc_shm_token_t *token);
+/* BAD_TOKEN for anything malformed. */
+int ipc_shm__message_unpack(const unsigned char in[IPC_SHM__MESSAGE_SIZE],
+                            ipc_shm_token_t *token);
+
+/* The inherited-token list: tokens separated by single spaces. Token number
+ * `index` of `list` into `out`: 0, NOT_FOUND (fewer tokens) or BAD_TOKEN
+ * (an empty or overlong entry). */
+int ipc_shm__token_list_get(const char *list, size_t index,
+                            char out[IPC_SHM_TOKEN_MAX]);
+
+/* Most segments one spawn hands over: their tokens fit one variable. */
+#define IPC_SHM__SPAWN_MAX 64
+
+/* ------------------------------------------------------------------------ */
+/* Backend: segments and views (src/{posix,win32}/shm.c)                      */
+
+/* Create the named segment exclusively, read-write, with `size` bytes.
  * Pre: name passes ipc_shm__check_name; 0 < size <= IPC_SHM__SIZE_LIMIT;
- * flags hold only GLOBAL and PERMS bits. Fills handle, size, writable,
- * size_exact. The contents are zero. */
+ * flags hold only GLOBAL, NORESERVE and PERMS bits. Fills handle, size,
+ * writable, size_exact. The contents are zero. No other process can open
+ * the segment before it has its full size. EXISTS when the name exists. */
 int ipc_shm__os_create(struct ipc_shm *shm, const char *name, uint64_t size,
                        unsigned flags);
 
-/* Open the existing named segment; never creates or resizes.
- * Pre: name valid; flags hold only READONLY and GLOBAL bits.
+/* Open the existing named segment; never creates, never resizes, never
+ * blocks. Pre: name valid; flags hold only READONLY and GLOBAL bits.
  * Fills handle, size (exact on POSIX, page-rounded on Windows), writable,
- * size_exact. NOT_FOUND when the name does not exist. */
+ * size_exact. NOT_FOUND when the name does not exist, WRONG_KIND when it
+ * names something that is not a segment (a planted FIFO, a directory). */
 int ipc_shm__os_open(struct ipc_shm *shm, const char *name, unsigned flags);
 
 /* Create an anonymous shared segment, read-write.
- * Pre: 0 < size <= IPC_SHM__SIZE_LIMIT. */
-int ipc_shm__os_create_anonymous(struct ipc_shm *shm, uint64_t size);
+ * Pre: 0 < size <= IPC_SHM__SIZE_LIMIT; flags hold only NORESERVE.
+ * Fills handle, readonly_twin (POSIX without /proc), size, writable,
+ * size_exact. Leaves no name anywhere. */
+int ipc_shm__os_create_anonymous(struct ipc_shm *shm, uint64_t size,
+                                 unsigned flags);
 
 /* Open (or with FILE_CREATE create) the file and make a mapping object for
  * it, sized by ipc_shm__file_map_size. Pre: path non-NULL and non-empty;
  * requested <= IPC_SHM__SIZE_LIMIT; flags hold only READONLY, FILE_CREATE
- * and PERMS bits. */
+ * and PERMS bits. Fills handle, file (Windows), size, writable,
+ * size_exact. WRONG_KIND for anything but a regular file; never blocks.
+ * A file this call created is removed again on failure. */
 int ipc_shm__os_open_file(struct ipc_shm *shm, const char *path,
                           uint64_t requested, unsigned flags);
 
-/* Release the handles of the segment. Pre: shm was filled by a primitive. */
+/* Decide the mapping size of a file of `file_size` bytes for a request of
+ * `requested` bytes (0: the whole file). 0 or SIZE_ZERO/SIZE_MISMATCH.
+ * Portable (src/common/shm.c). */
+int ipc_shm__file_map_size(uint64_t requested, uint64_t file_size,
+                           int writable, uint64_t *out);
+
+/* Release every handle of the segment. Pre: shm was filled by a
+ * primitive. Everything is released even when a call reports an error. */
 int ipc_shm__os_close(struct ipc_shm *shm);
 
 /* Seal against new writers. Pre: shm->writable. */
@@ -115,13 +268,14 @@ int ipc_shm__os_seal(struct ipc_shm *shm);
 /* Remove a name. Pre: name valid; flags hold only the GLOBAL bit. */
 int ipc_shm__os_remove(const char *name, unsigned flags);
 
-/* Map [offset, offset + length) of the segment. Pre: offset is a multiple of
- * ipc_shm__os_granularity(); 0 < length; offset + length <= shm->size; the
- * access is allowed by shm->writable. Fills view->base and view->file. */
+/* Map [offset, offset + length) of the segment with view->access.
+ * Pre: offset is a multiple of ipc_shm__os_granularity(); 0 < length;
+ * offset + length <= shm->size; the access is allowed by shm->writable.
+ * Fills view->base and view->file. */
 int ipc_shm__os_map(struct ipc_shm_view *view, const struct ipc_shm *shm,
                     uint64_t offset, size_t length);
 
-/* Unmap the view and release view->file. */
+/* Unmap the view and release view->file; both even on error. */
 int ipc_shm__os_unmap(struct ipc_shm_view *view);
 
 /* Write [addr, addr + length) of a writable view to its backing store and
@@ -132,90 +286,104 @@ size_t ipc_shm__os_granularity(void);
 
 ipc_shm_lifetime_t ipc_shm__os_lifetime(void);
 
+/* Adopt `handle` as a new segment if it is what the token says and not a
+ * handle the library owns already (src/common/handle.c). On failure the
+ * handle is untouched. */
+int ipc_shm__adopt(ipc_shm_t **out, ipc_shm_native_t handle,
+                   const ipc_shm_token_t *token, int inherited);
 
-#ifdef _WIN32
-/* src/win32/shm.c, for src/win32/handover.c: NtQuerySection's size and
- * allocation attributes of a section handle; a function of ntdll. */
-int ipc_shm__win_query_section(void *section, uint64_t *size,
-                               unsigned long *attributes);
-void (*ipc_shm__win_ntdll_function(const char *function))(void);
-#endif
+/* ------------------------------------------------------------------------ */
+/* Backend: handles and their copies (src/{posix,win32}/handle.c)            */
 
-/* ---- Handing segments to other processes (src/common/handover.c) ---- */
+/* A copy of the segment's handle with exactly the given access, in this
+ * process, inheritable or not, and the token that names it (all but pid;
+ * token->handle is the copy's value). Fills *copy, which the caller owns
+ * and closes with ipc_shm__os_close_handle(). */
+int ipc_shm__os_copy(const struct ipc_shm *shm, int writable, int inheritable,
+                     ipc_shm_native_t *copy, ipc_shm_token_t *token);
 
-/* What a token or a connection message says. */
-typedef struct ipc_shm_token {
-  int writable;
-  uint64_t size;
-  unsigned long pid;  /* process holding the handle; 0: the reader of the token */
-  uint64_t handle;    /* handle value or descriptor number */
-  int has_identity;   /* POSIX: device and inode below are known */
-  uint64_t device, inode;
-} ipc_shm_token_t;
+/* Close one handle or descriptor. */
+int ipc_shm__os_close_handle(ipc_shm_native_t handle);
 
-struct ipc_shm_export {
-  ipc_shm_native_t handle;
-  char token[IPC_SHM_TOKEN_MAX];
-};
+/* The handle a token value names in this process; BAD_TOKEN if the value
+ * cannot be one. */
+int ipc_shm__os_handle_from_value(uint64_t value, ipc_shm_native_t *handle);
+uint64_t ipc_shm__os_handle_value(ipc_shm_native_t handle);
 
-/* Write a token; 0, or SYSTEM if it does not fit (it always does). */
-int ipc_shm__token_format(const ipc_shm_token_t *token,
-                          char out[IPC_SHM_TOKEN_MAX]);
+/* Check that `handle` is what the token says: a section (Windows: type
+ * "Section", not an image) or a shared-memory object or regular file
+ * (POSIX: the device and inode of the token when known), with exactly the
+ * claimed access and room for the claimed size. If so it becomes the
+ * segment's (fills handle, size, writable, size_exact); with `inherited`
+ * it must also be inheritable, and is made non-inheritable. Otherwise
+ * BAD_TOKEN and the handle is not touched: the caller decides its fate.
+ * Pre: token->object is a segment. */
+int ipc_shm__os_adopt(struct ipc_shm *shm, ipc_shm_native_t handle,
+                      const ipc_shm_token_t *token, int inherited);
 
-/* Parse a token strictly: BAD_TOKEN for anything malformed or made for the
- * other platform. */
-int ipc_shm__token_parse(const char *text, ipc_shm_token_t *token);
+/* Copy the handle the token names out of the process token->pid into this
+ * one (not inheritable). Fills *copy. NOT_FOUND when the process or the
+ * handle does not exist; NOT_SUPPORTED where no call can do it. */
+int ipc_shm__os_pull(const ipc_shm_token_t *token, ipc_shm_native_t *copy);
 
-/* The connection message that goes with a handle: fixed size, host order. */
-#define IPC_SHM__MESSAGE_SIZE 32
-void ipc_shm__message_pack(unsigned char out[IPC_SHM__MESSAGE_SIZE],
-                           const ipc_shm_token_t *token);
-int ipc_shm__message_unpack(const unsigned char in[IPC_SHM__MESSAGE_SIZE],
-                            ipc_shm_token_t *token);
-
-/* Backend primitives. */
-
-/* Fill exp->handle with a copy of the segment's handle with the given
- * access, inheritable or not, and fill `token` (all but pid). */
-int ipc_shm__os_export(struct ipc_shm_export *exp, const struct ipc_shm *shm,
-                       int writable, int inheritable, ipc_shm_token_t *token);
-int ipc_shm__os_export_close(struct ipc_shm_export *exp);
-
-/* Check that `handle`, a handle of this process, is what the token says;
- * if so make it the segment's (non-inheritable). Otherwise BAD_TOKEN, and
- * the handle is not touched. */
-int ipc_shm__os_adopt(struct ipc_shm *shm, uint64_t handle,
-                      const ipc_shm_token_t *token);
-
-/* Copy the handle the token names out of the process token->pid, then
- * adopt it; the copy is closed again if the checks fail. */
-int ipc_shm__os_pull(struct ipc_shm *shm, const ipc_shm_token_t *token);
-
-/* Duplicate into process `pid`; fill the token naming the new handle. */
+/* Duplicate the segment's handle, with the given access, into process
+ * `pid`; fill the token naming the new handle there (all but pid).
+ * NOT_SUPPORTED where no call can do it. */
 int ipc_shm__os_push(const struct ipc_shm *shm, unsigned long pid, int writable,
                      ipc_shm_token_t *token);
-
-/* Most segments one spawn hands over: their tokens fit one variable. */
-#define IPC_SHM__SPAWN_MAX 64
 
 /* This process's id. */
 unsigned long ipc_shm__os_self_pid(void);
 
-/* Pre: argv and argv[0] non-NULL; segments checked. */
+/* ------------------------------------------------------------------------ */
+/* Backend: child processes (src/{posix,win32}/process.c)                    */
+
+/* The value under which a child started by ipc_shm__os_spawn() finds the
+ * copy number `index`: POSIX places copies at 3, 4, ...; Windows handles
+ * keep their value. */
+uint64_t ipc_shm__os_child_handle(ipc_shm_native_t copy, size_t index);
+
+/* Start argv[0] with the arguments argv[1...], the environment of this
+ * process without IPC_SHM_INHERIT_ENV plus `inherit_entry` (the whole
+ * "IPC_SHM_INHERITED=..." string), inheriting exactly the `count` copies
+ * (made by ipc_shm__os_copy, not inheritable) and the standard streams.
+ * The copies stay the caller's. Pre: argv and argv[0] non-NULL, argv[0]
+ * non-empty, count <= IPC_SHM__SPAWN_MAX. Allocates *child, which
+ * ipc_shm__os_process_wait() frees. */
 int ipc_shm__os_spawn(ipc_shm_process_t **child, const char *const argv[],
-                      const ipc_shm_inherit_t *segments, size_t count);
+                      const char *inherit_entry, const ipc_shm_native_t *copies,
+                      size_t count);
 unsigned long ipc_shm__os_process_id(const ipc_shm_process_t *child);
+/* Wait, store the exit status, free the child in every case. */
 int ipc_shm__os_process_wait(ipc_shm_process_t *child, int *exit_code);
 
-/* Pre: name passes ipc_shm__check_name. */
+/* ------------------------------------------------------------------------ */
+/* Backend: connections (src/{posix,win32}/conn.c)                           */
+
+/* Listeners and connections are allocated by these primitives and freed by
+ * their close primitives, which release everything even on error.
+ * Pre: names pass ipc_shm__check_name; pointers are non-NULL. */
 int ipc_shm__os_listen(ipc_shm_listener_t **listener, const char *name);
 int ipc_shm__os_accept(ipc_shm_listener_t *listener, ipc_shm_conn_t **conn);
 int ipc_shm__os_listener_close(ipc_shm_listener_t *listener);
 int ipc_shm__os_connect(ipc_shm_conn_t **conn, const char *name);
 unsigned long ipc_shm__os_conn_peer_pid(const ipc_shm_conn_t *conn);
+
+/* Send a copy of the segment with the given access and the message that
+ * describes it. DISCONNECTED when the peer is gone (closed or dead). */
 int ipc_shm__os_send(ipc_shm_conn_t *conn, const struct ipc_shm *shm,
                      int writable);
-int ipc_shm__os_receive(ipc_shm_conn_t *conn, struct ipc_shm *shm);
+
+/* Receive the next message. On success the message is in *token and
+ * *handle is what came with it: POSIX, a descriptor that arrived with the
+ * message (*fresh = 1: the caller owns and must close it if it refuses it);
+ * Windows, the handle value the message names, put here by the peer
+ * (*fresh = 0: it may belong to something else and is never closed on
+ * refusal). Malformed messages are BAD_TOKEN; a descriptor that arrived
+ * with one is closed. */
+int ipc_shm__os_receive(ipc_shm_conn_t *conn, ipc_shm_token_t *token,
+                        ipc_shm_native_t *handle, int *fresh);
+
 int ipc_shm__os_conn_close(ipc_shm_conn_t *conn);
 
 #endif /* IPC_SHM_INTERNAL_H */

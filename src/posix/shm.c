@@ -1,32 +1,25 @@
-/* POSIX backend: shm_open, memfd_create, mmap over shared-memory objects and
- * files. Argument checks happen in src/common/shm.c. */
+/* POSIX backend of segments and views: shm_open, memfd_create, mmap over
+ * shared-memory objects and files. Argument checks happen in
+ * src/common/shm.c. */
 #if defined(__linux__) && !defined(_GNU_SOURCE)
-#define _GNU_SOURCE /* memfd_create, MFD_CLOEXEC */
+#define _GNU_SOURCE /* O_TMPFILE, memfd_create, MFD_*, F_ADD_SEALS */
 #endif
 
 #include "posix_internal.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <time.h>
 
 #define DEFAULT_PERMS 0600u
 
-/* "/" + name + NUL */
-typedef char posix_name_t[IPC_SHM_NAME_MAX + 2];
-
-static void to_posix_name(posix_name_t out, const char *name) {
-  out[0] = '/';
-  memcpy(out + 1, name, strlen(name) + 1);
-}
+/* How long an opener waits for a segment that another process is still
+ * creating (it exists, but has no size yet). */
+#define SIZING_WAIT_NS 2000000000L
 
 static mode_t perms_of(unsigned flags) {
-  unsigned perms = (flags >> 16) & 0777u;
-  return (mode_t)(perms != 0 ? perms : DEFAULT_PERMS);
+  return (mode_t)((flags & IPC_SHM__PERMS_GIVEN) ? IPC_SHM__PERMS_OF(flags)
+                                                  : DEFAULT_PERMS);
 }
 
 int ipc_shm__translate(long native) {
@@ -48,13 +41,12 @@ int ipc_shm__translate(long native) {
   case ESRCH:        /* no such process */
   case ECONNREFUSED: /* nobody listens */
     return IPC_SHM_E_NOT_FOUND;
+  case EEXIST:
   case EADDRINUSE:
     return IPC_SHM_E_EXISTS;
   case EPIPE:
   case ECONNRESET:
     return IPC_SHM_E_DISCONNECTED;
-  case EEXIST:
-    return IPC_SHM_E_EXISTS;
   case ENOSPC:
 #if defined(EDQUOT)
   case EDQUOT:
@@ -75,92 +67,171 @@ int ipc_shm__translate(long native) {
     return IPC_SHM_E_NOT_SUPPORTED;
   case EIO:
     return IPC_SHM_E_IO;
+  case EISDIR: /* a directory where a segment or file was expected */
+  case ENXIO:  /* a FIFO or socket file */
+  case ELOOP:  /* a symbolic link, refused by O_NOFOLLOW */
+    return IPC_SHM_E_WRONG_KIND;
   default:
     return IPC_SHM_E_SYSTEM;
   }
 }
 
-/* Reserve the whole size now, so that a size the system cannot back fails
- * here with ENOSPC rather than as SIGBUS when a page is first touched.
- * Returns 0 or an errno value. */
+/* Give a fresh object its size. The reservation comes first: on tmpfs
+ * posix_fallocate sets the size only once every page is reserved, so an
+ * opener racing a creator that cannot publish atomically sees the object
+ * either empty or whole. Returns 0 or a portable code. */
+static int size_new_object(int fd, uint64_t size, unsigned flags) {
 #if defined(__linux__) /* also with IPC_SHM_GENERIC_POSIX: no other path */
-static int reserve_backing(int fd, uint64_t size) {
-  int rc = posix_fallocate(fd, 0, (off_t)size);
-  /* File systems without fallocate keep the plain ftruncate behaviour. */
-  return rc == EOPNOTSUPP || rc == ENOSYS ? 0 : rc;
-}
-#else
-static int reserve_backing(int fd, uint64_t size) {
-  (void)fd;
-  (void)size;
-  return 0;
-}
-#endif
-
-/* Give a fresh object its size and backing. Returns 0 or a portable code. */
-static int size_new_object(int fd, uint64_t size) {
-  int rc;
-  if (ftruncate(fd, (off_t)size) != 0)
-    return ipc_shm__fail(errno, "ftruncate");
-  rc = reserve_backing(fd, size);
-  if (rc != 0)
-    return ipc_shm__fail(rc, "posix_fallocate");
-  return 0;
-}
-
-
-int ipc_shm__os_create(struct ipc_shm *shm, const char *name, uint64_t size,
-                       unsigned flags) {
-  posix_name_t posix_name;
-  int fd, err;
-  to_posix_name(posix_name, name);
-  fd = shm_open(posix_name, O_RDWR | O_CREAT | O_EXCL, perms_of(flags));
-  if (fd < 0)
-    return ipc_shm__fail(errno, "shm_open");
-  /* The umask must not narrow or widen what the caller asked for. */
-  err = fchmod(fd, perms_of(flags)) != 0 ? ipc_shm__fail(errno, "fchmod") : 0;
-  if (err == 0)
-    err = ipc_shm__set_cloexec(fd, 1);
-  if (err == 0)
-    err = size_new_object(fd, size);
-  if (err != 0) {
-    /* We created the name, so it is ours to take back. */
-    (void)shm_unlink(posix_name);
-    ipc_shm__close_quietly(fd);
-    return err;
+  if ((flags & IPC_SHM_NORESERVE) == 0) {
+    int rc = SYS.posix_fallocate(fd, 0, (off_t)size);
+    /* File systems without fallocate keep the plain ftruncate behaviour:
+     * the native error of such a refusal is not a failure. */
+    if (rc != 0 && rc != EOPNOTSUPP && rc != ENOSYS)
+      return ipc_shm__fail(rc, "posix_fallocate");
   }
+#else
+  (void)flags;
+#endif
+  if (SYS.ftruncate(fd, (off_t)size) != 0)
+    return ipc_shm__fail(errno, "ftruncate");
+  return 0;
+}
+
+static void fill_created(struct ipc_shm *shm, int fd, uint64_t size) {
   shm->handle = fd;
   shm->size = size;
   shm->writable = 1;
   shm->size_exact = 1;
+}
+
+#if IPC_SHM__LINUX
+/* Linux: make the object nameless in the shared-memory directory, size it,
+ * and only then give it its name (linkat fails with EEXIST exactly as
+ * O_EXCL would), so that no opener ever sees it half made. *fd stays -1
+ * when this system cannot (no O_TMPFILE on the directory, no /proc). */
+static int create_then_publish(const char *name, uint64_t size, unsigned flags,
+                               int *fd) {
+  char proc_path[64], path[sizeof(IPC_SHM__SHM_DIR) + IPC_SHM_NAME_MAX + 1];
+  int err;
+  *fd = SYS.open(IPC_SHM__SHM_DIR, O_TMPFILE | O_RDWR | O_CLOEXEC, perms_of(flags));
+  if (*fd < 0) {
+    if (errno == EOPNOTSUPP || errno == EISDIR || errno == ENOENT)
+      return 0; /* the plain way, below */
+    return ipc_shm__fail(errno, "open");
+  }
+  /* The umask must not narrow or widen what the caller asked for. */
+  err = SYS.fchmod(*fd, perms_of(flags)) != 0 ? ipc_shm__fail(errno, "fchmod") : 0;
+  if (err == 0)
+    err = size_new_object(*fd, size, flags);
+  if (err == 0) {
+    snprintf(proc_path, sizeof(proc_path), "/proc/self/fd/%d", *fd);
+    snprintf(path, sizeof(path), IPC_SHM__SHM_DIR "/%s", name);
+    if (SYS.linkat(AT_FDCWD, proc_path, AT_FDCWD, path, AT_SYMLINK_FOLLOW) != 0) {
+      if (errno == ENOENT) { /* no /proc: the plain way, below */
+        ipc_shm__close_quietly(*fd);
+        *fd = -1;
+        return 0;
+      }
+      err = ipc_shm__fail(errno, "linkat");
+    }
+  }
+  if (err != 0) {
+    ipc_shm__close_quietly(*fd);
+    *fd = -1;
+  }
+  return err;
+}
+#endif
+
+/* The portable way: O_EXCL publishes the name at once, empty; openers that
+ * meet it empty wait for its size (see wait_for_size). */
+static int create_exclusive(const char *name, uint64_t size, unsigned flags,
+                            int *fd) {
+  ipc_shm__posix_name_t posix_name;
+  int err;
+  ipc_shm__posix_name(posix_name, name);
+  *fd = SYS.shm_open(posix_name, O_RDWR | O_CREAT | O_EXCL, perms_of(flags));
+  if (*fd < 0)
+    return ipc_shm__fail(errno, "shm_open");
+  err = SYS.fchmod(*fd, perms_of(flags)) != 0 ? ipc_shm__fail(errno, "fchmod") : 0;
+  if (err == 0)
+    err = ipc_shm__set_cloexec(*fd, 1);
+  if (err == 0)
+    err = size_new_object(*fd, size, flags);
+  if (err != 0) {
+    /* We created the name, so it is ours to take back. */
+    int saved = errno;
+    (void)SYS.shm_unlink(posix_name);
+    errno = saved;
+    ipc_shm__close_quietly(*fd);
+    *fd = -1;
+  }
+  return err;
+}
+
+int ipc_shm__os_create(struct ipc_shm *shm, const char *name, uint64_t size,
+                       unsigned flags) {
+  int fd = -1, err = 0;
+#if IPC_SHM__LINUX
+  err = create_then_publish(name, size, flags, &fd);
+  if (err == 0 && fd < 0)
+    err = create_exclusive(name, size, flags, &fd);
+#else
+  err = create_exclusive(name, size, flags, &fd);
+#endif
+  if (err != 0)
+    return err;
+  fill_created(shm, fd, size);
   return 0;
 }
 
-static int fill_from_fstat(struct ipc_shm *shm, int fd) {
-  struct stat st;
-  if (fstat(fd, &st) != 0)
-    return ipc_shm__fail(errno, "fstat");
-  shm->size = (uint64_t)st.st_size;
-  shm->size_exact = 1;
+/* A segment that exists but is empty is being created by a process that
+ * could not publish it whole: wait (bounded) until it has its size. One
+ * that stays empty is taken as it is. */
+static int wait_for_size(int fd, struct stat *st) {
+  long waited = 0, step = 1000000L; /* 1 ms, doubling up to 64 ms */
+  while (st->st_size == 0 && waited < SIZING_WAIT_NS) {
+    struct timespec pause;
+    pause.tv_sec = 0;
+    pause.tv_nsec = step;
+    (void)nanosleep(&pause, NULL);
+    waited += step;
+    if (step < 64000000L)
+      step *= 2;
+    if (SYS.fstat(fd, st) != 0)
+      return ipc_shm__fail(errno, "fstat");
+  }
   return 0;
 }
 
 int ipc_shm__os_open(struct ipc_shm *shm, const char *name, unsigned flags) {
-  posix_name_t posix_name;
+  ipc_shm__posix_name_t posix_name;
   int writable = (flags & IPC_SHM_READONLY) == 0;
+  int oflags = writable ? O_RDWR : O_RDONLY;
+  struct stat st;
   int fd, err;
-  to_posix_name(posix_name, name);
-  fd = shm_open(posix_name, writable ? O_RDWR : O_RDONLY, 0);
+#if IPC_SHM__SHM_NAMES_ARE_FILES
+  /* A FIFO planted under the name must not block us. */
+  oflags |= O_NONBLOCK;
+#endif
+  ipc_shm__posix_name(posix_name, name);
+  fd = SYS.shm_open(posix_name, oflags, 0);
   if (fd < 0)
     return ipc_shm__fail(errno, "shm_open");
   err = ipc_shm__set_cloexec(fd, 1);
   if (err == 0)
-    err = fill_from_fstat(shm, fd);
+    err = SYS.fstat(fd, &st) != 0 ? ipc_shm__fail(errno, "fstat") : 0;
+  if (err == 0)
+    err = ipc_shm__check_memory_object(&st);
+  if (err == 0)
+    err = wait_for_size(fd, &st);
   if (err != 0) {
     ipc_shm__close_quietly(fd);
     return err;
   }
   shm->handle = fd;
+  shm->size = (uint64_t)st.st_size;
+  shm->size_exact = 1;
   shm->writable = writable;
   return 0;
 }
@@ -170,7 +241,7 @@ static int anonymous_object(int *fd, int *readonly_twin) {
   /* Sealing is allowed so that a read-only copy can be made unwritable.
    * Read-only copies come from /proc/self/fd: no twin needed. */
   *readonly_twin = -1;
-  *fd = memfd_create("ipc_shm", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  *fd = SYS.memfd_create("ipc_shm", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   return *fd >= 0 ? 0 : ipc_shm__fail(errno, "memfd_create");
 }
 #else
@@ -179,21 +250,24 @@ static int anonymous_object(int *fd, int *readonly_twin) {
  * once its name is gone. */
 static int anonymous_object(int *fd, int *readonly_twin) {
   static unsigned counter;
-  posix_name_t posix_name;
-  int attempt, err;
+  ipc_shm__posix_name_t posix_name;
+  int attempt, err = 0;
   *fd = *readonly_twin = -1;
   for (attempt = 0; attempt < 64; attempt++) {
     snprintf(posix_name, sizeof(posix_name), "/ipc_shm.%ld.%u", (long)getpid(),
              counter++);
-    *fd = shm_open(posix_name, O_RDWR | O_CREAT | O_EXCL, DEFAULT_PERMS);
+    *fd = SYS.shm_open(posix_name, O_RDWR | O_CREAT | O_EXCL, DEFAULT_PERMS);
     if (*fd >= 0 || errno != EEXIST)
       break;
   }
   if (*fd < 0)
     return ipc_shm__fail(errno, "shm_open");
-  *readonly_twin = shm_open(posix_name, O_RDONLY, 0);
-  err = *readonly_twin >= 0 ? 0 : ipc_shm__fail(errno, "shm_open");
-  (void)shm_unlink(posix_name);
+  *readonly_twin = SYS.shm_open(posix_name, O_RDONLY, 0);
+  if (*readonly_twin < 0)
+    err = ipc_shm__fail(errno, "shm_open");
+  /* No name may stay behind: a failure to remove it is a failure. */
+  if (SYS.shm_unlink(posix_name) != 0 && err == 0)
+    err = ipc_shm__fail(errno, "shm_unlink");
   if (err == 0)
     err = ipc_shm__set_cloexec(*fd, 1);
   if (err == 0)
@@ -208,39 +282,38 @@ static int anonymous_object(int *fd, int *readonly_twin) {
 }
 #endif
 
-int ipc_shm__os_create_anonymous(struct ipc_shm *shm, uint64_t size) {
+int ipc_shm__os_create_anonymous(struct ipc_shm *shm, uint64_t size,
+                                 unsigned flags) {
   int fd = -1, readonly_twin = -1;
   int err = anonymous_object(&fd, &readonly_twin);
   if (err != 0)
     return err;
-  err = size_new_object(fd, size);
+  err = size_new_object(fd, size, flags);
   if (err != 0) {
     ipc_shm__close_quietly(fd);
     if (readonly_twin >= 0)
       ipc_shm__close_quietly(readonly_twin);
     return err;
   }
-  shm->handle = fd;
+  fill_created(shm, fd, size);
   shm->readonly_twin = readonly_twin;
-  shm->size = size;
-  shm->writable = 1;
-  shm->size_exact = 1;
   return 0;
 }
 
 /* Open the file; with FILE_CREATE create it if missing, with exactly the
- * requested permissions, and say whether this call created it. */
+ * requested permissions, and say whether this call created it. Never
+ * blocks on a FIFO. */
 static int open_file(const char *path, unsigned flags, int *fd, int *created) {
-  int oflags = ((flags & IPC_SHM_READONLY) ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+  int oflags = ((flags & IPC_SHM_READONLY) ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK;
   *created = 0;
   if (flags & IPC_SHM_FILE_CREATE) {
-    *fd = open(path, oflags | O_CREAT | O_EXCL, perms_of(flags));
+    *fd = SYS.open(path, oflags | O_CREAT | O_EXCL, perms_of(flags));
     if (*fd >= 0) {
       *created = 1;
-      if (fchmod(*fd, perms_of(flags)) != 0) {
+      if (SYS.fchmod(*fd, perms_of(flags)) != 0) {
         int err = ipc_shm__fail(errno, "fchmod");
         ipc_shm__close_quietly(*fd);
-        (void)unlink(path);
+        (void)SYS.unlink(path);
         return err;
       }
       return 0;
@@ -248,7 +321,7 @@ static int open_file(const char *path, unsigned flags, int *fd, int *created) {
     if (errno != EEXIST)
       return ipc_shm__fail(errno, "open");
   }
-  *fd = open(path, oflags);
+  *fd = SYS.open(path, oflags, 0);
   return *fd >= 0 ? 0 : ipc_shm__fail(errno, "open");
 }
 
@@ -262,20 +335,22 @@ int ipc_shm__os_open_file(struct ipc_shm *shm, const char *path,
 
   if (err != 0)
     return err;
-  if (fstat(fd, &st) != 0)
+  if (SYS.fstat(fd, &st) != 0)
     err = ipc_shm__fail(errno, "fstat");
   else if (!S_ISREG(st.st_mode))
-    err = ipc_shm__fail(EINVAL, "fstat");
+    err = ipc_shm__fail_arg(IPC_SHM_E_WRONG_KIND);
   else
     err = ipc_shm__file_map_size(requested, (uint64_t)st.st_size, writable,
                                  &size);
   if (err == 0 && size > (uint64_t)st.st_size &&
-      ftruncate(fd, (off_t)size) != 0)
+      SYS.ftruncate(fd, (off_t)size) != 0)
     err = ipc_shm__fail(errno, "ftruncate");
   if (err != 0) {
+    int saved = errno;
     ipc_shm__close_quietly(fd);
     if (created)
-      (void)unlink(path);
+      (void)SYS.unlink(path);
+    errno = saved;
     return err;
   }
   shm->handle = fd;
@@ -286,34 +361,37 @@ int ipc_shm__os_open_file(struct ipc_shm *shm, const char *path,
 }
 
 int ipc_shm__os_close(struct ipc_shm *shm) {
-  if (shm->readonly_twin >= 0)
-    (void)close(shm->readonly_twin);
-  if (close(shm->handle) != 0 && errno != EINTR)
-    return ipc_shm__fail(errno, "close");
-  return 0;
+  int err = 0;
+  if (shm->readonly_twin >= 0 && SYS.close(shm->readonly_twin) != 0 && errno != EINTR)
+    err = ipc_shm__fail(errno, "close");
+  /* On EINTR the descriptor is gone all the same (Linux, and POSIX 2024). */
+  if (SYS.close(shm->handle) != 0 && errno != EINTR && err == 0)
+    err = ipc_shm__fail(errno, "close");
+  return err;
 }
 
 int ipc_shm__os_seal(struct ipc_shm *shm) {
 #if IPC_SHM__LINUX && defined(F_ADD_SEALS) && defined(F_SEAL_FUTURE_WRITE)
-  if (fcntl(shm->handle, F_ADD_SEALS,
-            F_SEAL_FUTURE_WRITE | F_SEAL_GROW | F_SEAL_SHRINK) != 0) {
-    int err = ipc_shm__fail(errno, "fcntl");
+  if (SYS.fcntl(shm->handle, F_ADD_SEALS,
+                F_SEAL_FUTURE_WRITE | F_SEAL_GROW | F_SEAL_SHRINK) != 0) {
     /* Only a memfd made to allow sealing takes seals: other shared-memory
      * objects say EPERM, other files EINVAL. The native error stays. */
-    return errno == EPERM || errno == EINVAL ? IPC_SHM_E_NOT_SUPPORTED : err;
+    if (errno == EPERM || errno == EINVAL)
+      return ipc_shm__fail_as(errno, "fcntl", IPC_SHM_E_NOT_SUPPORTED);
+    return ipc_shm__fail(errno, "fcntl");
   }
   return 0;
 #else
   (void)shm;
-  return ipc_shm__fail(ENOTSUP, "ipc_shm_seal");
+  return ipc_shm__fail_arg(IPC_SHM_E_NOT_SUPPORTED);
 #endif
 }
 
 int ipc_shm__os_remove(const char *name, unsigned flags) {
-  posix_name_t posix_name;
+  ipc_shm__posix_name_t posix_name;
   (void)flags; /* one namespace: IPC_SHM_GLOBAL changes nothing */
-  to_posix_name(posix_name, name);
-  if (shm_unlink(posix_name) != 0)
+  ipc_shm__posix_name(posix_name, name);
+  if (SYS.shm_unlink(posix_name) != 0)
     return ipc_shm__fail(errno, "shm_unlink");
   return 0;
 }
@@ -329,7 +407,7 @@ int ipc_shm__os_map(struct ipc_shm_view *view, const struct ipc_shm *shm,
     prot |= PROT_WRITE;
     share = MAP_PRIVATE;
   }
-  base = mmap(NULL, length, prot, share, shm->handle, (off_t)offset);
+  base = SYS.mmap(NULL, length, prot, share, shm->handle, (off_t)offset);
   if (base == MAP_FAILED)
     return ipc_shm__fail(errno, "mmap");
   view->base = base;
@@ -337,7 +415,7 @@ int ipc_shm__os_map(struct ipc_shm_view *view, const struct ipc_shm *shm,
 }
 
 int ipc_shm__os_unmap(struct ipc_shm_view *view) {
-  if (munmap(view->base, view->mapped) != 0)
+  if (SYS.munmap(view->base, view->mapped) != 0)
     return ipc_shm__fail(errno, "munmap");
   return 0;
 }
@@ -347,8 +425,8 @@ int ipc_shm__os_flush(struct ipc_shm_view *view, void *addr, size_t length) {
   size_t page = ipc_shm__os_granularity();
   size_t from = (size_t)((unsigned char *)addr - (unsigned char *)view->base);
   size_t start = from - from % page;
-  if (msync((unsigned char *)view->base + start, length + (from - start),
-            MS_SYNC) != 0)
+  if (SYS.msync((unsigned char *)view->base + start, length + (from - start),
+                MS_SYNC) != 0)
     return ipc_shm__fail(errno, "msync");
   return 0;
 }

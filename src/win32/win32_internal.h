@@ -1,4 +1,5 @@
-/* Helpers shared by the files of the Windows backend. */
+/* What the files of the Windows backend share: the table of system calls
+ * they call the OS through, and small helpers. */
 #ifndef IPC_SHM_WIN32_INTERNAL_H
 #define IPC_SHM_WIN32_INTERNAL_H
 
@@ -6,16 +7,136 @@
 
 #include <windows.h>
 
-/* Record GetLastError() for the failing call; the portable code. */
-static inline int ipc_shm__fail_last(const char *call) {
-  return ipc_shm__fail((long)GetLastError(), call);
-}
+/* SECTION_BASIC_INFORMATION of NtQuerySection (winternl.h lacks it). */
+typedef struct ipc_shm__section_info {
+  PVOID base_address;
+  ULONG allocation_attributes;
+  LARGE_INTEGER maximum_size;
+} ipc_shm__section_info_t;
 
-/* Close a handle on an error path without losing the recorded error. */
-static inline void ipc_shm__close_quietly(HANDLE handle) {
-  DWORD saved = GetLastError();
-  (void)CloseHandle(handle);
-  SetLastError(saved);
-}
+/* ---- The table of system calls (src/win32/syscall.c) ----
+ * X(name, type, parameters, arguments, failure style). The styles say what
+ * a failing call returns, with the error in GetLastError(): NULL, FALSE,
+ * INVALID (INVALID_HANDLE_VALUE), ZERO, WAIT (WAIT_FAILED), and RELEASE
+ * (the resource is released, then FALSE). NtQuerySection and NtQueryObject
+ * are this backend's BOOL wrappers of the ntdll calls, which set the last
+ * error from the NTSTATUS. */
+#define IPC_SHM__WIN32_SYSCALLS(X)                                              \
+  X(CreateFileMappingW, HANDLE,                                                \
+    (HANDLE a, LPSECURITY_ATTRIBUTES b, DWORD c, DWORD d, DWORD e, LPCWSTR f),    \
+    (a, b, c, d, e, f), NULL)                                                   \
+  X(OpenFileMappingW, HANDLE, (DWORD a, BOOL b, LPCWSTR c), (a, b, c), NULL)      \
+  X(MapViewOfFile, LPVOID, (HANDLE a, DWORD b, DWORD c, DWORD d, SIZE_T e),       \
+    (a, b, c, d, e), NULL)                                                      \
+  X(UnmapViewOfFile, BOOL, (LPCVOID a), (a), RELEASE)                             \
+  X(FlushViewOfFile, BOOL, (LPCVOID a, SIZE_T b), (a, b), FALSE)                  \
+  X(FlushFileBuffers, BOOL, (HANDLE a), (a), FALSE)                               \
+  X(CloseHandle, BOOL, (HANDLE a), (a), RELEASE)                                  \
+  X(DuplicateHandle, BOOL,                                                     \
+    (HANDLE a, HANDLE b, HANDLE c, LPHANDLE d, DWORD e, BOOL f, DWORD g),         \
+    (a, b, c, d, e, f, g), FALSE)                                               \
+  X(CreateFileW, HANDLE,                                                       \
+    (LPCWSTR a, DWORD b, DWORD c, LPSECURITY_ATTRIBUTES d, DWORD e, DWORD f,      \
+     HANDLE g),                                                                \
+    (a, b, c, d, e, f, g), INVALID)                                             \
+  X(GetFileSizeEx, BOOL, (HANDLE a, PLARGE_INTEGER b), (a, b), FALSE)             \
+  X(GetFileType, DWORD, (HANDLE a), (a), ZERO)                                    \
+  X(DeleteFileW, BOOL, (LPCWSTR a), (a), FALSE)                                   \
+  X(MultiByteToWideChar, int,                                                  \
+    (UINT a, DWORD b, LPCCH c, int d, LPWSTR e, int f), (a, b, c, d, e, f), ZERO) \
+  X(NtQuerySection, BOOL, (HANDLE a, ipc_shm__section_info_t *b), (a, b), FALSE)  \
+  X(NtQueryObject, BOOL, (HANDLE a, int b, PVOID c, ULONG d), (a, b, c, d),       \
+    FALSE)                                                                      \
+  X(OpenProcess, HANDLE, (DWORD a, BOOL b, DWORD c), (a, b, c), NULL)             \
+  X(SetHandleInformation, BOOL, (HANDLE a, DWORD b, DWORD c), (a, b, c), FALSE)   \
+  X(CreateProcessW, BOOL,                                                      \
+    (LPCWSTR a, LPWSTR b, LPSECURITY_ATTRIBUTES c, LPSECURITY_ATTRIBUTES d,       \
+     BOOL e, DWORD f, LPVOID g, LPCWSTR h, LPSTARTUPINFOW i,                       \
+     LPPROCESS_INFORMATION j),                                                 \
+    (a, b, c, d, e, f, g, h, i, j), FALSE)                                      \
+  X(InitializeProcThreadAttributeList, BOOL,                                   \
+    (LPPROC_THREAD_ATTRIBUTE_LIST a, DWORD b, DWORD c, PSIZE_T d), (a, b, c, d),  \
+    FALSE)                                                                      \
+  X(UpdateProcThreadAttribute, BOOL,                                           \
+    (LPPROC_THREAD_ATTRIBUTE_LIST a, DWORD b, DWORD_PTR c, PVOID d, SIZE_T e,     \
+     PVOID f, PSIZE_T g),                                                      \
+    (a, b, c, d, e, f, g), FALSE)                                               \
+  X(GetEnvironmentStringsW, LPWCH, (void), (), NULL)                              \
+  X(WaitForSingleObject, DWORD, (HANDLE a, DWORD b), (a, b), WAIT)                \
+  X(GetExitCodeProcess, BOOL, (HANDLE a, LPDWORD b), (a, b), FALSE)               \
+  X(CreateEventW, HANDLE, (LPSECURITY_ATTRIBUTES a, BOOL b, BOOL c, LPCWSTR d),   \
+    (a, b, c, d), NULL)                                                         \
+  X(CreateNamedPipeW, HANDLE,                                                  \
+    (LPCWSTR a, DWORD b, DWORD c, DWORD d, DWORD e, DWORD f, DWORD g,             \
+     LPSECURITY_ATTRIBUTES h),                                                 \
+    (a, b, c, d, e, f, g, h), INVALID)                                          \
+  X(ConnectNamedPipe, BOOL, (HANDLE a, LPOVERLAPPED b), (a, b), FALSE)            \
+  X(GetNamedPipeClientProcessId, BOOL, (HANDLE a, PULONG b), (a, b), FALSE)       \
+  X(GetNamedPipeServerProcessId, BOOL, (HANDLE a, PULONG b), (a, b), FALSE)       \
+  X(WaitNamedPipeW, BOOL, (LPCWSTR a, DWORD b), (a, b), FALSE)                    \
+  X(ReadFile, BOOL, (HANDLE a, LPVOID b, DWORD c, LPDWORD d, LPOVERLAPPED e),     \
+    (a, b, c, d, e), FALSE)                                                     \
+  X(WriteFile, BOOL, (HANDLE a, LPCVOID b, DWORD c, LPDWORD d, LPOVERLAPPED e),   \
+    (a, b, c, d, e), FALSE)                                                     \
+  X(InitializeSecurityDescriptor, BOOL, (PSECURITY_DESCRIPTOR a, DWORD b),        \
+    (a, b), FALSE)                                                              \
+  X(InitializeAcl, BOOL, (PACL a, DWORD b, DWORD c), (a, b, c), FALSE)            \
+  X(AddAccessAllowedAce, BOOL, (PACL a, DWORD b, DWORD c, PSID d), (a, b, c, d),  \
+    FALSE)                                                                      \
+  X(SetSecurityDescriptorDacl, BOOL,                                           \
+    (PSECURITY_DESCRIPTOR a, BOOL b, PACL c, BOOL d), (a, b, c, d), FALSE)
+
+enum {
+#define IPC_SHM__SYSCALL_INDEX_(name, type, params, args, style) IPC_SHM__SYS_##name,
+  IPC_SHM__WIN32_SYSCALLS(IPC_SHM__SYSCALL_INDEX_)
+#undef IPC_SHM__SYSCALL_INDEX_
+  IPC_SHM__SYS_COUNT_
+};
+
+struct ipc_shm__syscalls {
+#define IPC_SHM__SYSCALL_FIELD_(name, type, params, args, style) type(WINAPI *name) params;
+  IPC_SHM__WIN32_SYSCALLS(IPC_SHM__SYSCALL_FIELD_)
+#undef IPC_SHM__SYSCALL_FIELD_
+};
+
+/* What the backend calls: SYS.CreateFileMappingW(...), ... */
+extern struct ipc_shm__syscalls ipc_shm__sys;
+#define SYS ipc_shm__sys
+
+/* ---- Helpers (src/win32/syscall.c) ---- */
+
+/* Record GetLastError() for the failing call; the portable code. */
+int ipc_shm__fail_last(const char *call);
+
+/* Close a handle on an error path without losing the last error. */
+void ipc_shm__close_quietly(HANDLE handle);
+
+/* ---- UTF-8 to UTF-16, the one conversion (src/win32/text.c) ---- */
+
+/* Room for the longest object name: "Global\" or "\\.\pipe\ipcshm." and a
+ * portable name (at most one UTF-16 unit per byte). */
+#define IPC_SHM__WIDE_NAME_MAX 64
+
+/* prefix + name into out. 0 or a portable code. */
+int ipc_shm__wide_name(WCHAR out[IPC_SHM__WIDE_NAME_MAX], const WCHAR *prefix,
+                       const char *name);
+
+/* A malloc'ed UTF-16 copy of a UTF-8 string. 0 or a portable code. */
+int ipc_shm__wide_copy(const char *text, WCHAR **out);
+
+/* The size of a section as the system records it (rounded up to the page
+ * for page-file sections) and its allocation attributes (SEC_IMAGE, ...).
+ * Needs SECTION_QUERY access (src/win32/shm.c). */
+int ipc_shm__win_query_section(HANDLE section, uint64_t *size,
+                               unsigned long *attributes);
+
+/* Shared by handle.c and conn.c (src/win32/handle.c). */
+/* A handle of process `pid` that allows DuplicateHandle and waiting:
+ * NOT_FOUND when there is no such process. */
+int ipc_shm__win_open_process(unsigned long pid, HANDLE *process);
+/* Put a copy of the segment's handle with the given access into `process`;
+ * *remote is its value there. */
+int ipc_shm__win_duplicate_into(HANDLE process, const struct ipc_shm *shm,
+                                int writable, HANDLE *remote);
 
 #endif
