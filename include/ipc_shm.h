@@ -534,7 +534,11 @@ IPC_SHM_API int ipc_shm_send(ipc_shm_conn_t *conn, const ipc_shm_t *shm,
                              unsigned flags);
 
 /* Receive the next segment sent by the other end, checked as in
- * ipc_shm_import(). Waits until one arrives.
+ * ipc_shm_import(). Waits until one arrives. A POSIX descriptor that fails
+ * the checks is closed; on Windows the message only names a handle value,
+ * so a handle that fails them is left alone (it may be one of this
+ * process's own that a hostile peer named), and a handle the peer put here
+ * stays when receiving fails before the message is read.
  * Errors: INVAL, DISCONNECTED (the other end closed), BAD_TOKEN (a
  * malformed message or a handle that is not what it claims; the connection
  * should then be closed), TOO_MANY, NO_MEMORY, SYSTEM. */

@@ -52,10 +52,12 @@ configure() {
 }
 
 # Sum Check's own counts ("Checks: N, Failures: F, Errors: E") over all test
-# entries of a tree, from ctest's JUnit report (it keeps every test's output).
+# entries of a tree, from ctest's log of the run, which keeps every test's
+# whole output (the JUnit report cuts a passing test's output at 1024
+# bytes, which can lose the line).
 check_counts() {
-  local junit=$1
-  grep -oE 'Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$junit" 2>/dev/null |
+  local log=$1
+  grep -oE 'Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$log" 2>/dev/null |
     awk '{ gsub(",", ""); c += $2; f += $4 + $6 } END { printf "%d %d\n", c, f }'
 }
 
@@ -75,7 +77,7 @@ for tree in "${trees[@]}"; do
   ctest --test-dir "$build/$tree" --parallel "$jobs" --output-on-failure \
         --output-junit "$build/$tree.junit.xml" || tree_status=$?
   [ "$tree_status" -eq 0 ] || status=1
-  read -r checks check_failures < <(check_counts "$build/$tree.junit.xml")
+  read -r checks check_failures < <(check_counts "$build/$tree/Testing/Temporary/LastTest.log")
   entries=$(grep -o '<testcase ' "$build/$tree.junit.xml" | wc -l)
   failed_entries=$(grep -c '<failure' "$build/$tree.junit.xml" || true)
   summary+=("$(printf '%-9s %3d checks in %2d ctest entries: %d failed checks, %d failed entries' \

@@ -93,11 +93,27 @@ START_TEST(anonymous_close_releases_everything) {
 }
 END_TEST
 
+/* An anonymous segment has no name anywhere, not even for a moment's
+ * leftover: the shared-memory directory holds no more names after many. */
+START_TEST(anonymous_leaves_no_name) {
+  long before = test_own_shm_names();
+  ipc_shm_t *shm[8];
+  int i;
+  for (i = 0; i < 8; i++)
+    ck_assert_err(ipc_shm_create_anonymous(&shm[i], 4096, 0), 0);
+  ck_assert_int_eq(test_own_shm_names(), before);
+  for (i = 0; i < 8; i++)
+    ipc_shm_close(shm[i]);
+  ck_assert_int_eq(test_own_shm_names(), before);
+}
+END_TEST
+
 void add_anonymous_cases(Suite *suite) {
   TCase *tc = tcase_create("anonymous");
   tcase_add_test(tc, anonymous_views_share_memory);
   tcase_add_test(tc, anonymous_native_handle_maps_the_same_object);
   tcase_add_test(tc, anonymous_bad_arguments);
   tcase_add_test(tc, anonymous_close_releases_everything);
+  tcase_add_test(tc, anonymous_leaves_no_name);
   suite_add_tcase(suite, tc);
 }

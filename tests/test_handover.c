@@ -15,6 +15,7 @@
 
 #ifdef _WIN32
 #include <windows.h>
+#include <aclapi.h>
 #else
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -32,40 +33,67 @@
 
 /* ---- Raw probes of a native handle (what a hostile receiver would try) ---- */
 
-/* 1 if the raw OS refuses to map the handle writable, and refuses to turn a
- * read-only copy into a writable one. */
-static int raw_write_refused(ipc_shm_native_t native) {
+/* What the raw OS says to a receiver of a read-only handle that tries to
+ * write: "refused" when every trick fails; "POSSIBLE" when mapping it
+ * writable or duplicating it into a writable handle works; "owner-dac"
+ * when only the owner's implicit WRITE_DAC lets it open the DACL first (a
+ * platform that ignores the OWNER RIGHTS ACE: Wine). */
+static const char *raw_write_refused(ipc_shm_native_t native) {
 #ifdef _WIN32
   HANDLE self = GetCurrentProcess();
-  HANDLE upgraded = NULL;
+  HANDLE upgraded = NULL, dac = NULL;
   void *view = MapViewOfFile(native, FILE_MAP_WRITE, 0, 0, 0);
   if (view != NULL) {
     UnmapViewOfFile(view);
-    return 0;
+    return "POSSIBLE";
   }
   if (DuplicateHandle(self, native, self, &upgraded, FILE_MAP_READ | FILE_MAP_WRITE,
                       FALSE, 0)) {
     CloseHandle(upgraded);
-    return 0;
+    return "POSSIBLE";
   }
-  return 1;
+  /* The owner of an object may change its DACL even when the DACL grants
+   * nothing, unless an OWNER RIGHTS ACE says otherwise: take WRITE_DAC,
+   * open the DACL to everyone, then take write access. */
+  if (DuplicateHandle(self, native, self, &dac, WRITE_DAC, FALSE, 0)) {
+    int opened = SetSecurityInfo(dac, SE_KERNEL_OBJECT, DACL_SECURITY_INFORMATION, NULL,
+                                 NULL, NULL, NULL) == ERROR_SUCCESS;
+    CloseHandle(dac);
+    if (opened && DuplicateHandle(self, native, self, &upgraded, FILE_MAP_ALL_ACCESS,
+                                  FALSE, 0)) {
+      view = MapViewOfFile(upgraded, FILE_MAP_WRITE, 0, 0, 0);
+      CloseHandle(upgraded);
+      if (view != NULL) {
+        UnmapViewOfFile(view);
+        return "owner-dac";
+      }
+    }
+  }
+  return "refused";
 #else
   long page = sysconf(_SC_PAGESIZE);
   void *view = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_SHARED, native, 0);
   if (view != MAP_FAILED) {
     munmap(view, (size_t)page);
-    return 0;
+    return "POSSIBLE";
   }
   view = mmap(NULL, (size_t)page, PROT_READ, MAP_SHARED, native, 0);
   if (view == MAP_FAILED)
-    return 0; /* not even readable: something else is wrong */
+    return "UNREADABLE"; /* not even readable: something else is wrong */
   if (mprotect(view, (size_t)page, PROT_READ | PROT_WRITE) == 0) {
     munmap(view, (size_t)page);
-    return 0;
+    return "POSSIBLE";
   }
   munmap(view, (size_t)page);
-  return 1;
+  return "refused";
 #endif
+}
+
+/* What raw_write_refused must say of a read-only copy here: "refused",
+ * or "owner-dac" where the platform grants an object's owner WRITE_DAC
+ * whatever its DACL says (see test_owner_rights_honoured). */
+static const char *refused_here(void) {
+  return test_owner_rights_honoured() ? "refused" : "owner-dac";
 }
 
 /* 1 if the raw handle value or descriptor number does not reach a segment
@@ -193,12 +221,12 @@ static void describe_received(const ipc_shm_t *shm, char *line, size_t size) {
     snprintf((char *)ipc_shm_view_data(view), 64, "written by the receiver");
     ipc_shm_unmap(view);
   }
-  snprintf(line, size, "got %s %llu %s write=%s raw=%s",
+  snprintf(line, size, "got %s %llu %s write=%s raw=%s%s",
            ipc_shm_is_writable(shm) ? "w" : "r",
            (unsigned long long)ipc_shm_size(shm), text, ipc_shm_err_name(err),
-           ipc_shm_is_writable(shm) ? "-"
-           : raw_write_refused(ipc_shm_native_handle(shm)) ? "refused"
-                                                           : "POSSIBLE");
+           ipc_shm_is_writable(shm) ? "-" : raw_write_refused(ipc_shm_native_handle(shm)),
+           /* What a process was handed is its own again, not its children's. */
+           test_is_inheritable(ipc_shm_native_handle(shm)) ? " INHERITABLE" : "");
 }
 
 static int print_received(int err, ipc_shm_t *shm) {
@@ -229,9 +257,12 @@ static int helper_spawned(char **argv) {
   if (err != 0)
     snprintf(report, sizeof(report), "inherited 1: %s", ipc_shm_err_name(err));
   else {
+    char expected[96];
     describe_received(second, line, sizeof(line));
     ipc_shm_close(second);
-    if (strstr(line, "got r 8192 to the child write=ACCESS raw=refused") == NULL)
+    snprintf(expected, sizeof(expected), "got r 8192 to the child write=ACCESS raw=%s",
+             refused_here());
+    if (strcmp(line, expected) != 0)
       snprintf(report, sizeof(report), "read-only one: %s", line);
   }
   err = ipc_shm_inherited(&third, 2);
@@ -421,6 +452,37 @@ static int helper_checksum_receive(char **argv) {
   return print_checksum(err, shm);
 }
 
+static void allow_pullers(void);
+
+/* export-hold: print a pull token of a new segment, keep it until standard
+ * input ends. */
+static int helper_export_hold(char **argv) {
+  ipc_shm_t *shm;
+  ipc_shm_export_t *exp;
+  char line[16];
+  (void)argv;
+  allow_pullers();
+  if (ipc_shm_create_anonymous(&shm, 65536, 0) != 0 ||
+      ipc_shm_export(&exp, shm, IPC_SHM_EXPORT_PULL) != 0)
+    return 1;
+  printf("%s\n", ipc_shm_export_token(exp));
+  fflush(stdout);
+  while (fgets(line, sizeof(line), stdin) != NULL) {
+  }
+  ipc_shm_export_close(exp);
+  ipc_shm_close(shm);
+  return 0;
+}
+
+/* inherit-check: take inherited segment 0, and exit 0 if that worked. */
+static int helper_inherit_check(char **argv) {
+  ipc_shm_t *shm;
+  (void)argv;
+  if (ipc_shm_inherited(&shm, 0) != 0)
+    return 1;
+  return ipc_shm_close(shm) == 0 ? 0 : 1;
+}
+
 int run_handover_helper(int argc, char **argv) {
   static const test_helper_mode_t modes[] = {
       {"spawned", 2, helper_spawned},
@@ -434,6 +496,8 @@ int run_handover_helper(int argc, char **argv) {
       {"checksum-inherited", 0, helper_checksum_inherited},
       {"checksum-pull", 1, helper_checksum_pull},
       {"checksum-receive", 1, helper_checksum_receive},
+      {"export-hold", 0, helper_export_hold},
+      {"inherit-check", 0, helper_inherit_check},
   };
   return test_dispatch_helper(modes, sizeof(modes) / sizeof(modes[0]), argc, argv);
 }
@@ -574,7 +638,7 @@ START_TEST(export_for_a_child_started_another_way) {
     }
     ck_assert_err(ipc_shm_export_close(exp), 0);
     snprintf(expected, sizeof(expected), "got %s 8192 exported write=%s raw=%s\nleak=none\n",
-             mode ? "r" : "w", mode ? "ACCESS" : "OK", mode ? "refused" : "-");
+             mode ? "r" : "w", mode ? "ACCESS" : "OK", mode ? refused_here() : "-");
     ck_assert_str_eq(out, expected);
   }
   ck_assert_no_leak(before);
@@ -917,7 +981,7 @@ START_TEST(pull_from_the_owner) {
     ck_assert_err(ipc_shm_export_close(exp), 0);
     snprintf(expected, sizeof(expected),
              "got %s 8192 pulled write=%s raw=%s\nleak=none\n", mode ? "r" : "w",
-             mode ? "ACCESS" : "OK", mode ? "refused" : "-");
+             mode ? "ACCESS" : "OK", mode ? refused_here() : "-");
     ck_assert_str_eq(out, expected);
   }
   get(shm, REPLY_AT, expected, 64);
@@ -948,8 +1012,22 @@ START_TEST(pull_errors) {
   }
   ck_assert_err(ipc_shm_pull(&got, forged), IPC_SHM_E_NOT_FOUND);
   ck_assert_ptr_null(got);
-  /* The owner closed the export: nothing to pull. */
+  /* The owner has no such descriptor (it closed the export). The number is
+   * one no pipe of test_run will take, so that it stays free: a test must
+   * not depend on descriptor numbers not being reused. */
   ck_assert_err(ipc_shm_export_close(exp), 0);
+#ifndef _WIN32
+  {
+    int spare = fcntl(0, F_DUPFD, 900);
+    char number[16];
+    ck_assert_int_ge(spare, 0);
+    ck_assert_int_eq(close(spare), 0);
+    snprintf(number, sizeof(number), "%d", spare);
+    forge(token, 6, number, forged, sizeof(forged));
+    ck_assert_uint_lt(strlen(forged), sizeof(token));
+    memcpy(token, forged, strlen(forged) + 1);
+  }
+#endif
   {
     const char *argv[] = {"helper", "pull", token, NULL};
     ck_assert_int_eq(test_run("ipcshm_tests", argv, NULL, out, sizeof(out)), 1);
@@ -1001,7 +1079,7 @@ START_TEST(push_into_another_process) {
     ck_assert_int_eq(test_proc_read_line(proc, line, sizeof(line)), 0);
     ck_assert_int_eq(test_proc_wait(proc), 0);
     snprintf(expected, sizeof(expected), "got %s 8192 pushed write=%s raw=%s",
-             mode ? "r" : "w", mode ? "ACCESS" : "OK", mode ? "refused" : "-");
+             mode ? "r" : "w", mode ? "ACCESS" : "OK", mode ? refused_here() : "-");
     ck_assert_str_eq(line, expected);
   }
   ck_assert_err(ipc_shm_push(shm, 2147483000ul, 0, token), IPC_SHM_E_NOT_FOUND);
@@ -1054,7 +1132,11 @@ START_TEST(send_and_receive_between_processes) {
 
   ck_assert_err(ipc_shm_send(conn, shm, IPC_SHM_READONLY), 0);
   ck_assert_int_eq(test_proc_read_line(proc, line, sizeof(line)), 0);
-  ck_assert_str_eq(line, "got r 8192 sent write=ACCESS raw=refused");
+  {
+    char expected[96];
+    snprintf(expected, sizeof(expected), "got r 8192 sent write=ACCESS raw=%s", refused_here());
+    ck_assert_str_eq(line, expected);
+  }
   ck_assert_err(ipc_shm_conn_close(conn), 0);
   ck_assert_int_eq(test_proc_read_line(proc, line, sizeof(line)), 0);
   ck_assert_str_eq(line, "end DISCONNECTED leak=none");

@@ -76,6 +76,9 @@ static Suite *all_cases(void) {
   add_process_cases(suite);
   add_interop_cases(suite);
   add_handover_cases(suite);
+  add_race_cases(suite);
+  add_hostile_cases(suite);
+  add_fault_cases(suite);
   return suite;
 }
 

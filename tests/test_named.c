@@ -2,6 +2,7 @@
  * sizes, access, permissions, and every bad input. */
 #include "testutil.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #ifdef _WIN32
@@ -350,29 +351,46 @@ START_TEST(close_null) {
 }
 END_TEST
 
-/* Objects are created 0600 unless asked otherwise, whatever the umask;
- * Windows accepts the flag and uses the default security descriptor. */
+/* Objects and files are created 0600 unless asked otherwise, and with
+ * exactly the mode asked for (0 included), whatever the umask: tried under
+ * umask 077, which would narrow 0644, and umask 0, which would widen
+ * nothing but leaves a forgotten fchmod unseen. Windows accepts the flag
+ * and uses the default security descriptor (mode -1: nothing to read). */
 START_TEST(permissions) {
-  char name[IPC_SHM_NAME_MAX + 1];
-  ipc_shm_t *shm, *shared;
-  char other[IPC_SHM_NAME_MAX + 1];
-  ck_assert_err(ipc_shm_create(&shm, test_name(name, "p"), 100, 0), 0);
-  ck_assert_err(ipc_shm_create(&shared, test_name(other, "p"), 100, IPC_SHM_PERMS(0644)), 0);
-#ifndef _WIN32
-  {
-    struct stat st;
-    mode_t old = umask(0);
-    umask(old);
-    ck_assert_int_eq(fstat(ipc_shm_native_handle(shm), &st), 0);
-    ck_assert_int_eq(st.st_mode & 0777, 0600);
-    ck_assert_int_eq(fstat(ipc_shm_native_handle(shared), &st), 0);
-    ck_assert_int_eq(st.st_mode & 0777, 0644);
+  static const unsigned umasks[] = {077, 0};
+  static const struct {
+    unsigned flags;
+    int mode;
+  } cases[] = {{0, 0600},
+               {IPC_SHM_PERMS(0644), 0644},
+               {IPC_SHM_PERMS(0666), 0666},
+               {IPC_SHM_PERMS(0), 0},
+               {IPC_SHM_PERMS(0400), 0400}};
+  size_t u, i;
+  for (u = 0; u < sizeof(umasks) / sizeof(umasks[0]); u++) {
+    unsigned old = test_umask(umasks[u]);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+      char name[IPC_SHM_NAME_MAX + 1], path[128];
+      ipc_shm_t *shm, *file;
+      int expected = ipc_shm_lifetime() == IPC_SHM_LIFETIME_UNTIL_REMOVED ? cases[i].mode : -1;
+      ck_assert_err(ipc_shm_create(&shm, test_name(name, "p"), 100, cases[i].flags), 0);
+      ck_assert_err(ipc_shm_open_file(&file, test_file(path, sizeof(path), "p"), 100,
+                                      IPC_SHM_FILE_CREATE | cases[i].flags),
+                    0);
+      ck_assert_msg(test_mode_of(ipc_shm_native_handle(shm)) == expected,
+                    "umask %03o, case %u: segment mode %o", umasks[u], (unsigned)i,
+                    test_mode_of(ipc_shm_native_handle(shm)));
+      if (expected >= 0)
+        ck_assert_msg(test_mode_of(ipc_shm_native_handle(file)) == expected,
+                      "umask %03o, case %u: file mode %o", umasks[u], (unsigned)i,
+                      test_mode_of(ipc_shm_native_handle(file)));
+      ipc_shm_close(file);
+      ipc_shm_close(shm);
+      ck_assert_int_eq(remove(path), 0);
+      remove_quietly(name);
+    }
+    test_umask(old);
   }
-#endif
-  ipc_shm_close(shared);
-  ipc_shm_close(shm);
-  remove_quietly(other);
-  remove_quietly(name);
 }
 END_TEST
 
@@ -419,6 +437,8 @@ START_TEST(access_the_system_refuses) {
                 0);
   ck_assert_err(ipc_shm_create(&closed_shm, test_name(closed, "perm"), 4096, IPC_SHM_PERMS(0)),
                 0);
+  ck_assert_int_eq(test_mode_of(ipc_shm_native_handle(readable_shm)), 0444);
+  ck_assert_int_eq(test_mode_of(ipc_shm_native_handle(closed_shm)), 0);
 #endif
   before = test_resources();
 #ifndef _WIN32
@@ -471,16 +491,21 @@ END_TEST
 /* Handles and descriptors are not inheritable by default. */
 START_TEST(native_handle_is_not_inheritable) {
   char name[IPC_SHM_NAME_MAX + 1];
-  ipc_shm_t *shm, *opened, *anon;
-  ipc_shm_t *all[3];
+  char path[128];
+  ipc_shm_t *shm, *opened, *anon, *file;
+  ipc_shm_t *all[4];
   int i;
   ck_assert_err(ipc_shm_create(&shm, test_name(name, "inh"), 100, 0), 0);
   ck_assert_err(ipc_shm_open(&opened, name, IPC_SHM_READONLY), 0);
   ck_assert_err(ipc_shm_create_anonymous(&anon, 100, 0), 0);
+  ck_assert_err(ipc_shm_open_file(&file, test_file(path, sizeof(path), "inh"), 100,
+                                  IPC_SHM_FILE_CREATE),
+                0);
   all[0] = shm;
   all[1] = opened;
   all[2] = anon;
-  for (i = 0; i < 3; i++) {
+  all[3] = file;
+  for (i = 0; i < 4; i++) {
 #ifdef _WIN32
     DWORD flags = 0;
     ck_assert(GetHandleInformation(ipc_shm_native_handle(all[i]), &flags));
@@ -492,6 +517,7 @@ START_TEST(native_handle_is_not_inheritable) {
 #endif
     ipc_shm_close(all[i]);
   }
+  ck_assert_int_eq(remove(path), 0);
   remove_quietly(name);
 }
 END_TEST

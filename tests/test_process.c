@@ -165,6 +165,8 @@ int run_helper(int argc, char **argv) {
   int rc = test_dispatch_helper(modes, sizeof(modes) / sizeof(modes[0]), argc, argv);
   if (rc < 0)
     rc = run_handover_helper(argc, argv);
+  if (rc < 0)
+    rc = run_race_helper(argc, argv);
   if (rc >= 0)
     return rc;
   fprintf(stderr, "unknown helper mode %s with %d arguments\n", argv[0], argc - 1);

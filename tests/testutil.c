@@ -28,6 +28,16 @@ const char *test_file(char *buffer, size_t size, const char *tag) {
   return buffer;
 }
 
+long test_own_shm_names(void) {
+  char tests[32], anonymous[32];
+  long mine, passing;
+  snprintf(tests, sizeof(tests), "t%ld-", test_getpid());
+  snprintf(anonymous, sizeof(anonymous), "ipc_shm.%ld.", test_getpid());
+  mine = test_shm_dir_count(tests);
+  passing = test_shm_dir_count(anonymous);
+  return mine < 0 ? -1 : mine + passing;
+}
+
 int test_run(const char *program, const char *const *argv, const char *input,
              char *output, size_t output_size) {
   test_proc_t *proc = test_proc_start(program, argv);

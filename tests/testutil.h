@@ -90,6 +90,9 @@ int test_proc_read_line(test_proc_t *proc, char *line, size_t size);
 /* Read the child's output to its end; returns the number of bytes. */
 size_t test_proc_read_all(test_proc_t *proc, char *buffer, size_t size);
 
+/* Kill the child at once (SIGKILL, TerminateProcess), as a crash would. */
+void test_proc_kill(test_proc_t *proc);
+
 /* Wait for the child to exit and free it; returns its exit status. */
 int test_proc_wait(test_proc_t *proc);
 
@@ -114,6 +117,9 @@ void add_view_cases(Suite *suite);
 void add_process_cases(Suite *suite);
 void add_interop_cases(Suite *suite);
 void add_handover_cases(Suite *suite);
+void add_race_cases(Suite *suite);
+void add_hostile_cases(Suite *suite);
+void add_fault_cases(Suite *suite);
 
 /* Helper modes of the test binary: "ipcshm_tests helper MODE ARGS...". */
 int run_helper(int argc, char **argv);
@@ -130,7 +136,41 @@ typedef struct test_helper_mode {
 int test_dispatch_helper(const test_helper_mode_t *modes, size_t count, int argc,
                          char **argv);
 
-/* The helper modes of test_handover.c; -1 for a mode it does not know. */
+/* The helper modes of test_handover.c and test_race.c; -1 for a mode
+ * they do not know. */
 int run_handover_helper(int argc, char **argv);
+int run_race_helper(int argc, char **argv);
+
+/* ---- Platform probes ---- */
+
+/* 1 if the native handle or descriptor is inherited by children (or
+ * cannot be asked). Asserts nothing: helpers use it too. */
+int test_is_inheritable(ipc_shm_native_t native);
+
+/* 1 if an OWNER RIGHTS ACE (S-1-3-4) takes away the rights an object's
+ * owner otherwise has implicitly (READ_CONTROL, WRITE_DAC), as Windows
+ * does; 0 where the owner keeps them whatever the DACL says (Wine). POSIX:
+ * 1, nothing to take away. Asserts nothing: helpers use it too. */
+int test_owner_rights_honoured(void);
+
+/* Set the process's umask (POSIX); returns the old one. Windows: 0. */
+unsigned test_umask(unsigned mask);
+
+/* The permission bits of the object behind a descriptor (POSIX); -1 on
+ * Windows. */
+int test_mode_of(ipc_shm_native_t native);
+
+/* Names in the shared-memory directory that start with `prefix` (Linux:
+ * /dev/shm); -1 where there is no such directory. */
+long test_shm_dir_count(const char *prefix);
+
+/* Names this process may have in that directory: its test names
+ * ("t<pid>-...") and the passing names of anonymous segments of the
+ * generic code ("ipc_shm.<pid>...."); -1 where there is no directory. */
+long test_own_shm_names(void);
+
+/* Remove the passing names of this process's anonymous segments
+ * ("ipc_shm.<pid>....") that a failed shm_unlink left behind. */
+void test_remove_passing_names(void);
 
 #endif

@@ -1,6 +1,7 @@
 /* POSIX parts of the test helpers. */
 #include "testutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -148,6 +150,57 @@ size_t test_proc_read_all(test_proc_t *proc, char *buffer, size_t size) {
     if (n < size)
       n += (size_t)got;
   }
+}
+
+void test_proc_kill(test_proc_t *proc) {
+  siginfo_t info;
+  ck_assert_int_eq(kill(proc->pid, SIGKILL), 0);
+  /* Dead, but not reaped: test_proc_wait does that. */
+  while (waitid(P_PID, (id_t)proc->pid, &info, WEXITED | WNOWAIT) != 0)
+    ck_assert_int_eq(errno, EINTR);
+}
+
+int test_is_inheritable(ipc_shm_native_t native) {
+  int flags = fcntl(native, F_GETFD);
+  return flags < 0 || (flags & FD_CLOEXEC) == 0; /* no answer counts as yes */
+}
+
+int test_owner_rights_honoured(void) { return 1; }
+
+unsigned test_umask(unsigned mask) { return (unsigned)umask((mode_t)mask); }
+
+int test_mode_of(ipc_shm_native_t native) {
+  struct stat st;
+  ck_assert_int_eq(fstat(native, &st), 0);
+  return (int)(st.st_mode & 07777);
+}
+
+long test_shm_dir_count(const char *prefix) {
+  DIR *dir = opendir("/dev/shm");
+  struct dirent *entry;
+  long n = 0;
+  if (dir == NULL)
+    return -1;
+  while ((entry = readdir(dir)) != NULL)
+    if (strncmp(entry->d_name, prefix, strlen(prefix)) == 0)
+      n++;
+  closedir(dir);
+  return n;
+}
+
+void test_remove_passing_names(void) {
+  char prefix[32], name[300];
+  DIR *dir = opendir("/dev/shm");
+  struct dirent *entry;
+  if (dir == NULL)
+    return;
+  snprintf(prefix, sizeof(prefix), "ipc_shm.%ld.", (long)getpid());
+  while ((entry = readdir(dir)) != NULL)
+    if (strncmp(entry->d_name, prefix, strlen(prefix)) == 0) {
+      snprintf(name, sizeof(name), "/%s", entry->d_name);
+      (void)shm_unlink(name);
+    }
+  closedir(dir);
 }
 
 int test_proc_wait(test_proc_t *proc) {

@@ -115,10 +115,20 @@ static void lock_path(const struct ipc_shm_listener *l, lock_path_t path) {
   snprintf(path, sizeof(lock_path_t), "%s.lock", l->address.sun_path);
 }
 
+/* 1 if the open file fd is the file at `path`, 0 if not (or if there is
+ * none), or the (negative) portable code of a failing call. */
+static int same_file_at(int fd, const char *path) {
+  struct stat held, named;
+  if (SYS.fstat(fd, &held) != 0)
+    return ipc_shm__fail(errno, "fstat");
+  if (SYS.stat(path, &named) != 0)
+    return errno == ENOENT ? 0 : ipc_shm__fail(errno, "stat");
+  return held.st_dev == named.st_dev && held.st_ino == named.st_ino;
+}
+
 static int lock_name(struct ipc_shm_listener *l) {
   lock_path_t path;
-  struct stat held, named;
-  int attempt, fd;
+  int attempt, fd, err;
   lock_path(l, path);
   for (attempt = 0; attempt < 8; attempt++) {
     fd = SYS.open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
@@ -126,18 +136,22 @@ static int lock_name(struct ipc_shm_listener *l) {
       return ipc_shm__fail(errno, "open");
     if (SYS.flock(fd, LOCK_EX | LOCK_NB) != 0) {
       /* Held: somebody listens under this name. */
-      int err = errno == EWOULDBLOCK ? ipc_shm__fail_as(errno, "flock", IPC_SHM_E_EXISTS)
-                                     : ipc_shm__fail(errno, "flock");
+      err = errno == EWOULDBLOCK ? ipc_shm__fail_as(errno, "flock", IPC_SHM_E_EXISTS)
+                                 : ipc_shm__fail(errno, "flock");
       ipc_shm__close_quietly(fd);
       return err;
     }
     /* The last holder removes the file before it lets go: a lock on a file
-     * that is no longer at `path` proves nothing. */
-    if (SYS.fstat(fd, &held) == 0 && SYS.stat(path, &named) == 0 &&
-        held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
+     * that is no longer at `path` (gone, or another one) proves nothing. */
+    err = same_file_at(fd, path);
+    if (err == 1) {
       l->lock_fd = fd;
       (void)SYS.unlink(l->address.sun_path);
       return 0;
+    }
+    if (err < 0) {
+      ipc_shm__close_quietly(fd);
+      return err;
     }
     ipc_shm__close_quietly(fd);
   }

@@ -216,8 +216,13 @@ int ipc_shm__os_open(struct ipc_shm *shm, const char *name, unsigned flags) {
 #endif
   ipc_shm__posix_name(posix_name, name);
   fd = SYS.shm_open(posix_name, oflags, 0);
-  if (fd < 0)
+  if (fd < 0) {
+    /* glibc reports a directory under the name as EINVAL (the name itself
+     * was checked already). */
+    if (errno == EINVAL && IPC_SHM__SHM_NAMES_ARE_FILES)
+      return ipc_shm__fail_as(errno, "shm_open", IPC_SHM_E_WRONG_KIND);
     return ipc_shm__fail(errno, "shm_open");
+  }
   err = ipc_shm__set_cloexec(fd, 1);
   if (err == 0)
     err = SYS.fstat(fd, &st) != 0 ? ipc_shm__fail(errno, "fstat") : 0;

@@ -1,0 +1,176 @@
+/* Races between processes over one name: many processes released at the
+ * same moment (each waits for a "go" line) call open-or-create, or open
+ * while another creates. No opener may ever see a segment that is not
+ * fully created. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define RACERS 16
+/* Large enough that sizing a segment takes a while (the window the races
+ * are about), small enough for a 64 MiB /dev/shm. */
+#define RACE_SIZE ((uint64_t)48 << 20)
+/* Rounds per test: Windows starts processes more slowly. */
+#ifdef _WIN32
+#define ROUNDS 6
+#else
+#define ROUNDS 20
+#endif
+
+/* ---- Helper modes ---- */
+
+/* Print "ready", wait for the go line. */
+static int wait_for_go(void) {
+  char line[16];
+  puts("ready");
+  fflush(stdout);
+  return fgets(line, sizeof(line), stdin) != NULL ? 0 : -1;
+}
+
+/* Keep what we got until our standard input ends, then let go of it. */
+static void hold_and_close(ipc_shm_t *shm) {
+  char line[16];
+  fflush(stdout);
+  while (fgets(line, sizeof(line), stdin) != NULL) {
+  }
+  if (shm != NULL)
+    ipc_shm_close(shm);
+}
+
+static void report(const char *what, int err, const ipc_shm_t *shm) {
+  if (err != 0)
+    printf("error %s\n", ipc_shm_err_name(err));
+  else
+    printf("%s %llu\n", what, (unsigned long long)ipc_shm_size(shm));
+}
+
+/* race-ooc NAME SIZE */
+static int helper_race_ooc(char **argv) {
+  ipc_shm_t *shm = NULL;
+  int created = 0, err;
+  if (wait_for_go() != 0)
+    return 1;
+  err = ipc_shm_open_or_create(&shm, argv[0], strtoull(argv[1], NULL, 10), 0, &created);
+  report(created ? "created" : "opened", err, shm);
+  hold_and_close(shm);
+  return 0;
+}
+
+/* race-create NAME SIZE */
+static int helper_race_create(char **argv) {
+  ipc_shm_t *shm = NULL;
+  int err;
+  if (wait_for_go() != 0)
+    return 1;
+  err = ipc_shm_create(&shm, argv[0], strtoull(argv[1], NULL, 10), 0);
+  report("created", err, shm);
+  hold_and_close(shm);
+  return 0;
+}
+
+/* race-open NAME: open as soon as the name exists (at most 20 s). */
+static int helper_race_open(char **argv) {
+  ipc_shm_t *shm = NULL;
+  time_t start;
+  int err;
+  if (wait_for_go() != 0)
+    return 1;
+  start = time(NULL);
+  do
+    err = ipc_shm_open(&shm, argv[0], IPC_SHM_READONLY);
+  while (err == IPC_SHM_E_NOT_FOUND && time(NULL) - start < 20);
+  report("opened", err, shm);
+  hold_and_close(shm);
+  return 0;
+}
+
+int run_race_helper(int argc, char **argv) {
+  static const test_helper_mode_t modes[] = {
+      {"race-ooc", 2, helper_race_ooc},
+      {"race-create", 2, helper_race_create},
+      {"race-open", 1, helper_race_open},
+  };
+  return test_dispatch_helper(modes, sizeof(modes) / sizeof(modes[0]), argc, argv);
+}
+
+/* ---- The tests ---- */
+
+/* One round: start the racers (modes[i] for racer i), release them at
+ * once, and collect one result line from each. */
+static void race(const char *name, const char *const modes[RACERS],
+                 char results[RACERS][64]) {
+  char size[32], line[64];
+  test_proc_t *procs[RACERS];
+  int i;
+  snprintf(size, sizeof(size), "%llu", (unsigned long long)RACE_SIZE);
+  for (i = 0; i < RACERS; i++) {
+    const char *with_size[] = {"helper", modes[i], name, size, NULL};
+    const char *without[] = {"helper", modes[i], name, NULL};
+    procs[i] = test_proc_start("ipcshm_tests",
+                               strcmp(modes[i], "race-open") == 0 ? without : with_size);
+  }
+  for (i = 0; i < RACERS; i++) {
+    ck_assert_int_eq(test_proc_read_line(procs[i], line, sizeof(line)), 0);
+    ck_assert_str_eq(line, "ready");
+  }
+  for (i = 0; i < RACERS; i++)
+    test_proc_write(procs[i], "go\n", 3);
+  for (i = 0; i < RACERS; i++)
+    ck_assert_int_eq(test_proc_read_line(procs[i], results[i], 64), 0);
+  for (i = 0; i < RACERS; i++)
+    ck_assert_int_eq(test_proc_wait(procs[i]), 0);
+  (void)ipc_shm_remove(name, 0);
+}
+
+START_TEST(open_or_create_race) {
+  char name[IPC_SHM_NAME_MAX + 1], results[RACERS][64];
+  const char *modes[RACERS];
+  int round, i;
+  for (i = 0; i < RACERS; i++)
+    modes[i] = "race-ooc";
+  for (round = 0; round < ROUNDS; round++) {
+    int created = 0;
+    race(test_name(name, "rooc"), modes, results);
+    for (i = 0; i < RACERS; i++) {
+      unsigned long long size = 0;
+      char what[16] = "";
+      ck_assert_msg(sscanf(results[i], "%15s %llu", what, &size) == 2,
+                    "round %d racer %d: %s", round, i, results[i]);
+      ck_assert_msg(size == RACE_SIZE, "round %d racer %d saw %s", round, i, results[i]);
+      created += strcmp(what, "created") == 0;
+    }
+    ck_assert_msg(created == 1, "round %d: %d creators", round, created);
+  }
+  ck_assert(!test_segment_exists(name));
+}
+END_TEST
+
+START_TEST(open_racing_create) {
+  char name[IPC_SHM_NAME_MAX + 1], results[RACERS][64], expected[64];
+  const char *modes[RACERS];
+  int round, i;
+  modes[0] = "race-create";
+  for (i = 1; i < RACERS; i++)
+    modes[i] = "race-open";
+  for (round = 0; round < ROUNDS; round++) {
+    race(test_name(name, "ropen"), modes, results);
+    snprintf(expected, sizeof(expected), "created %llu", (unsigned long long)RACE_SIZE);
+    ck_assert_str_eq(results[0], expected);
+    snprintf(expected, sizeof(expected), "opened %llu", (unsigned long long)RACE_SIZE);
+    for (i = 1; i < RACERS; i++)
+      ck_assert_msg(strcmp(results[i], expected) == 0, "round %d opener %d: %s",
+                    round, i, results[i]);
+  }
+}
+END_TEST
+
+void add_race_cases(Suite *suite) {
+  TCase *tc = tcase_create("race");
+  tcase_add_test(tc, open_or_create_race);
+  tcase_add_test(tc, open_racing_create);
+  tcase_set_timeout(tc, 300);
+  suite_add_tcase(suite, tc);
+}
