@@ -16,6 +16,8 @@
 #include <windows.h>
 #include <psapi.h>
 #else
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 #endif
@@ -125,6 +127,94 @@ static double create_close_us(int n) {
     ipc_shm_close(shm);
     if (ipc_shm_lifetime() == IPC_SHM_LIFETIME_UNTIL_REMOVED)
       ipc_shm_remove(name, 0);
+  }
+  return (now_seconds() - start) * 1e6 / n;
+}
+
+/* Milliseconds per create + close (+ remove) of a named segment of `size`
+ * bytes with `flags`, median of the rounds. */
+static double create_big_ms(uint64_t size, unsigned flags) {
+  char name[IPC_SHM_NAME_MAX + 1];
+  double times[ROUNDS];
+  int r;
+  for (r = 0; r < ROUNDS; r++) {
+    ipc_shm_t *shm;
+    double start;
+    bench_name(name, "big", r);
+    start = now_seconds();
+    check(ipc_shm_create(&shm, name, size, flags), "create");
+    ipc_shm_close(shm);
+    if (ipc_shm_lifetime() == IPC_SHM_LIFETIME_UNTIL_REMOVED)
+      ipc_shm_remove(name, 0);
+    times[r] = now_seconds() - start;
+  }
+  return median(times, ROUNDS) * 1e3;
+}
+
+#define CYCLE_SIZE 65536
+
+/* Microseconds per cycle of create, map, touch, unmap, close (and remove)
+ * of a 64 KiB named segment through the API. */
+static double cycle_api_us(unsigned flags, int n) {
+  char name[IPC_SHM_NAME_MAX + 1];
+  double start = now_seconds();
+  int i;
+  for (i = 0; i < n; i++) {
+    ipc_shm_t *shm;
+    ipc_shm_view_t *view;
+    bench_name(name, "cy", i);
+    check(ipc_shm_create(&shm, name, CYCLE_SIZE, flags), "create");
+    check(ipc_shm_map(&view, shm, 0, 0, IPC_SHM_MAP_WRITE), "map");
+    ((volatile unsigned char *)ipc_shm_view_data(view))[0] = 1;
+    ipc_shm_unmap(view);
+    ipc_shm_close(shm);
+    if (ipc_shm_lifetime() == IPC_SHM_LIFETIME_UNTIL_REMOVED)
+      ipc_shm_remove(name, 0);
+  }
+  return (now_seconds() - start) * 1e6 / n;
+}
+
+/* The same work through the raw OS calls, as a program without the library
+ * does it: shm_open + ftruncate + mmap (CreateFileMappingW + MapViewOfFile). */
+static double cycle_raw_us(int n) {
+  char name[IPC_SHM_NAME_MAX + 2];
+  double start = now_seconds();
+  int i;
+  for (i = 0; i < n; i++) {
+#ifdef _WIN32
+    WCHAR wide[64];
+    HANDLE section;
+    unsigned char *p;
+    bench_name(name, "rw", i);
+    MultiByteToWideChar(CP_UTF8, 0, name, -1, wide, 64);
+    section = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, CYCLE_SIZE,
+                                 wide);
+    p = section != NULL ? (unsigned char *)MapViewOfFile(section, FILE_MAP_WRITE, 0, 0, 0)
+                        : NULL;
+    if (p == NULL) {
+      fprintf(stderr, "ipcshm_bench: raw cycle failed (%lu)\n", GetLastError());
+      exit(1);
+    }
+    ((volatile unsigned char *)p)[0] = 1;
+    UnmapViewOfFile(p);
+    CloseHandle(section);
+#else
+    unsigned char *p;
+    int fd;
+    name[0] = '/';
+    bench_name(name + 1, "rw", i);
+    fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+    if (fd < 0 || ftruncate(fd, CYCLE_SIZE) != 0 ||
+        (p = (unsigned char *)mmap(NULL, CYCLE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+                                   0)) == MAP_FAILED) {
+      perror("ipcshm_bench: raw cycle");
+      exit(1);
+    }
+    ((volatile unsigned char *)p)[0] = 1;
+    munmap(p, CYCLE_SIZE);
+    close(fd);
+    shm_unlink(name);
+#endif
   }
   return (now_seconds() - start) * 1e6 / n;
 }
@@ -295,6 +385,21 @@ int main(int argc, char **argv) {
 
   row("create + close a named 64 KiB segment", create_close_us(n / 4), "us", 100, 1);
   row("open + close an existing segment", open_close_us(n), "us", 50, 1);
+  {
+    double raw = cycle_raw_us(n / 4);
+    double api = cycle_api_us(0, n / 4);
+    double sparse = cycle_api_us(IPC_SHM_NORESERVE, n / 4);
+    info_row("64 KiB create/map/touch/unmap/close: raw calls", raw, "us");
+    info_row("  the same through the API (reserved)", api, "us");
+    info_row("  the same through the API (NORESERVE)", sparse, "us");
+    /* Linux publishes a name only once sized (O_TMPFILE, fchmod, linkat):
+     * more calls than shm_open + ftruncate. */
+    info_row("  API NORESERVE / raw calls", sparse / raw, "x");
+  }
+  info_row("create + close a 1 GiB segment (reserved)", create_big_ms((uint64_t)1 << 30, 0),
+           "ms");
+  row("create + close a 1 GiB segment (NORESERVE)",
+      create_big_ms((uint64_t)1 << 30, IPC_SHM_NORESERVE), "ms", 5, 1);
 
   check(ipc_shm_create_anonymous(&shm, big, 0), "create_anonymous");
   row("map + unmap a 4 KiB view", map_unmap_us(shm, 4096, n), "us", 20, 1);

@@ -191,31 +191,45 @@ typedef int ipc_shm_native_t; /* file descriptor */
 #define IPC_SHM_PERMS(mode) (0x02000000u | ((((unsigned)(mode)) & 0777u) << 16))
 
 /* Create a named segment of `size` bytes, read-write, failing with
- * IPC_SHM_E_EXISTS if the name exists (race-free: O_EXCL; on Windows an
- * existing object is closed again and reported). The contents start zeroed.
- * Flags: IPC_SHM_GLOBAL, IPC_SHM_PERMS().
+ * IPC_SHM_E_EXISTS if the name exists, whatever the object under it is
+ * (race-free; on Windows an existing object is closed again and reported).
+ * The contents start zeroed.
+ * Flags: IPC_SHM_GLOBAL, IPC_SHM_NORESERVE, IPC_SHM_PERMS().
+ * No opener sees the segment before it has its full size. Windows and
+ * Linux publish the name only then (a section is created whole; Linux
+ * sizes a nameless file in /dev/shm and links it under the name). Other
+ * POSIX systems publish the name empty (O_EXCL) and size it at once;
+ * ipc_shm_open() and ipc_shm_open_or_create() wait up to 2 seconds for an
+ * empty segment to get its size.
  * POSIX: the memory is reserved up front (posix_fallocate on Linux), so a
  * size the system cannot back fails here with IPC_SHM_E_NO_SPACE instead of
- * a SIGBUS later.
+ * a SIGBUS later; IPC_SHM_NORESERVE skips that.
  * Errors: INVAL, NAME_INVALID, NAME_TOO_LONG, SIZE_ZERO, SIZE_TOO_BIG (over
  * INT64_MAX), EXISTS, PERM, NO_SPACE, NO_MEMORY, TOO_MANY, SYSTEM. */
 IPC_SHM_API int ipc_shm_create(ipc_shm_t **shm, const char *name, uint64_t size,
                                unsigned flags);
 
-/* Open an existing named segment. Never creates, never resizes.
+/* Open an existing named segment. Never creates, never resizes, never
+ * blocks: an object of another kind under the name (a FIFO, a directory or
+ * a link planted in /dev/shm on Linux; an event or mutex on Windows) is
+ * IPC_SHM_E_WRONG_KIND. A segment that another process is still sizing is
+ * waited for (see ipc_shm_create()); one that stays empty for 2 seconds is
+ * opened as it is (size 0, which no view can map).
  * Flags: IPC_SHM_READONLY, IPC_SHM_GLOBAL.
  * The size learned differs by platform: POSIX reports the exact size
  * (fstat); Windows records only the size rounded up to the page size
  * (NtQuerySection), see ipc_shm_size_is_exact().
- * Errors: INVAL, NAME_INVALID, NAME_TOO_LONG, NOT_FOUND, PERM, TOO_MANY,
- * SYSTEM. */
+ * Errors: INVAL, NAME_INVALID, NAME_TOO_LONG, NOT_FOUND, WRONG_KIND, PERM,
+ * TOO_MANY, SYSTEM. */
 IPC_SHM_API int ipc_shm_open(ipc_shm_t **shm, const char *name, unsigned flags);
 
 /* Open the named segment, or create it with `size` bytes if it does not
  * exist. *created (may be NULL) tells which happened. An existing segment
  * smaller than `size` fails with IPC_SHM_E_SIZE_MISMATCH (on Windows the
- * comparison uses the page-rounded size). Always read-write.
- * Flags: IPC_SHM_GLOBAL, IPC_SHM_PERMS().
+ * comparison uses the page-rounded size). Always read-write. Any number of
+ * processes may race on one name: exactly one creates, every other opens
+ * the whole segment.
+ * Flags: IPC_SHM_GLOBAL, IPC_SHM_NORESERVE, IPC_SHM_PERMS().
  * Errors: those of ipc_shm_create() and ipc_shm_open(), and SIZE_MISMATCH. */
 IPC_SHM_API int ipc_shm_open_or_create(ipc_shm_t **shm, const char *name,
                                        uint64_t size, unsigned flags,
@@ -223,9 +237,9 @@ IPC_SHM_API int ipc_shm_open_or_create(ipc_shm_t **shm, const char *name,
 
 /* Create an anonymous segment of `size` bytes: a real shared object with no
  * name (Windows: an unnamed page-file mapping; Linux: memfd_create; other
- * POSIX systems: a shm_open object unlinked at once). It is reached from
- * other processes only through its handle or descriptor. No flags are
- * defined yet: pass 0.
+ * POSIX systems: a shm_open object unlinked at once, so that no name is
+ * left). It is reached from other processes only through its handle or
+ * descriptor. Flags: IPC_SHM_NORESERVE.
  * Errors: INVAL, SIZE_ZERO, SIZE_TOO_BIG, NO_SPACE, NO_MEMORY, TOO_MANY,
  * SYSTEM. */
 IPC_SHM_API int ipc_shm_create_anonymous(ipc_shm_t **shm, uint64_t size,
@@ -235,9 +249,11 @@ IPC_SHM_API int ipc_shm_create_anonymous(ipc_shm_t **shm, uint64_t size,
  * file fails with SIZE_ZERO). With a size larger than the file, the file is
  * extended to it (needs write access; read-only fails with SIZE_MISMATCH);
  * with a smaller size only the first `size` bytes are mapped. File space is
- * allocated as the file system does (no reservation).
+ * allocated as the file system does (no reservation). Only a regular file
+ * (Windows: a file on a disk) is mapped; a FIFO, a directory or a device is
+ * IPC_SHM_E_WRONG_KIND, and opening never blocks.
  * Flags: IPC_SHM_READONLY, IPC_SHM_FILE_CREATE, IPC_SHM_PERMS().
- * Errors: INVAL, SIZE_ZERO, SIZE_TOO_BIG, SIZE_MISMATCH, NOT_FOUND, PERM,
+ * Errors: INVAL, SIZE_ZERO, SIZE_TOO_BIG, SIZE_MISMATCH, NOT_FOUND, WRONG_KIND, PERM,
  * NO_SPACE, TOO_MANY, IO, SYSTEM. */
 IPC_SHM_API int ipc_shm_open_file(ipc_shm_t **shm, const char *path,
                                   uint64_t size, unsigned flags);
@@ -347,7 +363,8 @@ IPC_SHM_API int ipc_shm_unmap(ipc_shm_view_t *view);
 /* Handing a segment to another process                                       */
 
 /* Room for any token, with its terminating NUL. Tokens are ASCII:
- * "ipcshm1:PLATFORM:ACCESS:SIZE:PID:HANDLE:CHECK". */
+ * "ipcshm1:PLATFORM:KIND:ACCESS:SIZE:PID:HANDLE:CHECK", where KIND says what
+ * the handle is ("seg": a segment) and one kind is never taken for another. */
 #define IPC_SHM_TOKEN_MAX 128
 
 /* The environment variable in which ipc_shm_spawn() hands the child its
@@ -378,8 +395,15 @@ typedef struct ipc_shm_export ipc_shm_export_t;
  *   not inheritable and must stay open until the other side has pulled it.
  * Flags: IPC_SHM_READONLY, IPC_SHM_EXPORT_PULL.
  * Read-only copies: Windows gives a handle with FILE_MAP_READ only; an
- * anonymous segment is created with an empty DACL so that no holder of such
- * a handle can duplicate it into a writable one. POSIX gives a descriptor
+ * anonymous segment is created with a DACL that grants nothing but
+ * READ_CONTROL, to its owner too (an OWNER RIGHTS ACE takes away the
+ * owner's implicit WRITE_DAC), so that no holder of such a handle can
+ * duplicate it into a writable one or rewrite the DACL first. (Wine grants
+ * an object's owner WRITE_DAC whatever the DACL says: there a process of
+ * the same user can upgrade a read-only copy.) On Windows a process of the
+ * same user can also open the owner process with PROCESS_DUP_HANDLE and
+ * duplicate the owner's own writable handle out of it, as on POSIX it can
+ * reopen /proc/PID/fd/N. POSIX gives a descriptor
  * opened O_RDONLY, which cannot be mapped writable (Linux reopens it through
  * /proc/self/fd; other systems reopen a named segment by its name and copy
  * an anonymous one from a read-only descriptor kept since its creation, and
@@ -416,6 +440,8 @@ IPC_SHM_API int ipc_shm_export_close(ipc_shm_export_t *exported);
  * descriptor: an inherited one never is, and every descriptor the library
  * owns is, so a token is imported once. The segment has the token's exact
  * size and no name; it is made non-inheritable again.
+ * A handle the library owns already in this process (a segment's, an
+ * export's) is never adopted: BAD_TOKEN.
  * Errors: INVAL (NULL), BAD_TOKEN, NO_MEMORY. */
 IPC_SHM_API int ipc_shm_import(ipc_shm_t **shm, const char *token);
 

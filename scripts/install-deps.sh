@@ -4,8 +4,7 @@
 #
 #   scripts/install-deps.sh [--windows] [--check-source DIR]
 #
-#   --windows           also the MinGW-w64 cross compilers, Wine, and clang
-#                       (which checks the public header as MSVC parses it)
+#   --windows           also the MinGW-w64 cross compilers and Wine
 #   --check-source DIR  put Check's source tarball in DIR (for the Windows
 #                       tests; Check is not packaged for MinGW)
 #
@@ -28,9 +27,11 @@ as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-packages=(build-essential cmake pkg-config check libsubunit-dev)
+# clang and its runtime: the fuzz targets (libFuzzer) and the MSVC-mode
+# parse of the public header.
+packages=(build-essential cmake pkg-config check libsubunit-dev clang libclang-rt-dev)
 if [ "$want_windows" -eq 1 ]; then
-  packages+=(mingw-w64 wine wine64 clang)
+  packages+=(mingw-w64 wine wine64)
 fi
 
 missing=()

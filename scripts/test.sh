@@ -5,6 +5,7 @@
 #   generic     native, with the code written for POSIX systems other than
 #               Linux (IPC_SHM_GENERIC_POSIX: no memfd, pidfd or /proc)
 #   mingw       x86_64-w64-mingw32, warnings as errors, run under Wine
+# then the libFuzzer targets (scripts/fuzz.sh), 12 seconds each.
 # Installs what is missing first (Debian/Ubuntu). Build trees go to build/
 # (or $IPC_SHM_BUILD_DIR); they are made from scratch unless --keep is given.
 #
@@ -86,8 +87,18 @@ for tree in "${trees[@]}"; do
   total_failed=$((total_failed + check_failures + (tree_status != 0 && check_failures == 0 ? 1 : 0)))
 done
 
+echo "==> fuzz"
+fuzz_line="fuzz:      failed"
+if "$root/scripts/fuzz.sh" 12 | tee "$build/fuzz.log"; then
+  fuzz_line=$(tail -n 1 "$build/fuzz.log")
+else
+  status=1
+  total_failed=$((total_failed + 1))
+fi
+
 echo
 echo "==> summary ($(( $(date +%s) - start )) s)"
 printf '%s\n' "${summary[@]}"
+echo "$fuzz_line"
 echo "tests: $total_passed passed, $total_failed failed"
 exit "$status"

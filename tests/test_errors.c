@@ -34,6 +34,10 @@ START_TEST(codes_are_stable) {
   ck_assert_int_eq(IPC_SHM_E_SYSTEM, -17);
   ck_assert_int_eq(IPC_SHM_E_BAD_TOKEN, -18);
   ck_assert_int_eq(IPC_SHM_E_DISCONNECTED, -19);
+  ck_assert_int_eq(IPC_SHM_E_WRONG_KIND, -20);
+  /* The end of the list is counted from the list. */
+  ck_assert_int_eq(IPC_SHM_ERROR_LAST_, -21);
+  ck_assert_str_ne(ipc_shm_err_name(IPC_SHM_ERROR_LAST_ + 1), "UNKNOWN");
 }
 END_TEST
 
@@ -134,6 +138,49 @@ START_TEST(native_error_is_kept) {
 }
 END_TEST
 
+/* The record says what the OS said, or that no system call failed; the
+ * portable code is chosen apart from it. */
+START_TEST(native_error_is_never_invented) {
+  ipc_shm_t *shm;
+  char token[IPC_SHM_TOKEN_MAX];
+  ck_assert_err(ipc_shm_create_anonymous(&shm, 4096, 0), 0);
+#ifdef _WIN32
+  /* No call removes a name: nothing failed. */
+  ck_assert_err(ipc_shm_remove("never-made", 0), IPC_SHM_E_NOT_SUPPORTED);
+  ck_assert_int_eq(ipc_shm_last_native_error(), 0);
+  ck_assert_str_eq(ipc_shm_last_native_call(), "");
+  /* A process that does not exist: OpenProcess says "invalid parameter",
+   * which is kept, and the portable code says what it means. */
+  ck_assert_err(ipc_shm_push(shm, 2147483000ul, 0, token), IPC_SHM_E_NOT_FOUND);
+  ck_assert_int_eq(ipc_shm_last_native_error(), ERROR_INVALID_PARAMETER);
+  ck_assert_str_eq(ipc_shm_last_native_call(), "OpenProcess");
+#else
+  /* No call puts a descriptor into another process: nothing failed. */
+  ck_assert_err(ipc_shm_push(shm, 1, 0, token), IPC_SHM_E_NOT_SUPPORTED);
+  ck_assert_int_eq(ipc_shm_last_native_error(), 0);
+  ck_assert_str_eq(ipc_shm_last_native_call(), "");
+#if TEST_LINUX
+  {
+    /* A named segment takes no seal: fcntl said EPERM, and that stays. */
+    char name[IPC_SHM_NAME_MAX + 1];
+    ipc_shm_t *named;
+    ck_assert_err(ipc_shm_create(&named, test_name(name, "honest"), 4096, 0), 0);
+    ck_assert_err(ipc_shm_seal(named), IPC_SHM_E_NOT_SUPPORTED);
+    ck_assert_int_eq(ipc_shm_last_native_error(), EPERM);
+    ck_assert_str_eq(ipc_shm_last_native_call(), "fcntl");
+    ipc_shm_close(named);
+    ck_assert_err(ipc_shm_remove(name, 0), 0);
+  }
+#else
+  ck_assert_err(ipc_shm_seal(shm), IPC_SHM_E_NOT_SUPPORTED);
+  ck_assert_int_eq(ipc_shm_last_native_error(), 0);
+  ck_assert_str_eq(ipc_shm_last_native_call(), "");
+#endif
+#endif
+  ipc_shm_close(shm);
+}
+END_TEST
+
 #ifndef _WIN32
 /* Out of descriptors: TOO_MANY, and no name or descriptor is left behind.
  * (Windows allows some 16 million handles per process; its translation of
@@ -182,6 +229,7 @@ void add_error_cases(Suite *suite) {
   tcase_add_test(tc, unknown_codes);
   tcase_add_test(tc, native_translation);
   tcase_add_test(tc, native_error_is_kept);
+  tcase_add_test(tc, native_error_is_never_invented);
 #ifndef _WIN32
   tcase_add_test(tc, out_of_descriptors);
 #endif

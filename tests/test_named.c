@@ -121,6 +121,36 @@ START_TEST(create_beyond_what_the_system_can_back) {
 }
 END_TEST
 
+/* Without the reservation a segment larger than the system can back is
+ * created (sparse): cheap, but touching too much of it would be SIGBUS
+ * (POSIX). Windows charges the commit limit either way, so a size within
+ * it is used there. */
+START_TEST(noreserve_skips_the_reservation) {
+  char name[IPC_SHM_NAME_MAX + 1];
+  ipc_shm_t *shm = NULL, *anonymous = NULL;
+  ipc_shm_view_t *view;
+  uint64_t size;
+#ifdef _WIN32
+  size = (uint64_t)1 << 30;
+#else
+  struct statvfs fs;
+  ck_assert_int_eq(statvfs("/dev/shm", &fs), 0);
+  size = (uint64_t)fs.f_blocks * fs.f_frsize + ((uint64_t)1 << 30);
+#endif
+  ck_assert_err(ipc_shm_create(&shm, test_name(name, "nores"), size, IPC_SHM_NORESERVE), 0);
+  ck_assert_uint_eq(ipc_shm_size(shm), size);
+  ck_assert_err(ipc_shm_create_anonymous(&anonymous, size, IPC_SHM_NORESERVE), 0);
+  /* The first page is there to use. */
+  ck_assert_err(ipc_shm_map(&view, shm, 0, 4096, IPC_SHM_MAP_WRITE), 0);
+  memcpy(ipc_shm_view_data(view), "sparse", 6);
+  ipc_shm_unmap(view);
+  ipc_shm_close(anonymous);
+  ipc_shm_close(shm);
+  remove_quietly(name);
+  ck_assert_err(ipc_shm_create_anonymous(&anonymous, 4096, IPC_SHM_GLOBAL), IPC_SHM_E_INVAL);
+}
+END_TEST
+
 /* Sizes over 4 GiB: the size travels whole and a view above 4 GiB works. */
 START_TEST(create_over_4gib) {
   char name[IPC_SHM_NAME_MAX + 1];
@@ -563,6 +593,7 @@ void add_named_cases(Suite *suite) {
   tc = tcase_create("named_limits");
   tcase_add_test(tc, create_beyond_what_the_system_can_back);
   tcase_add_test(tc, create_over_4gib);
+  tcase_add_test(tc, noreserve_skips_the_reservation);
   tcase_set_timeout(tc, 120);
   suite_add_tcase(suite, tc);
 }

@@ -1,6 +1,7 @@
 /* ipc-shm: create, fill, read, inspect and remove named shared-memory
  * segments from the command line. */
 #include "ipc_shm.h"
+#include "tool_args.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -56,18 +57,6 @@ static const char usage_text[] =
     "handed over by 'ipc-shm run' or ipc_shm_spawn().\n"
     "Every command takes --global: the Global\\ namespace on Windows.\n";
 
-struct options {
-  const char *command;
-  const char *name;
-  int inherited; /* NAME is an index into the inherited segments */
-  const char *size;
-  int hold;
-  int global;
-  unsigned perms;
-  uint64_t offset;
-  uint64_t length;
-};
-
 static int usage(const char *problem) {
   if (problem != NULL)
     fprintf(stderr, "ipc-shm: %s\n", problem);
@@ -87,87 +76,9 @@ static int fail(const struct options *opt, int err) {
   return EXIT_FAILURE;
 }
 
-/* A non-negative decimal number with an optional k/m/g suffix. */
-static int parse_size(const char *text, uint64_t *out) {
-  uint64_t value = 0;
-  uint64_t scale = 1;
-  const char *p = text;
-  if (*p < '0' || *p > '9')
-    return -1;
-  for (; *p >= '0' && *p <= '9'; p++) {
-    uint64_t digit = (uint64_t)(*p - '0');
-    if (value > (UINT64_MAX - digit) / 10)
-      return -1;
-    value = value * 10 + digit;
-  }
-  switch (*p) {
-  case '\0':
-    break;
-  case 'k': case 'K': scale = 1024u; p++; break;
-  case 'm': case 'M': scale = 1024u * 1024u; p++; break;
-  case 'g': case 'G': scale = 1024u * 1024u * 1024u; p++; break;
-  default:
-    return -1;
-  }
-  if (*p != '\0' || (value != 0 && value > UINT64_MAX / scale))
-    return -1;
-  *out = value * scale;
-  return 0;
-}
-
-static int parse_args(int argc, char **argv, struct options *opt) {
-  int i;
-  memset(opt, 0, sizeof(*opt));
-  if (argc < 3)
-    return -1;
-  opt->command = argv[1];
-  opt->name = argv[2];
-  i = 3;
-  if (strcmp(opt->name, "--inherited") == 0) {
-    if (argc < 4 || argv[3][0] < '0' || argv[3][0] > '9')
-      return -1;
-    opt->inherited = 1;
-    opt->name = argv[3];
-    i = 4;
-  }
-  if (strcmp(opt->command, "create") == 0) {
-    if (argc < 4)
-      return -1;
-    opt->size = argv[3];
-    i = 4;
-  }
-  for (; i < argc; i++) {
-    const char *arg = argv[i];
-    const char *value = i + 1 < argc ? argv[i + 1] : NULL;
-    if (strcmp(arg, "--hold") == 0) {
-      opt->hold = 1;
-    } else if (strcmp(arg, "--global") == 0) {
-      opt->global = 1;
-    } else if (strcmp(arg, "--offset") == 0 && value != NULL) {
-      if (parse_size(value, &opt->offset) != 0)
-        return -1;
-      i++;
-    } else if (strcmp(arg, "--length") == 0 && value != NULL) {
-      if (parse_size(value, &opt->length) != 0 || opt->length == 0)
-        return -1;
-      i++;
-    } else if (strcmp(arg, "--perms") == 0 && value != NULL) {
-      char *end;
-      unsigned long mode = strtoul(value, &end, 8);
-      if (*end != '\0' || mode > 0777)
-        return -1;
-      opt->perms = (unsigned)mode;
-      i++;
-    } else {
-      return -1;
-    }
-  }
-  return 0;
-}
-
 static unsigned flags_of(const struct options *opt) {
   return (opt->global ? IPC_SHM_GLOBAL : 0u) |
-         (opt->perms != 0 ? IPC_SHM_PERMS(opt->perms) : 0u);
+         (opt->perms_given ? IPC_SHM_PERMS(opt->perms) : 0u);
 }
 
 static int cmd_create(const struct options *opt) {
@@ -175,7 +86,7 @@ static int cmd_create(const struct options *opt) {
   uint64_t size;
   int err;
   char buffer[256];
-  if (parse_size(opt->size, &size) != 0)
+  if (ipc_shm_tool_parse_size(opt->size, &size) != 0)
     return usage("SIZE must be a number, optionally with a k, m or g suffix");
   err = ipc_shm_create(&shm, opt->name, size, flags_of(opt));
   if (err != 0)
@@ -367,7 +278,7 @@ int main(int argc, char **argv) {
   }
   if (argc >= 2 && strcmp(argv[1], "run") == 0)
     return cmd_run(argc, argv);
-  if (parse_args(argc, argv, &opt) != 0)
+  if (ipc_shm_tool_parse_args(argc, argv, &opt) != 0)
     return usage(NULL);
   if (opt.inherited && strcmp(opt.command, "write") != 0 &&
       strcmp(opt.command, "read") != 0 && strcmp(opt.command, "info") != 0)

@@ -1,0 +1,33 @@
+/* The ipc-shm tool's command line: the input split at NUL bytes into
+ * arguments. Whatever parses has its pieces where they belong. */
+#include "fuzz_util.h"
+
+#include "../tools/tool_args.h"
+
+#define MAX_ARGS 16
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  char *text = fuzz_string(data, size);
+  char *argv[MAX_ARGS + 2];
+  struct options opt;
+  int argc = 1;
+  size_t i = 0;
+  argv[0] = (char *)"ipc-shm";
+  while (i <= size && argc < MAX_ARGS + 1) {
+    argv[argc++] = text + i;
+    i += strlen(text + i) + 1;
+  }
+  argv[argc] = NULL;
+  if (ipc_shm_tool_parse_args(argc, argv, &opt) == 0) {
+    FUZZ_REQUIRE(opt.command == argv[1]);
+    FUZZ_REQUIRE(opt.name != NULL);
+    FUZZ_REQUIRE(!opt.perms_given || opt.perms <= 0777);
+  }
+  {
+    uint64_t value;
+    if (ipc_shm_tool_parse_size(text, &value) == 0)
+      FUZZ_REQUIRE(text[0] >= '0' && text[0] <= '9');
+  }
+  free(text);
+  return 0;
+}
