@@ -75,7 +75,12 @@ static Suite *all_cases(void) {
   add_view_cases(suite);
   add_process_cases(suite);
   add_interop_cases(suite);
-  add_handover_cases(suite);
+  add_inherit_cases(suite);
+  add_token_cases(suite);
+  add_seal_cases(suite);
+  add_duplicate_cases(suite);
+  add_send_cases(suite);
+  add_route_cases(suite);
   add_race_cases(suite);
   add_hostile_cases(suite);
   add_fault_cases(suite);

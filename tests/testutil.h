@@ -116,7 +116,12 @@ void add_file_cases(Suite *suite);
 void add_view_cases(Suite *suite);
 void add_process_cases(Suite *suite);
 void add_interop_cases(Suite *suite);
-void add_handover_cases(Suite *suite);
+void add_inherit_cases(Suite *suite);
+void add_token_cases(Suite *suite);
+void add_seal_cases(Suite *suite);
+void add_duplicate_cases(Suite *suite);
+void add_send_cases(Suite *suite);
+void add_route_cases(Suite *suite);
 void add_race_cases(Suite *suite);
 void add_hostile_cases(Suite *suite);
 void add_fault_cases(Suite *suite);
@@ -136,12 +141,40 @@ typedef struct test_helper_mode {
 int test_dispatch_helper(const test_helper_mode_t *modes, size_t count, int argc,
                          char **argv);
 
-/* The helper modes of test_handover.c and test_race.c; -1 for a mode
+/* The helper modes of handover_util.c and test_race.c; -1 for a mode
  * they do not know. */
 int run_handover_helper(int argc, char **argv);
 int run_race_helper(int argc, char **argv);
 
 /* ---- Platform probes ---- */
+
+/* What the raw OS says to a receiver of a read-only handle that tries to
+ * write: "refused" when every trick fails; "POSSIBLE" when mapping it
+ * writable or duplicating it into a writable handle works; "owner-dac"
+ * when only the owner's implicit WRITE_DAC lets it open the DACL first (a
+ * platform that ignores the OWNER RIGHTS ACE: Wine). */
+const char *test_raw_write_refused(ipc_shm_native_t native);
+
+/* 1 if the raw handle value or descriptor number reaches, in this
+ * process, a segment that starts with `marker`. */
+int test_raw_reaches(unsigned long long value, const char *marker);
+
+/* Make a handle inheritable (as another thread might) or not again. */
+void test_set_inheritable(ipc_shm_native_t native, int on);
+
+/* The value of a handle or descriptor, as tokens spell it. */
+unsigned long long test_native_value(ipc_shm_native_t native);
+
+/* Set (or with NULL remove) an environment variable. */
+void test_set_env(const char *name, const char *value);
+
+/* Let other processes pull from this one: Linux with Yama (ptrace_scope 1)
+ * lets only a process's ancestors do so, as an owner must say. */
+void test_allow_pullers(void);
+
+/* Connect to a listener and write raw bytes, as a broken or hostile peer
+ * would. */
+void test_raw_connect_send(const char *name, const void *bytes, size_t size);
 
 /* 1 if the native handle or descriptor is inherited by children (or
  * cannot be asked). Asserts nothing: helpers use it too. */

@@ -10,10 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <stddef.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
 
 extern char **environ;
 
@@ -213,4 +219,78 @@ int test_proc_wait(test_proc_t *proc) {
   if (WIFEXITED(status))
     return WEXITSTATUS(status);
   return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+const char *test_raw_write_refused(ipc_shm_native_t native) {
+  long page = sysconf(_SC_PAGESIZE);
+  void *view = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_SHARED, native, 0);
+  if (view != MAP_FAILED) {
+    munmap(view, (size_t)page);
+    return "POSSIBLE";
+  }
+  view = mmap(NULL, (size_t)page, PROT_READ, MAP_SHARED, native, 0);
+  if (view == MAP_FAILED)
+    return "UNREADABLE"; /* not even readable: something else is wrong */
+  if (mprotect(view, (size_t)page, PROT_READ | PROT_WRITE) == 0) {
+    munmap(view, (size_t)page);
+    return "POSSIBLE";
+  }
+  munmap(view, (size_t)page);
+  return "refused";
+}
+
+int test_raw_reaches(unsigned long long value, const char *marker) {
+  long page = sysconf(_SC_PAGESIZE);
+  int reached = 0;
+  void *view = mmap(NULL, (size_t)page, PROT_READ, MAP_SHARED, (int)value, 0);
+  if (view != MAP_FAILED) {
+    reached = memcmp(view, marker, strlen(marker)) == 0;
+    munmap(view, (size_t)page);
+  }
+  return reached;
+}
+
+void test_set_inheritable(ipc_shm_native_t fd, int on) {
+  int flags = fcntl(fd, F_GETFD);
+  ck_assert_int_ge(flags, 0);
+  ck_assert_int_eq(fcntl(fd, F_SETFD, on ? flags & ~FD_CLOEXEC : flags | FD_CLOEXEC), 0);
+}
+
+unsigned long long test_native_value(ipc_shm_native_t native) {
+  return (unsigned long long)native;
+}
+
+void test_set_env(const char *name, const char *value) {
+  if (value == NULL)
+    ck_assert_int_eq(unsetenv(name), 0);
+  else
+    ck_assert_int_eq(setenv(name, value, 1), 0);
+}
+
+void test_allow_pullers(void) {
+#if defined(__linux__) && defined(PR_SET_PTRACER)
+  /* Without Yama there is nothing to allow, and prctl says so. */
+  (void)prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);
+#endif
+}
+
+void test_raw_connect_send(const char *name, const void *bytes, size_t size) {
+  struct sockaddr_un address;
+  socklen_t length;
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  ck_assert_int_ge(fd, 0);
+  memset(&address, 0, sizeof(address));
+  address.sun_family = AF_UNIX;
+#if TEST_LINUX
+  snprintf(address.sun_path + 1, sizeof(address.sun_path) - 1, "ipcshm.%s", name);
+  length = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+                       strlen(address.sun_path + 1));
+#else
+  snprintf(address.sun_path, sizeof(address.sun_path), "/tmp/ipcshm.%lu.%s",
+           (unsigned long)geteuid(), name);
+  length = (socklen_t)sizeof(address);
+#endif
+  ck_assert_int_eq(connect(fd, (struct sockaddr *)&address, length), 0);
+  ck_assert_int_eq(write(fd, bytes, size), (ssize_t)size);
+  close(fd);
 }

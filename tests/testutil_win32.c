@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include <windows.h>
+#include <aclapi.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,4 +245,76 @@ int test_proc_wait(test_proc_t *proc) {
   CloseHandle(proc->process);
   free(proc);
   return (int)status;
+}
+
+const char *test_raw_write_refused(ipc_shm_native_t native) {
+  HANDLE self = GetCurrentProcess();
+  HANDLE upgraded = NULL, dac = NULL;
+  void *view = MapViewOfFile(native, FILE_MAP_WRITE, 0, 0, 0);
+  if (view != NULL) {
+    UnmapViewOfFile(view);
+    return "POSSIBLE";
+  }
+  if (DuplicateHandle(self, native, self, &upgraded, FILE_MAP_READ | FILE_MAP_WRITE,
+                      FALSE, 0)) {
+    CloseHandle(upgraded);
+    return "POSSIBLE";
+  }
+  /* The owner of an object may change its DACL even when the DACL grants
+   * nothing, unless an OWNER RIGHTS ACE says otherwise: take WRITE_DAC,
+   * open the DACL to everyone, then take write access. */
+  if (DuplicateHandle(self, native, self, &dac, WRITE_DAC, FALSE, 0)) {
+    int opened = SetSecurityInfo(dac, SE_KERNEL_OBJECT, DACL_SECURITY_INFORMATION, NULL,
+                                 NULL, NULL, NULL) == ERROR_SUCCESS;
+    CloseHandle(dac);
+    if (opened && DuplicateHandle(self, native, self, &upgraded, FILE_MAP_ALL_ACCESS,
+                                  FALSE, 0)) {
+      view = MapViewOfFile(upgraded, FILE_MAP_WRITE, 0, 0, 0);
+      CloseHandle(upgraded);
+      if (view != NULL) {
+        UnmapViewOfFile(view);
+        return "owner-dac";
+      }
+    }
+  }
+  return "refused";
+}
+
+int test_raw_reaches(unsigned long long value, const char *marker) {
+  int reached = 0;
+  void *view = MapViewOfFile((HANDLE)(ULONG_PTR)value, FILE_MAP_READ, 0, 0, 0);
+  if (view != NULL) {
+    reached = memcmp(view, marker, strlen(marker)) == 0;
+    UnmapViewOfFile(view);
+  }
+  return reached;
+}
+
+void test_set_inheritable(ipc_shm_native_t native, int on) {
+  ck_assert(SetHandleInformation(native, HANDLE_FLAG_INHERIT, on ? HANDLE_FLAG_INHERIT : 0));
+}
+
+unsigned long long test_native_value(ipc_shm_native_t native) {
+  return (unsigned long long)(ULONG_PTR)native;
+}
+
+void test_set_env(const char *name, const char *value) {
+  char entry[512];
+  snprintf(entry, sizeof(entry), "%s=%s", name, value != NULL ? value : "");
+  ck_assert_int_eq(_putenv(entry), 0);
+}
+
+void test_allow_pullers(void) {}
+
+void test_raw_connect_send(const char *name, const void *bytes, size_t size) {
+  WCHAR pipe_name[128];
+  char narrow[128];
+  HANDLE pipe;
+  DWORD written = 0;
+  snprintf(narrow, sizeof(narrow), "\\\\.\\pipe\\ipcshm.%s", name);
+  MultiByteToWideChar(CP_UTF8, 0, narrow, -1, pipe_name, 128);
+  pipe = CreateFileW(pipe_name, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
+  ck_assert(pipe != INVALID_HANDLE_VALUE);
+  ck_assert(WriteFile(pipe, bytes, (DWORD)size, &written, NULL) && written == size);
+  CloseHandle(pipe);
 }

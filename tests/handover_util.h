@@ -1,0 +1,36 @@
+/* What the tests of handing segments over share: segments with text in
+ * them, the other process's report of what it received, token forging. */
+#ifndef IPC_SHM_HANDOVER_UTIL_H
+#define IPC_SHM_HANDOVER_UTIL_H
+
+#include "testutil.h"
+
+#define TEXT_AT 0      /* where the sender's text starts */
+#define REPLY_AT 2048  /* where a helper writes its answer */
+#define SEG_SIZE 8192
+
+/* Write `text` (with its NUL) at `offset`; for helpers, which run outside
+ * Check and must not assert. Returns the library's error. */
+int poke(const ipc_shm_t *shm, size_t offset, const char *text);
+/* The NUL-terminated text at `offset` (at most size - 1 bytes). */
+int peek(const ipc_shm_t *shm, size_t offset, char *out, size_t size);
+/* The same, asserting success. */
+void put(ipc_shm_t *shm, size_t offset, const char *text);
+void get(const ipc_shm_t *shm, size_t offset, char *out, size_t size);
+
+/* A new anonymous segment of SEG_SIZE bytes with `text` at TEXT_AT. */
+ipc_shm_t *anonymous_with(const char *text);
+
+/* FNV-1a of the whole segment. */
+unsigned long long checksum(const ipc_shm_t *shm);
+
+/* What test_raw_write_refused must say of a read-only copy here. */
+const char *refused_here(void);
+
+/* Replace field `index` (0-based, ':'-separated) of a token. */
+void forge(const char *token, int index, const char *value, char *out, size_t size);
+
+/* The test binary's path, for ipc_shm_spawn. */
+void helper_path(char *path, size_t size);
+
+#endif

@@ -1,0 +1,154 @@
+/* Tokens: malformed, forged and stale ones are refused and touch nothing. */
+#include "handover_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _WIN32
+#include <windows.h>
+#include "../src/win32/win32_internal.h" /* NtQuerySection, for the image section */
+#else
+#include <unistd.h>
+#endif
+
+START_TEST(bad_tokens_are_refused_and_touch_nothing) {
+  static const char *malformed[] = {
+      "", "garbage", "ipcshm1", "ipcshm1:", "ipcshm2:posix:w:8192:0:3:1.2",
+#ifdef _WIN32
+      "ipcshm1:posix:w:8192:0:3:1.2",
+#else
+      "ipcshm1:win:w:8192:0:3:0.0",
+#endif
+  };
+  char token[IPC_SHM_TOKEN_MAX], forged[IPC_SHM_TOKEN_MAX * 2], value[32];
+  ipc_shm_t *shm = anonymous_with("tokens");
+  ipc_shm_t *got = NULL;
+  ipc_shm_export_t *exp, *readonly_exp;
+  test_resources_t before;
+  size_t i;
+
+  ck_assert_err(ipc_shm_export(&exp, shm, 0), 0);
+  ck_assert_err(ipc_shm_export(&readonly_exp, shm, IPC_SHM_READONLY), 0);
+  snprintf(token, sizeof(token), "%s", ipc_shm_export_token(exp));
+  before = test_resources();
+
+  ck_assert_err(ipc_shm_import(NULL, token), IPC_SHM_E_INVAL);
+  ck_assert_err(ipc_shm_import(&got, NULL), IPC_SHM_E_INVAL);
+  for (i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++)
+    ck_assert_msg(ipc_shm_import(&got, malformed[i]) == IPC_SHM_E_BAD_TOKEN, "%s",
+                  malformed[i]);
+  /* Each field spoiled in turn. */
+  {
+    static const struct {
+      int field;
+      const char *value;
+    } spoiled[] = {
+        {2, "evt"}, {2, "segment"}, {2, ""}, {3, "x"}, {3, "rw"}, {4, "0"}, {4, "08192"}, {4, "-8192"},
+        {4, "99999999999999999999"}, {4, "9223372036854775808"}, {4, " 8192"},
+        {5, "4294967296"}, {5, "x"}, {6, ""}, {6, "18446744073709551616"},
+        {7, "1"}, {7, "1.2.3"}, {7, "1.x"},
+    };
+    for (i = 0; i < sizeof(spoiled) / sizeof(spoiled[0]); i++) {
+      forge(token, spoiled[i].field, spoiled[i].value, forged, sizeof(forged));
+      ck_assert_msg(ipc_shm_import(&got, forged) == IPC_SHM_E_BAD_TOKEN,
+                    "field %d = '%s': %s", spoiled[i].field, spoiled[i].value,
+                    forged);
+    }
+  }
+  snprintf(forged, sizeof(forged), "%s:extra", token);
+  ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
+  memset(forged, '7', sizeof(forged) - 1);
+  forged[sizeof(forged) - 1] = '\0';
+  ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
+
+  /* Claims that do not match the handle. */
+  forge(token, 3, "r", forged, sizeof(forged)); /* a writable handle */
+  ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
+  forge(ipc_shm_export_token(readonly_exp), 3, "w", forged, sizeof(forged));
+  ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
+  forge(token, 4, "1048576", forged, sizeof(forged)); /* larger than it is */
+  ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
+  /* The segment's own handle, which this process owns already: its access
+   * is the creator's (Windows), it is close-on-exec, so not inherited
+   * (POSIX). */
+  snprintf(value, sizeof(value), "%llu", test_native_value(ipc_shm_native_handle(shm)));
+  forge(token, 6, value, forged, sizeof(forged));
+  ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
+  /* A handle that is not a section at all, and one that does not exist. */
+  {
+#ifdef _WIN32
+    HANDLE other = CreateEventW(NULL, TRUE, FALSE, NULL);
+    snprintf(value, sizeof(value), "%llu", (unsigned long long)(ULONG_PTR)other);
+#else
+    int pipe_fds[2];
+    ck_assert_int_eq(pipe(pipe_fds), 0);
+    snprintf(value, sizeof(value), "%d", pipe_fds[0]);
+#endif
+    forge(token, 6, value, forged, sizeof(forged));
+    ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
+#ifdef _WIN32
+    ck_assert(CloseHandle(other)); /* untouched: still ours to close */
+#else
+    ck_assert_int_eq(close(pipe_fds[0]), 0);
+    ck_assert_int_eq(close(pipe_fds[1]), 0);
+#endif
+  }
+#ifdef _WIN32
+  /* An image section (a program mapped as code) with read access: the right
+   * type and rights, but not memory to share. */
+  {
+    WCHAR self_path[1024];
+    HANDLE file, image, copy;
+    char size_text[32], sized[IPC_SHM_TOKEN_MAX * 2];
+    uint64_t image_size = 0;
+    GetModuleFileNameW(NULL, self_path, 1024);
+    file = CreateFileW(self_path, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
+    ck_assert(file != INVALID_HANDLE_VALUE);
+    image = CreateFileMappingW(file, NULL, PAGE_READONLY | SEC_IMAGE, 0, 0, NULL);
+    ck_assert_msg(image != NULL, "SEC_IMAGE mapping: error %lu", GetLastError());
+    ck_assert(DuplicateHandle(GetCurrentProcess(), image, GetCurrentProcess(), &copy,
+                              FILE_MAP_READ | SECTION_QUERY, FALSE, 0));
+    /* The token claims the size the section has: only its kind is wrong. */
+    ck_assert_int_eq(ipc_shm__win_query_section(copy, &image_size, NULL), 0);
+    snprintf(size_text, sizeof(size_text), "%llu", (unsigned long long)image_size);
+    snprintf(value, sizeof(value), "%llu", (unsigned long long)(ULONG_PTR)copy);
+    forge(ipc_shm_export_token(readonly_exp), 4, size_text, sized, sizeof(sized));
+    forge(sized, 6, value, forged, sizeof(forged));
+    ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
+    ck_assert(CloseHandle(copy));
+    ck_assert(CloseHandle(image));
+    ck_assert(CloseHandle(file));
+  }
+#endif
+  forge(token, 6, "65000", forged, sizeof(forged));
+  ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
+  /* A token for another process: that is what ipc_shm_pull is for. */
+  forge(token, 5, "1", forged, sizeof(forged));
+  ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
+  /* And pull refuses a token of this process. */
+  ck_assert_err(ipc_shm_pull(&got, token), IPC_SHM_E_BAD_TOKEN);
+  ck_assert_ptr_null(got);
+  ck_assert_no_leak(before);
+
+  /* A stale token: its handle was closed. */
+  ck_assert_err(ipc_shm_export_close(exp), 0);
+  ck_assert_err(ipc_shm_import(&got, token), IPC_SHM_E_BAD_TOKEN);
+  ck_assert_ptr_null(got);
+
+  ck_assert_err(ipc_shm_export_close(readonly_exp), 0);
+  ck_assert_err(ipc_shm_export(NULL, shm, 0), IPC_SHM_E_INVAL);
+  ck_assert_err(ipc_shm_export(&exp, NULL, 0), IPC_SHM_E_INVAL);
+  ck_assert_err(ipc_shm_export(&exp, shm, 0x8000u), IPC_SHM_E_INVAL);
+  ck_assert_ptr_null(exp);
+  ck_assert_err(ipc_shm_export_close(NULL), IPC_SHM_E_INVAL);
+  ck_assert_ptr_null(ipc_shm_export_token(NULL));
+  ipc_shm_close(shm);
+}
+END_TEST
+
+void add_token_cases(Suite *suite) {
+  TCase *tc = tcase_create("tokens");
+  tcase_add_test(tc, bad_tokens_are_refused_and_touch_nothing);
+  suite_add_tcase(suite, tc);
+}
