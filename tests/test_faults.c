@@ -398,6 +398,7 @@ static long names_in_shm_dir(void) {
 }
 
 static unsigned long points, tolerated_points;
+static int reached[128]; /* entries some scenario calls */
 
 /* Run one scenario, with a failure at (entry, nth) or none (entry -1). */
 static int run_once(const scenario_t *s, int entry, unsigned long nth, int *fired) {
@@ -459,8 +460,10 @@ static void walk(const scenario_t *s) {
     return; /* not supported here: nothing to fail */
   ck_assert_msg(err == 0, "%s fails without a fault: %s", s->name, ipc_shm_err_name(err));
   /* The counts of the run just made, before anything else runs. */
-  for (entry = 0; entry < entries; entry++)
+  for (entry = 0; entry < entries; entry++) {
     counts[entry] = ipc_shm__fault_calls(entry);
+    reached[entry] |= counts[entry] > 0;
+  }
   for (entry = 0; entry < entries; entry++) {
     unsigned long nth;
     for (nth = 1; nth <= counts[entry]; nth++) {
@@ -483,6 +486,11 @@ START_TEST(every_system_call_fails_cleanly) {
     walk(&scenarios[i]);
   printf("fault injection: %lu failure points in %u functions, %lu survived by design\n",
          points, (unsigned)(sizeof(scenarios) / sizeof(scenarios[0])), tolerated_points);
+  printf("fault injection: entries no scenario reaches in this process:");
+  for (i = 0; (int)i < ipc_shm__syscall_count(); i++)
+    if (!reached[i])
+      printf(" %s", ipc_shm__syscall_name((int)i));
+  printf("\n");
   ck_assert_uint_gt(points, 50);
 }
 END_TEST
