@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ipcshm_bench: what the library costs, as a table. Speed and memory
  * targets live here, not in the tests:
  *

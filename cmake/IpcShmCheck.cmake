@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Find the Check unit-test framework and provide the target ipc_shm_check.
 #
 # Natively Check comes from the system (pkg-config). For Windows it is built

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Warning flags, probed once for the compiler in use.
 include(CheckCCompilerFlag)
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Running the Windows programs under Wine: the environment of every test and
 # a ctest fixture that keeps one wineserver alive for the whole run, so that
 # each test does not pay Wine's start-up.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # cmake -DWINE=... -DWINESERVER=... -DPREFIX=... -DACTION=start|stop -P wine-fixture.cmake
 #
 # start: create the prefix if needed, start a persistent wineserver (before

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Connection messages: exactly IPC_SHM__MESSAGE_SIZE bytes; one that
  * unpacks packs back to the same bytes (no field ignored). */
 #include "fuzz_util.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The portable name rule: never reads past the name, and whatever it
  * accepts is 1 to 30 bytes of UTF-8 without '/', '\', control characters
  * or a leading '.'. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tokens: never read past the text, and a token that parses formats back
  * to exactly the same text (one spelling per value, nothing ignored). */
 #include "fuzz_util.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The inherited-token list (the IPC_SHM_INHERITED variable): any entry it
  * gives is a whole, bounded, space-free piece of the list. */
 #include "fuzz_util.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The ipc-shm tool's command line: the input split at NUL bytes into
  * arguments. Whatever parses has its pieces where they belong. */
 #include "fuzz_util.h"
@@ -10,6 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char *text = fuzz_string(data, size);
   char *argv[MAX_ARGS + 2];
   struct options opt;
+  const char *reason = NULL;
   int argc = 1;
   size_t i = 0;
   argv[0] = (char *)"ipc-shm";
@@ -18,10 +20,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     i += strlen(text + i) + 1;
   }
   argv[argc] = NULL;
-  if (ipc_shm_tool_parse_args(argc, argv, &opt) == 0) {
+  if (ipc_shm_tool_parse_args(argc, argv, &opt, &reason) == 0) {
     FUZZ_REQUIRE(opt.command == argv[1]);
     FUZZ_REQUIRE(opt.name != NULL);
     FUZZ_REQUIRE(!opt.perms_given || opt.perms <= 0777);
+  } else {
+    FUZZ_REQUIRE(reason != NULL && reason[0] != '\0'); /* every usage error says why */
   }
   {
     uint64_t value;

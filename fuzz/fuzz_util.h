@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the fuzz targets share: the input as a NUL-terminated string, and
  * a failed invariant as a crash that libFuzzer reports. */
 #ifndef IPC_SHM_FUZZ_UTIL_H

@@ -1,5 +1,7 @@
-/*
- * ipc_shm.h - portable shared memory between processes, on Windows and POSIX.
+/**
+ * @file ipc_shm.h
+ * @brief Portable shared memory between processes, on Windows and POSIX.
+ *
  *
  * One API over two backends:
  *   Windows: file-mapping objects (CreateFileMappingW, OpenFileMappingW,
@@ -71,7 +73,7 @@
 extern "C" {
 #endif
 
-/* Symbol export. IPC_SHM_STATIC: using or building the static library.
+/** Symbol export. IPC_SHM_STATIC: using or building the static library.
  * IPC_SHM_BUILDING: building the shared library. */
 #if defined(IPC_SHM_STATIC)
 #define IPC_SHM_API
@@ -87,17 +89,22 @@ extern "C" {
 #define IPC_SHM_API
 #endif
 
-#define IPC_SHM_VERSION_MAJOR 0
-#define IPC_SHM_VERSION_MINOR 1
-#define IPC_SHM_VERSION_PATCH 0
+/** The version of this header; the build reads it from here. */
+#define IPC_SHM_VERSION_MAJOR 0 /**< incompatible changes (before 1.0: minor too) */
+#define IPC_SHM_VERSION_MINOR 1 /**< added functionality */
+#define IPC_SHM_VERSION_PATCH 0 /**< fixes */
 
-/* Longest portable name in bytes, without the terminating NUL. */
+/** The version of the library that runs ("0.1.0"), which may differ from
+ * the header's when a shared library was replaced. Static string. */
+IPC_SHM_API const char *ipc_shm_version(void);
+
+/** Longest portable name in bytes, without the terminating NUL. */
 #define IPC_SHM_NAME_MAX 30
 
 /* ------------------------------------------------------------------------ */
-/* Errors                                                                     */
+/** Errors                                                                     */
 
-/* The one list of error codes: XX(NAME, value, message). */
+/** The one list of error codes: XX(NAME, value, message). */
 #define IPC_SHM_ERROR_MAP(XX)                                                   \
   XX(OK, 0, "success")                                                          \
   XX(INVAL, -1, "invalid argument: a NULL pointer or an unknown flag")          \
@@ -130,67 +137,69 @@ extern "C" {
 /* The codes run from 0 down without gaps; IPC_SHM_ERROR_LAST_ is one past
  * the last (counted from the list, never typed). */
 #define IPC_SHM_ERROR_COUNT_(name, value, message) +1
+/** The error codes: IPC_SHM_E_NAME for each entry of IPC_SHM_ERROR_MAP, with
+ * its value; 0 is success. */
 typedef enum ipc_shm_error {
 #define IPC_SHM_ERROR_ENUM_(name, value, message) IPC_SHM_E_##name = (value),
   IPC_SHM_ERROR_MAP(IPC_SHM_ERROR_ENUM_)
 #undef IPC_SHM_ERROR_ENUM_
   IPC_SHM_ERROR_LAST_ = -(0 IPC_SHM_ERROR_MAP(IPC_SHM_ERROR_COUNT_))
-} ipc_shm_error_t;
+} ipc_shm_error_t; /**< see enum ipc_shm_error */
 #undef IPC_SHM_ERROR_COUNT_
 
-/* Static English message for an error code; never NULL, never allocates.
+/** Static English message for an error code; never NULL, never allocates.
  * An unknown code gives "unknown error". */
 IPC_SHM_API const char *ipc_shm_strerror(int err);
 
-/* Symbolic name of an error code without the prefix ("EXISTS"); never NULL.
+/** Symbolic name of an error code without the prefix ("EXISTS"); never NULL.
  * An unknown code gives "UNKNOWN". */
 IPC_SHM_API const char *ipc_shm_err_name(int err);
 
-/* The native error of the last failing system call made by this thread
+/** The native error of the last failing system call made by this thread
  * inside the library: errno on POSIX, GetLastError() on Windows. 0 when the
  * last failure was found by argument checking, before any system call. */
 IPC_SHM_API long ipc_shm_last_native_error(void);
 
-/* Name of that system call ("shm_open", "CreateFileMappingW", ...), or ""
+/** Name of that system call ("shm_open", "CreateFileMappingW", ...), or ""
  * when the last failure made no system call. Static string. */
 IPC_SHM_API const char *ipc_shm_last_native_call(void);
 
 /* ------------------------------------------------------------------------ */
-/* Segments                                                                   */
+/** Segments                                                                   */
 
-/* A shared-memory segment: named, anonymous or file-backed. Opaque. */
+/** A shared-memory segment: named, anonymous or file-backed. Opaque. */
 typedef struct ipc_shm ipc_shm_t;
 
-/* A mapped view of a segment. Opaque. */
+/** A mapped view of a segment. Opaque. */
 typedef struct ipc_shm_view ipc_shm_view_t;
 
-/* The native object behind a segment. */
+/** The native object behind a segment. */
 #ifdef _WIN32
-typedef void *ipc_shm_native_t; /* HANDLE of the file-mapping object */
+typedef void *ipc_shm_native_t; /**< HANDLE of the file-mapping object */
 #else
-typedef int ipc_shm_native_t; /* file descriptor */
+typedef int ipc_shm_native_t; /**< file descriptor */
 #endif
 
-/* Flags for the functions that create or open segments. */
-#define IPC_SHM_READONLY 0x0001u    /* open for reading only */
-#define IPC_SHM_GLOBAL 0x0002u      /* Windows: the Global\ namespace (creating
+/** Flags for the functions that create or open segments. */
+#define IPC_SHM_READONLY 0x0001u /**< open for reading only */
+#define IPC_SHM_GLOBAL 0x0002u /**< Windows: the Global\ namespace (creating
                                        there needs SeCreateGlobalPrivilege);
                                        POSIX: no effect, there is one namespace */
-#define IPC_SHM_FILE_CREATE 0x0004u /* ipc_shm_open_file: create a missing file */
-/* Create without reserving the memory up front: creating is then as cheap
+#define IPC_SHM_FILE_CREATE 0x0004u /**< ipc_shm_open_file: create a missing file */
+/** Create without reserving the memory up front: creating is then as cheap
  * as the raw calls, whatever the size (a sparse object), but a process that
  * touches a page the system can no longer back gets SIGBUS (POSIX) instead
  * of IPC_SHM_E_NO_SPACE at create time. Windows: no effect, a page-file
  * section is charged against the commit limit at create either way, which
  * touches no memory. */
 #define IPC_SHM_NORESERVE 0x0008u
-/* Permission bits for objects and files this call creates (POSIX): exactly
+/** Permission bits for objects and files this call creates (POSIX): exactly
  * `mode` (any of 0777, 0 included), whatever the umask. Without
  * IPC_SHM_PERMS() the mode is 0600: only the owner. Windows: no effect, the
  * default security descriptor of the caller's token applies. */
 #define IPC_SHM_PERMS(mode) (0x02000000u | ((((unsigned)(mode)) & 0777u) << 16))
 
-/* Create a named segment of `size` bytes, read-write, failing with
+/** Create a named segment of `size` bytes, read-write, failing with
  * IPC_SHM_E_EXISTS if the name exists, whatever the object under it is
  * (race-free; on Windows an existing object is closed again and reported).
  * The contents start zeroed.
@@ -209,7 +218,7 @@ typedef int ipc_shm_native_t; /* file descriptor */
 IPC_SHM_API int ipc_shm_create(ipc_shm_t **shm, const char *name, uint64_t size,
                                unsigned flags);
 
-/* Open an existing named segment. Never creates, never resizes, never
+/** Open an existing named segment. Never creates, never resizes, never
  * blocks: an object of another kind under the name (a FIFO, a directory or
  * a link planted in /dev/shm on Linux; an event or mutex on Windows) is
  * IPC_SHM_E_WRONG_KIND. A segment that another process is still sizing is
@@ -223,7 +232,7 @@ IPC_SHM_API int ipc_shm_create(ipc_shm_t **shm, const char *name, uint64_t size,
  * TOO_MANY, SYSTEM. */
 IPC_SHM_API int ipc_shm_open(ipc_shm_t **shm, const char *name, unsigned flags);
 
-/* Open the named segment, or create it with `size` bytes if it does not
+/** Open the named segment, or create it with `size` bytes if it does not
  * exist. *created (may be NULL) tells which happened. An existing segment
  * smaller than `size` fails with IPC_SHM_E_SIZE_MISMATCH (on Windows the
  * comparison uses the page-rounded size). Always read-write. Any number of
@@ -235,7 +244,7 @@ IPC_SHM_API int ipc_shm_open_or_create(ipc_shm_t **shm, const char *name,
                                        uint64_t size, unsigned flags,
                                        int *created);
 
-/* Create an anonymous segment of `size` bytes: a real shared object with no
+/** Create an anonymous segment of `size` bytes: a real shared object with no
  * name (Windows: an unnamed page-file mapping; Linux: memfd_create; other
  * POSIX systems: a shm_open object unlinked at once, so that no name is
  * left). It is reached from other processes only through its handle or
@@ -245,7 +254,7 @@ IPC_SHM_API int ipc_shm_open_or_create(ipc_shm_t **shm, const char *name,
 IPC_SHM_API int ipc_shm_create_anonymous(ipc_shm_t **shm, uint64_t size,
                                          unsigned flags);
 
-/* Map a file. `path` is UTF-8. With size 0 the whole file is mapped (an empty
+/** Map a file. `path` is UTF-8. With size 0 the whole file is mapped (an empty
  * file fails with SIZE_ZERO). With a size larger than the file, the file is
  * extended to it (needs write access; read-only fails with SIZE_MISMATCH);
  * with a smaller size only the first `size` bytes are mapped. File space is
@@ -258,12 +267,12 @@ IPC_SHM_API int ipc_shm_create_anonymous(ipc_shm_t **shm, uint64_t size,
 IPC_SHM_API int ipc_shm_open_file(ipc_shm_t **shm, const char *path,
                                   uint64_t size, unsigned flags);
 
-/* Close this process's handle to the segment. Views stay valid. Never
+/** Close this process's handle to the segment. Views stay valid. Never
  * removes the name. Errors: INVAL (NULL), SYSTEM. The object is freed
  * even when the system reports an error. */
 IPC_SHM_API int ipc_shm_close(ipc_shm_t *shm);
 
-/* Remove a segment's name so that no later ipc_shm_open() finds it.
+/** Remove a segment's name so that no later ipc_shm_open() finds it.
  * POSIX: shm_unlink; processes that have it open or mapped keep using it.
  * Windows: IPC_SHM_E_NOT_SUPPORTED, a name lives exactly as long as its
  * last handle. Flags: IPC_SHM_GLOBAL.
@@ -271,7 +280,7 @@ IPC_SHM_API int ipc_shm_close(ipc_shm_t *shm);
  * NOT_SUPPORTED, SYSTEM. */
 IPC_SHM_API int ipc_shm_remove(const char *name, unsigned flags);
 
-/* Seal the segment against new writers: from now on no process can map it
+/** Seal the segment against new writers: from now on no process can map it
  * writable or write to it through any handle or descriptor, including
  * copies handed over before and reopened ones (/proc/PID/fd); views already
  * mapped writable keep working, so the owner can still publish through
@@ -284,50 +293,52 @@ IPC_SHM_API int ipc_shm_remove(const char *name, unsigned flags);
  * Errors: INVAL, ACCESS (a read-only segment), NOT_SUPPORTED, SYSTEM. */
 IPC_SHM_API int ipc_shm_seal(ipc_shm_t *shm);
 
-/* Size of the segment in bytes. For a segment this process created or a
+/** Size of the segment in bytes. For a segment this process created or a
  * file it mapped, the exact size; for an opened named segment on Windows,
  * the size rounded up to the page size. */
 IPC_SHM_API uint64_t ipc_shm_size(const ipc_shm_t *shm);
 
-/* 1 if ipc_shm_size() is exact, 0 if it is rounded up to the page size. */
+/** 1 if ipc_shm_size() is exact, 0 if it is rounded up to the page size. */
 IPC_SHM_API int ipc_shm_size_is_exact(const ipc_shm_t *shm);
 
-/* 1 if the segment was opened for writing, 0 if read-only. */
+/** 1 if the segment was opened for writing, 0 if read-only. */
 IPC_SHM_API int ipc_shm_is_writable(const ipc_shm_t *shm);
 
-/* The portable name given at create or open time; NULL for anonymous and
+/** The portable name given at create or open time; NULL for anonymous and
  * file-backed segments. */
 IPC_SHM_API const char *ipc_shm_name(const ipc_shm_t *shm);
 
-/* The native handle (Windows HANDLE) or descriptor (POSIX). It stays owned
+/** The native handle (Windows HANDLE) or descriptor (POSIX). It stays owned
  * by the segment; it is not inheritable (O_CLOEXEC, bInheritHandle FALSE). */
 IPC_SHM_API ipc_shm_native_t ipc_shm_native_handle(const ipc_shm_t *shm);
 
-/* Views are placed at multiples of this many bytes: the allocation
+/** Views are placed at multiples of this many bytes: the allocation
  * granularity on Windows (usually 65536), the page size on POSIX. Offsets
  * passed to ipc_shm_map() need not be aligned: the library aligns. */
 IPC_SHM_API size_t ipc_shm_granularity(void);
 
+/** How long a name lives (see ipc_shm_lifetime()). */
 typedef enum ipc_shm_lifetime {
-  IPC_SHM_LIFETIME_LAST_CLOSE = 1,   /* Windows: the name dies with the last handle */
-  IPC_SHM_LIFETIME_UNTIL_REMOVED = 2 /* POSIX: the name lives until removed */
-} ipc_shm_lifetime_t;
+  IPC_SHM_LIFETIME_LAST_CLOSE = 1, /**< Windows: the name dies with the last handle */
+  IPC_SHM_LIFETIME_UNTIL_REMOVED = 2 /**< POSIX: the name lives until removed */
+} ipc_shm_lifetime_t; /**< see enum ipc_shm_lifetime */
 
-/* The lifetime model of named segments on this platform. */
+/** The lifetime model of named segments on this platform. */
 IPC_SHM_API ipc_shm_lifetime_t ipc_shm_lifetime(void);
 
 /* ------------------------------------------------------------------------ */
-/* Views                                                                      */
+/** Views                                                                      */
 
+/** What a view may do with the memory. */
 typedef enum ipc_shm_access {
-  IPC_SHM_MAP_READ = 1,  /* read-only view */
-  IPC_SHM_MAP_WRITE = 2, /* read-write view; needs a writable segment */
-  IPC_SHM_MAP_COPY = 3   /* copy-on-write: writes stay in this process
+  IPC_SHM_MAP_READ = 1, /**< read-only view */
+  IPC_SHM_MAP_WRITE = 2, /**< read-write view; needs a writable segment */
+  IPC_SHM_MAP_COPY = 3 /**< copy-on-write: writes stay in this process
                             (FILE_MAP_COPY / MAP_PRIVATE); allowed on
                             read-only segments */
-} ipc_shm_access_t;
+} ipc_shm_access_t; /**< see enum ipc_shm_access */
 
-/* Map `length` bytes of the segment starting at `offset`. Length 0 maps from
+/** Map `length` bytes of the segment starting at `offset`. Length 0 maps from
  * `offset` to the end. Any offset is accepted: the mapping starts at the
  * granularity boundary below it and the view's data pointer points exactly
  * at `offset`. Several views of one segment may exist at once.
@@ -339,13 +350,13 @@ IPC_SHM_API int ipc_shm_map(ipc_shm_view_t **view, const ipc_shm_t *shm,
                             uint64_t offset, size_t length,
                             ipc_shm_access_t access);
 
-/* Address of the first byte of the view (the byte at the mapped offset). */
+/** Address of the first byte of the view (the byte at the mapped offset). */
 IPC_SHM_API void *ipc_shm_view_data(const ipc_shm_view_t *view);
 
-/* Length of the view in bytes, as asked for (or computed for length 0). */
+/** Length of the view in bytes, as asked for (or computed for length 0). */
 IPC_SHM_API size_t ipc_shm_view_size(const ipc_shm_view_t *view);
 
-/* Write `length` bytes of the view starting at `offset` (relative to the
+/** Write `length` bytes of the view starting at `offset` (relative to the
  * view's data pointer; length 0 means to the end) back to the backing store
  * and wait until done: FlushViewOfFile and FlushFileBuffers on Windows,
  * msync(MS_SYNC) on POSIX. For read-only and copy-on-write views there is
@@ -354,34 +365,34 @@ IPC_SHM_API size_t ipc_shm_view_size(const ipc_shm_view_t *view);
 IPC_SHM_API int ipc_shm_flush(ipc_shm_view_t *view, size_t offset,
                               size_t length);
 
-/* Unmap the view and free it. Errors: INVAL (NULL), SYSTEM. The object is
+/** Unmap the view and free it. Errors: INVAL (NULL), SYSTEM. The object is
  * freed even when the system reports an error. */
 IPC_SHM_API int ipc_shm_unmap(ipc_shm_view_t *view);
 
 
 /* ------------------------------------------------------------------------ */
-/* Handing a segment to another process                                       */
+/** Handing a segment to another process                                       */
 
-/* Room for any token, with its terminating NUL. Tokens are ASCII:
+/** Room for any token, with its terminating NUL. Tokens are ASCII:
  * "ipcshm1:PLATFORM:KIND:ACCESS:SIZE:PID:HANDLE:CHECK", where KIND says what
  * the handle is ("seg": a segment) and one kind is never taken for another. */
 #define IPC_SHM_TOKEN_MAX 128
 
-/* The environment variable in which ipc_shm_spawn() hands the child its
+/** The environment variable in which ipc_shm_spawn() hands the child its
  * tokens, separated by spaces, in the order the segments were listed. */
 #define IPC_SHM_INHERIT_ENV "IPC_SHM_INHERITED"
 
-/* Flags of ipc_shm_export(), ipc_shm_push(), ipc_shm_send() and
+/** Flags of ipc_shm_export(), ipc_shm_push(), ipc_shm_send() and
  * ipc_shm_inherit_t: IPC_SHM_READONLY hands over read access only (the
  * receiver cannot map it writable). Without it the receiver gets the
  * segment's own access. */
-#define IPC_SHM_EXPORT_PULL 0x0010u /* ipc_shm_export: for ipc_shm_pull() */
+#define IPC_SHM_EXPORT_PULL 0x0010u /**< ipc_shm_export: for ipc_shm_pull() */
 
-/* A handle or descriptor made ready for another process, with its token.
+/** A handle or descriptor made ready for another process, with its token.
  * Opaque. */
 typedef struct ipc_shm_export ipc_shm_export_t;
 
-/* Make a copy of the segment's handle (Windows) or descriptor (POSIX) for
+/** Make a copy of the segment's handle (Windows) or descriptor (POSIX) for
  * another process, and a token that names it.
  *   Default: for a child that the caller starts its own way. The copy is
  *   inheritable (bInheritHandle TRUE; a descriptor without FD_CLOEXEC);
@@ -418,18 +429,18 @@ typedef struct ipc_shm_export ipc_shm_export_t;
 IPC_SHM_API int ipc_shm_export(ipc_shm_export_t **exported, const ipc_shm_t *shm,
                                unsigned flags);
 
-/* The token of an export; valid until ipc_shm_export_close(). */
+/** The token of an export; valid until ipc_shm_export_close(). */
 IPC_SHM_API const char *ipc_shm_export_token(const ipc_shm_export_t *exported);
 
-/* The handle or descriptor the token names (for a handle list or
+/** The handle or descriptor the token names (for a handle list or
  * posix_spawn_file_actions); owned by the export. */
 IPC_SHM_API ipc_shm_native_t ipc_shm_export_native(const ipc_shm_export_t *exported);
 
-/* Close this process's copy and free the export. The child that inherited
+/** Close this process's copy and free the export. The child that inherited
  * it, or the process that pulled it, keeps its own. Errors: INVAL, SYSTEM. */
 IPC_SHM_API int ipc_shm_export_close(ipc_shm_export_t *exported);
 
-/* Turn a token that names a handle or descriptor of this process (inherited,
+/** Turn a token that names a handle or descriptor of this process (inherited,
  * or pushed by ipc_shm_push()) into a segment, which owns it from then on.
  * The handle or descriptor is checked first: it must exist, be a section
  * (Windows: type "Section", not an image) or a regular shared-memory object
@@ -445,13 +456,13 @@ IPC_SHM_API int ipc_shm_export_close(ipc_shm_export_t *exported);
  * Errors: INVAL (NULL), BAD_TOKEN, NO_MEMORY. */
 IPC_SHM_API int ipc_shm_import(ipc_shm_t **shm, const char *token);
 
-/* Import the segment number `index` (from 0) that ipc_shm_spawn() handed to
+/** Import the segment number `index` (from 0) that ipc_shm_spawn() handed to
  * this process through IPC_SHM_INHERIT_ENV.
  * Errors: INVAL, NOT_FOUND (no such variable or fewer tokens), BAD_TOKEN,
  * NO_MEMORY. */
 IPC_SHM_API int ipc_shm_inherited(ipc_shm_t **shm, size_t index);
 
-/* Take a copy of a segment out of the process that made the token with
+/** Take a copy of a segment out of the process that made the token with
  * ipc_shm_export(IPC_SHM_EXPORT_PULL). Windows: OpenProcess with
  * PROCESS_DUP_HANDLE and DuplicateHandle; Linux: pidfd_open and pidfd_getfd
  * (kernel 5.6, and the right to ptrace the owner: with Yama's ptrace_scope
@@ -464,7 +475,7 @@ IPC_SHM_API int ipc_shm_inherited(ipc_shm_t **shm, size_t index);
  * TOO_MANY, NO_MEMORY, SYSTEM. */
 IPC_SHM_API int ipc_shm_pull(ipc_shm_t **shm, const char *token);
 
-/* Windows: duplicate the segment's handle into the process `pid`
+/** Windows: duplicate the segment's handle into the process `pid`
  * (DuplicateHandle; needs PROCESS_DUP_HANDLE access to it) and write the
  * token that names the new handle there into `token`. Give the token to that
  * process, which calls ipc_shm_import(); until it does, the handle is held
@@ -478,16 +489,16 @@ IPC_SHM_API int ipc_shm_push(const ipc_shm_t *shm, unsigned long pid, unsigned f
 
 /* ---- Child processes that inherit segments ---- */
 
-/* A child process started by ipc_shm_spawn(). Opaque. */
+/** A child process started by ipc_shm_spawn(). Opaque. */
 typedef struct ipc_shm_process ipc_shm_process_t;
 
-/* One segment to hand to the child, and how: 0 or IPC_SHM_READONLY. */
+/** One segment to hand to the child, and how: 0 or IPC_SHM_READONLY. */
 typedef struct ipc_shm_inherit {
-  const ipc_shm_t *shm;
-  unsigned flags;
+  const ipc_shm_t *shm; /**< the segment */
+  unsigned flags;       /**< 0 or IPC_SHM_READONLY */
 } ipc_shm_inherit_t;
 
-/* Start argv[0] (UTF-8) with the arguments argv[1...] (argv ends with NULL).
+/** Start argv[0] (UTF-8) with the arguments argv[1...] (argv ends with NULL).
  * A program without a directory part is searched: POSIX in PATH; Windows as
  * CreateProcessW does (the caller's folder, the current folder, the system
  * folders, then PATH; ".exe" is added when there is no extension). The
@@ -508,23 +519,24 @@ typedef struct ipc_shm_inherit {
 IPC_SHM_API int ipc_shm_spawn(ipc_shm_process_t **child, const char *const argv[],
                               const ipc_shm_inherit_t *segments, size_t count);
 
-/* The child's process id. */
+/** The child's process id. */
 IPC_SHM_API unsigned long ipc_shm_process_id(const ipc_shm_process_t *child);
 
-/* Wait for the child to end, store its exit status (POSIX: 128 + the signal
+/** Wait for the child to end, store its exit status (POSIX: 128 + the signal
  * number when a signal ended it) in *exit_code (may be NULL), and free it.
  * Errors: INVAL, SYSTEM. The object is freed in every case. */
 IPC_SHM_API int ipc_shm_process_wait(ipc_shm_process_t *child, int *exit_code);
 
 /* ---- Sending segments over a local connection ---- */
 
-/* Listening and connected ends of a local connection between processes of
- * the same user. Opaque. */
+/** The listening end of a local connection between processes of the same
+ * user. Opaque. */
 typedef struct ipc_shm_listener ipc_shm_listener_t;
+/** A connected end of a local connection. Opaque. */
 typedef struct ipc_shm_conn ipc_shm_conn_t;
 
-/* Listen for connections under a portable name (the segment name rule).
- * Windows: the named pipe \\.\pipe\ipcshm.NAME; Linux: the abstract Unix
+/** Listen for connections under a portable name (the segment name rule).
+ * Windows: the named pipe \\\\.\\pipe\\ipcshm.NAME; Linux: the abstract Unix
  * socket "ipcshm.NAME"; other POSIX systems: the socket file
  * /tmp/ipcshm.UID.NAME. Connections from another user are refused (Linux:
  * SO_PEERCRED; Windows: the pipe's default security). A name is free again
@@ -536,21 +548,21 @@ typedef struct ipc_shm_conn ipc_shm_conn_t;
  * already), PERM, TOO_MANY, NO_MEMORY, SYSTEM. */
 IPC_SHM_API int ipc_shm_listen(ipc_shm_listener_t **listener, const char *name);
 
-/* Wait for the next connection. Errors: INVAL, PERM (a peer of another
+/** Wait for the next connection. Errors: INVAL, PERM (a peer of another
  * user), TOO_MANY, NO_MEMORY, SYSTEM. */
 IPC_SHM_API int ipc_shm_accept(ipc_shm_listener_t *listener, ipc_shm_conn_t **conn);
 
-/* Stop listening and free the listener; connections made stay open. */
+/** Stop listening and free the listener; connections made stay open. */
 IPC_SHM_API int ipc_shm_listener_close(ipc_shm_listener_t *listener);
 
-/* Connect to a listener. Errors: INVAL, NAME_INVALID, NAME_TOO_LONG,
+/** Connect to a listener. Errors: INVAL, NAME_INVALID, NAME_TOO_LONG,
  * NOT_FOUND (nobody listens), PERM, TOO_MANY, NO_MEMORY, SYSTEM. */
 IPC_SHM_API int ipc_shm_connect(ipc_shm_conn_t **conn, const char *name);
 
-/* The process id of the other end. */
+/** The process id of the other end. */
 IPC_SHM_API unsigned long ipc_shm_conn_peer_pid(const ipc_shm_conn_t *conn);
 
-/* Send a copy of the segment to the other end with its exact size and
+/** Send a copy of the segment to the other end with its exact size and
  * access. Windows: the handle is duplicated into the peer process
  * (DuplicateHandle, found with GetNamedPipeClientProcessId/ServerProcessId)
  * and its value sent; POSIX: the descriptor travels as SCM_RIGHTS.
@@ -559,7 +571,7 @@ IPC_SHM_API unsigned long ipc_shm_conn_peer_pid(const ipc_shm_conn_t *conn);
 IPC_SHM_API int ipc_shm_send(ipc_shm_conn_t *conn, const ipc_shm_t *shm,
                              unsigned flags);
 
-/* Receive the next segment sent by the other end, checked as in
+/** Receive the next segment sent by the other end, checked as in
  * ipc_shm_import(). Waits until one arrives. A POSIX descriptor that fails
  * the checks is closed; on Windows the message only names a handle value,
  * so a handle that fails them is left alone (it may be one of this
@@ -570,7 +582,7 @@ IPC_SHM_API int ipc_shm_send(ipc_shm_conn_t *conn, const ipc_shm_t *shm,
  * should then be closed), TOO_MANY, NO_MEMORY, SYSTEM. */
 IPC_SHM_API int ipc_shm_receive(ipc_shm_conn_t *conn, ipc_shm_t **shm);
 
-/* Close the connection and free it. Errors: INVAL, SYSTEM. */
+/** Close the connection and free it. Errors: INVAL, SYSTEM. */
 IPC_SHM_API int ipc_shm_conn_close(ipc_shm_conn_t *conn);
 
 #ifdef __cplusplus

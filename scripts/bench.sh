@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Build the benchmark in release mode and print its table: natively, and as a
 # Windows program under Wine when MinGW-w64 and Wine are installed.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The demo: a writer and a reader, in separate processes, exchange text
 # through a named shared-memory segment with the ipc-shm tool: natively, and
 # as Windows programs under Wine. Installs what is missing first

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Build the libFuzzer targets (clang) and run each for a while, starting
 # from its seed corpus in fuzz/corpus (which is read, never written).
 #

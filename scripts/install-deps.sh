@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Install what building and testing ipcshm needs on Debian or Ubuntu, and
 # fetch the source of the Check test framework for the Windows build.
 #
@@ -28,8 +29,8 @@ as_root() {
 }
 
 # clang and its runtime: the fuzz targets (libFuzzer) and the MSVC-mode
-# parse of the public header.
-packages=(build-essential cmake pkg-config check libsubunit-dev clang libclang-rt-dev)
+# compile; doxygen: the API reference.
+packages=(build-essential cmake pkg-config check libsubunit-dev clang libclang-rt-dev doxygen)
 if [ "$want_windows" -eq 1 ]; then
   packages+=(mingw-w64 wine wine64)
 fi

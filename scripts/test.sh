@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Build everything and run the whole test suite:
 #   native      gcc, warnings as errors
 #   sanitize    native under AddressSanitizer and UndefinedBehaviorSanitizer
 #   generic     native, with the code written for POSIX systems other than
 #               Linux (IPC_SHM_GENERIC_POSIX: no memfd, pidfd or /proc)
 #   mingw       x86_64-w64-mingw32, warnings as errors, run under Wine
-# then the libFuzzer targets (scripts/fuzz.sh), 12 seconds each.
+# then the libFuzzer targets (scripts/fuzz.sh), 12 seconds each, and other
+# projects taking ipcshm in (scripts/consumers.sh: the installed CMake
+# package, pkg-config, add_subdirectory, FetchContent), and a compile of
+# the library, tool and tests as MSVC sees them (scripts/msvc-mode.sh).
 # Installs what is missing first (Debian/Ubuntu). Build trees go to build/
 # (or $IPC_SHM_BUILD_DIR); they are made from scratch unless --keep is given.
 #
@@ -87,6 +91,39 @@ for tree in "${trees[@]}"; do
   total_failed=$((total_failed + check_failures + (tree_status != 0 && check_failures == 0 ? 1 : 0)))
 done
 
+msvc_line=""
+if [ "$native_only" -eq 0 ]; then
+  echo "==> msvc-mode"
+  if "$root/scripts/msvc-mode.sh" "$build/mingw/_deps/check-install/include" | tee "$build/msvc-mode.out"; then
+    msvc_line=$(tail -n 1 "$build/msvc-mode.out")
+  else
+    msvc_line="msvc-mode: failed"
+    status=1
+    total_failed=$((total_failed + 1))
+  fi
+fi
+
+echo "==> doxygen"
+# Every public name documented, and no comment Doxygen cannot read.
+doxygen_line="doxygen: the API reference builds without warnings"
+if ! (cd "$root" && doxygen docs/Doxyfile) >"$build/doxygen.log" 2>&1 || [ -s "$build/doxygen.log" ]; then
+  cat "$build/doxygen.log"
+  doxygen_line="doxygen: $(wc -l <"$build/doxygen.log") warnings"
+  status=1
+  total_failed=$((total_failed + 1))
+fi
+echo "$doxygen_line"
+
+echo "==> consumers"
+consumers_line="consumers: failed"
+if "$root/scripts/consumers.sh" | tee "$build/consumers.out"; then
+  consumers_line=$(tail -n 1 "$build/consumers.out")
+  total_passed=$((total_passed + $(sed -n 's/^consumers: \([0-9]*\) passed.*/\1/p' "$build/consumers.out")))
+else
+  status=1
+  total_failed=$((total_failed + 1))
+fi
+
 echo "==> fuzz"
 fuzz_line="fuzz:      failed"
 if "$root/scripts/fuzz.sh" 12 | tee "$build/fuzz.log"; then
@@ -99,6 +136,9 @@ fi
 echo
 echo "==> summary ($(( $(date +%s) - start )) s)"
 printf '%s\n' "${summary[@]}"
+[ -z "$msvc_line" ] || echo "$msvc_line"
+echo "$doxygen_line"
+echo "$consumers_line"
 echo "$fuzz_line"
 echo "tests: $total_passed passed, $total_failed failed"
 exit "$status"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the tests of handing segments over share, and the helper modes of
  * their other processes (each a copy of the test binary in a mode). */
 #include "handover_util.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the tests of handing segments over share: segments with text in
  * them, the other process's report of what it received, token forging. */
 #ifndef IPC_SHM_HANDOVER_UTIL_H

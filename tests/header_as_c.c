@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The public header on its own, as a C compiler for Windows sees it. */
 #include "ipc_shm.h"
 

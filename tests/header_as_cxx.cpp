@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // The public header is usable from C++: it compiles, and its names link.
 #include "ipc_shm.h"
 

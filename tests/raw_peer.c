@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A program that shares memory with nothing but the raw OS calls, as
  * programs that do not use ipcshm do. The interop tests run it against the
  * ipc-shm tool in both directions.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Anonymous segments: real shared objects with no name. */
 #include "testutil.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Duplication: another process pulls a copy out of the owner (DuplicateHandle, pidfd_getfd); the owner pushes one into another process (Windows). */
 #include "handover_util.h"
 

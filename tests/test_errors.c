@@ -1,8 +1,10 @@
+/* SPDX-License-Identifier: MIT */
 /* Error codes, names, messages, native-error translation and recording. */
 #include "testutil.h"
 
 #include "../src/common/shm_internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #ifdef _WIN32
@@ -222,6 +224,15 @@ START_TEST(out_of_descriptors) {
 END_TEST
 #endif
 
+/* The version the library reports is the header's. */
+START_TEST(version_is_the_headers) {
+  char expected[32];
+  snprintf(expected, sizeof(expected), "%d.%d.%d", IPC_SHM_VERSION_MAJOR,
+           IPC_SHM_VERSION_MINOR, IPC_SHM_VERSION_PATCH);
+  ck_assert_str_eq(ipc_shm_version(), expected);
+}
+END_TEST
+
 void add_error_cases(Suite *suite) {
   TCase *tc = tcase_create("errors");
   tcase_add_test(tc, codes_are_stable);
@@ -230,6 +241,7 @@ void add_error_cases(Suite *suite) {
   tcase_add_test(tc, native_translation);
   tcase_add_test(tc, native_error_is_kept);
   tcase_add_test(tc, native_error_is_never_invented);
+  tcase_add_test(tc, version_is_the_headers);
 #ifndef _WIN32
   tcase_add_test(tc, out_of_descriptors);
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Every failure path of every system call: each public function runs once
  * to count the calls it makes through the backend's table, then once for
  * each (call, occurrence) with exactly that call failing. Each failing run

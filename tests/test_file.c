@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* File-backed segments: map, create, extend, flush to disk. */
 #include "testutil.h"
 
@@ -5,7 +6,7 @@
 #include <string.h>
 
 static void write_file(const char *path, const char *text) {
-  FILE *f = fopen(path, "wb");
+  FILE *f = test_fopen(path, "wb");
   ck_assert_ptr_nonnull(f);
   ck_assert_uint_eq(fwrite(text, 1, strlen(text), f), strlen(text));
   ck_assert_int_eq(fclose(f), 0);
@@ -13,7 +14,7 @@ static void write_file(const char *path, const char *text) {
 
 /* The file's length, or -1 when it does not exist. */
 static long long file_length(const char *path) {
-  FILE *f = fopen(path, "rb");
+  FILE *f = test_fopen(path, "rb");
   long long n;
   if (f == NULL)
     return -1;
@@ -24,7 +25,7 @@ static long long file_length(const char *path) {
 }
 
 static void read_file_at(const char *path, long offset, char *out, size_t n) {
-  FILE *f = fopen(path, "rb");
+  FILE *f = test_fopen(path, "rb");
   ck_assert_ptr_nonnull(f);
   ck_assert_int_eq(fseek(f, offset, SEEK_SET), 0);
   ck_assert_uint_eq(fread(out, 1, n, f), n);
@@ -148,7 +149,7 @@ START_TEST(file_over_4gib) {
   ck_assert_err(ipc_shm_flush(view, 0, 0), 0);
   ipc_shm_unmap(view);
   ipc_shm_close(shm);
-  f = fopen(path, "rb");
+  f = test_fopen(path, "rb");
   ck_assert_ptr_nonnull(f);
   /* fseek takes a long, which is 32 bits on Windows: walk there. */
   ck_assert_int_eq(fseek(f, 1L << 30, SEEK_SET), 0);

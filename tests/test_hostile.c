@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A hostile local peer: objects planted under our names, paths that lead
  * to things that are not files, descriptors that are not what a message
  * claims, tokens naming handles the library owns, a peer killed in the

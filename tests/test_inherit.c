@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Inheritance: ipc_shm_spawn hands a child exactly the listed segments; ipc_shm_export + ipc_shm_import for a child started another way. */
 #include "handover_util.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The ipc-shm tool against programs that use only the raw OS calls, in both
  * directions: no hidden header, the same names. */
 #include "testutil.h"
@@ -113,7 +114,67 @@ START_TEST(tool_errors) {
 }
 END_TEST
 
-/* Input longer than the segment is refused. */
+/* Usage errors say why in one line and point at --help (not the whole
+ * usage); system errors carry the system's text; a command that is not
+ * found is 127, as a shell says it. */
+START_TEST(tool_says_why) {
+  char name[IPC_SHM_NAME_MAX + 1], out[1024];
+  ipc_shm_t *shm;
+  static const struct {
+    const char *args[6];
+    int status;
+    const char *says;
+  } cases[] = {
+      {{"frobnicate", "x", NULL}, 2, "unknown command: frobnicate"},
+      {{"create", "x", "99999999999g", NULL}, 2, "SIZE is too large"},
+      {{"create", "x", "12q", NULL}, 2, "SIZE must be a number"},
+      {{"read", "--inherited", "0x1", NULL}, 2, "--inherited takes a decimal number"},
+      {{"read", "x", "--length", NULL}, 2, "need a value"},
+      {{"read", "x", "--bogus", NULL}, 2, "unknown option: --bogus"},
+      {{"create", "x", "1", "--perms", "9", NULL}, 2, "octal MODE"},
+  };
+  size_t i;
+  for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    ck_assert_int_eq(test_run_merged("ipc-shm", cases[i].args, NULL, out, sizeof(out)),
+                     cases[i].status);
+    ck_assert_msg(strstr(out, cases[i].says) != NULL, "case %u: %s", (unsigned)i, out);
+    ck_assert_msg(strstr(out, "Try 'ipc-shm --help'.") != NULL, "case %u: %s", (unsigned)i, out);
+    ck_assert_msg(strstr(out, "create NAME SIZE") == NULL, "case %u: whole usage", (unsigned)i);
+  }
+  {
+    const char *args[] = {"--version", NULL};
+    char expected[64];
+    snprintf(expected, sizeof(expected), "ipc-shm %s", ipc_shm_version());
+    ck_assert_int_eq(test_run_merged("ipc-shm", args, NULL, out, sizeof(out)), 0);
+    ck_assert_ptr_nonnull(strstr(out, expected));
+  }
+  {
+    /* The native error comes with its call and the system's text. */
+    const char *args[] = {"read", test_name(name, "nosuch"), NULL};
+    ck_assert_int_eq(test_run_merged("ipc-shm", args, NULL, out, sizeof(out)), 1);
+#ifdef _WIN32
+    ck_assert_msg(strstr(out, "OpenFileMappingW: native error 2: ") != NULL, "%s", out);
+#else
+    ck_assert_msg(strstr(out, "shm_open: native error 2: ") != NULL, "%s", out);
+#endif
+  }
+  ck_assert_err(ipc_shm_create(&shm, test_name(name, "run127"), 4096, 0), 0);
+  {
+    const char *args[] = {"run", name, "--", "ipcshm-no-such-command", NULL};
+    ck_assert_int_eq(test_run_merged("ipc-shm", args, NULL, out, sizeof(out)), 127);
+    ck_assert_msg(strstr(out, "ipcshm-no-such-command: command not found") != NULL, "%s", out);
+  }
+  {
+    /* --length 0 means to the end. */
+    const char *args[] = {"read", name, "--length", "0", NULL};
+    ck_assert_int_eq(test_run("ipc-shm", args, NULL, out, sizeof(out)), 0);
+  }
+  ipc_shm_close(shm);
+  (void)ipc_shm_remove(name, 0);
+}
+END_TEST
+
+/* Input longer than the segment is refused, and nothing is written. */
 START_TEST(tool_write_too_long) {
   char name[IPC_SHM_NAME_MAX + 1];
   char line[64], out[64];
@@ -135,6 +196,12 @@ START_TEST(tool_write_too_long) {
 #else
   ck_assert_int_eq(test_run("ipc-shm", write_args, "123456789", out, sizeof(out)), 1);
 #endif
+  {
+    /* All or nothing: the refused write left the first bytes alone. */
+    const char *read_args[] = {"read", name, "--length", "8", NULL};
+    ck_assert_int_eq(test_run("ipc-shm", read_args, NULL, out, sizeof(out)), 0);
+    ck_assert_mem_eq(out, "\0\0\0\0\0\0\0\0", 8);
+  }
   ck_assert_int_eq(test_run("ipc-shm", write_args, "12345678", out, sizeof(out)), 0);
   test_proc_close_stdin(holder);
   ck_assert_int_eq(test_proc_wait(holder), 0);
@@ -148,6 +215,7 @@ void add_interop_cases(Suite *suite) {
   tcase_add_test(tc, tool_is_binary_safe);
   tcase_add_test(tc, tool_errors);
   tcase_add_test(tc, tool_write_too_long);
+  tcase_add_test(tc, tool_says_why);
   tcase_set_timeout(tc, 60);
   suite_add_tcase(suite, tc);
 }

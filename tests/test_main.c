@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The test binary: "ipcshm_tests case NAME" runs one test case (one ctest
  * entry each, so that a crash costs only its own entry);
  * "ipcshm_tests helper MODE ..." is the other process of a cross-process

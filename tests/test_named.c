@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Named segments in one process: create, open, open-or-create, remove,
  * sizes, access, permissions, and every bad input. */
 #include "testutil.h"

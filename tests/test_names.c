@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The portable name rule, and how names reach the OS. */
 #include "testutil.h"
 
@@ -100,7 +101,7 @@ START_TEST(utf8_name_reaches_the_os) {
     WCHAR wide[64] = L"Local\\";
     HANDLE h;
     MultiByteToWideChar(CP_UTF8, 0, tag, -1, wide + 6, 50);
-    wcscat(wide, L"-d\u00e9j\u00e0");
+    memcpy(wide + wcslen(wide), L"-d\u00e9j\u00e0", sizeof(L"-d\u00e9j\u00e0"));
     h = OpenFileMappingW(FILE_MAP_READ, FALSE, wide);
     raw_found = h != NULL;
     if (h != NULL)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Behaviour across real processes: the other process is a copy of the test
  * binary in a helper mode, synchronised by a "ready" line on a pipe. */
 #include "testutil.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Races between processes over one name: many processes released at the
  * same moment (each waits for a "go" line) call open-or-create, or open
  * while another creates. No opener may ever see a segment that is not
@@ -7,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define RACERS 16
 /* Large enough that sizing a segment takes a while (the window the races
@@ -74,14 +74,14 @@ static int helper_race_create(char **argv) {
 /* race-open NAME: open as soon as the name exists (at most 20 s). */
 static int helper_race_open(char **argv) {
   ipc_shm_t *shm = NULL;
-  time_t start;
+  double start;
   int err;
   if (wait_for_go() != 0)
     return 1;
-  start = time(NULL);
+  start = test_seconds();
   do
     err = ipc_shm_open(&shm, argv[0], IPC_SHM_READONLY);
-  while (err == IPC_SHM_E_NOT_FOUND && time(NULL) - start < 20);
+  while (err == IPC_SHM_E_NOT_FOUND && test_seconds() - start < 20);
   report("opened", err, shm);
   hold_and_close(shm);
   return 0;

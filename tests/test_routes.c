@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Every route gives the same bytes; the ipc-shm tool runs a command with segments inherited. */
 #include "handover_util.h"
 

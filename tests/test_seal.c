@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Sealing a segment against new writers (Linux memfd seals; NOT_SUPPORTED elsewhere). */
 #include "handover_util.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Sending segments over a local connection: between processes, malformed messages, a listener that died. */
 #include "handover_util.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tokens: malformed, forged and stale ones are refused and touch nothing. */
 #include "handover_util.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Views: offsets, lengths, several at once, access, flush, unmap. */
 #include "testutil.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Portable parts of the test helpers. */
 #include "testutil.h"
 
@@ -28,6 +29,15 @@ const char *test_file(char *buffer, size_t size, const char *tag) {
   return buffer;
 }
 
+FILE *test_fopen(const char *path, const char *mode) {
+#if defined(_MSC_VER)
+  FILE *f = NULL;
+  return fopen_s(&f, path, mode) == 0 ? f : NULL;
+#else
+  return fopen(path, mode);
+#endif
+}
+
 long test_own_shm_names(void) {
   char tests[32], anonymous[32];
   long mine, passing;
@@ -38,9 +48,21 @@ long test_own_shm_names(void) {
   return mine < 0 ? -1 : mine + passing;
 }
 
+static int run_to_end(test_proc_t *proc, const char *input, char *output,
+                      size_t output_size);
+
 int test_run(const char *program, const char *const *argv, const char *input,
              char *output, size_t output_size) {
-  test_proc_t *proc = test_proc_start(program, argv);
+  return run_to_end(test_proc_start(program, argv), input, output, output_size);
+}
+
+int test_run_merged(const char *program, const char *const *argv, const char *input,
+                    char *output, size_t output_size) {
+  return run_to_end(test_proc_start_merged(program, argv), input, output, output_size);
+}
+
+static int run_to_end(test_proc_t *proc, const char *input, char *output,
+                      size_t output_size) {
   size_t n;
   if (input != NULL)
     test_proc_write(proc, input, strlen(input));

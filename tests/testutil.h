@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers shared by the test suites: unique names, leak probes, child
  * processes with a readiness handshake. */
 #ifndef IPC_SHM_TESTUTIL_H
@@ -8,6 +9,7 @@
 #include <check.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* ---- What the library does here ---- */
 
@@ -71,11 +73,24 @@ test_resources_t test_resources(void);
 
 typedef struct test_proc test_proc_t;
 
+/* fopen, as MSVC's runtime wants it (fopen_s). NULL on failure. */
+FILE *test_fopen(const char *path, const char *mode);
+
+/* Seconds on a monotonic clock. */
+double test_seconds(void);
+
 /* Start a program from the test binaries' folder ("ipcshm_tests",
  * "ipc-shm", "raw_peer"; ".exe" is added on Windows) with a pipe on its
  * standard input and output; standard error is shared with ours. argv is
  * NULL-terminated and excludes the program name. */
 test_proc_t *test_proc_start(const char *program, const char *const *argv);
+
+/* The same, with the child's standard error on the output pipe too. */
+test_proc_t *test_proc_start_merged(const char *program, const char *const *argv);
+
+/* test_run with standard error in `output` too. */
+int test_run_merged(const char *program, const char *const *argv, const char *input,
+                    char *output, size_t output_size);
 
 /* Write to the child's standard input. */
 void test_proc_write(test_proc_t *proc, const void *data, size_t size);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* POSIX parts of the test helpers. */
 #include "testutil.h"
 
@@ -16,6 +17,7 @@
 #include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #if defined(__linux__)
 #include <sys/prctl.h>
@@ -71,7 +73,17 @@ test_resources_t test_resources(void) {
   return r;
 }
 
+static test_proc_t *start(const char *program, const char *const *argv, int merged);
+
 test_proc_t *test_proc_start(const char *program, const char *const *argv) {
+  return start(program, argv, 0);
+}
+
+test_proc_t *test_proc_start_merged(const char *program, const char *const *argv) {
+  return start(program, argv, 1);
+}
+
+static test_proc_t *start(const char *program, const char *const *argv, int merged) {
   test_proc_t *proc = calloc(1, sizeof(*proc));
   posix_spawn_file_actions_t actions;
   char path[1200];
@@ -94,6 +106,8 @@ test_proc_t *test_proc_start(const char *program, const char *const *argv) {
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, to_child[0], 0);
   posix_spawn_file_actions_adddup2(&actions, from_child[1], 1);
+  if (merged)
+    posix_spawn_file_actions_adddup2(&actions, from_child[1], 2);
   posix_spawn_file_actions_addclose(&actions, to_child[0]);
   posix_spawn_file_actions_addclose(&actions, from_child[1]);
   rc = posix_spawn(&proc->pid, path, &actions, NULL, args, environ);
@@ -172,6 +186,12 @@ int test_is_inheritable(ipc_shm_native_t native) {
 }
 
 int test_owner_rights_honoured(void) { return 1; }
+
+double test_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 unsigned test_umask(unsigned mask) { return (unsigned)umask((mode_t)mask); }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Windows parts of the test helpers. */
 #include "testutil.h"
 
@@ -76,7 +77,17 @@ static void append(WCHAR *line, size_t size, const char *arg) {
   line[used] = 0;
 }
 
+static test_proc_t *start(const char *program, const char *const *argv, int merged);
+
 test_proc_t *test_proc_start(const char *program, const char *const *argv) {
+  return start(program, argv, 0);
+}
+
+test_proc_t *test_proc_start_merged(const char *program, const char *const *argv) {
+  return start(program, argv, 1);
+}
+
+static test_proc_t *start(const char *program, const char *const *argv, int merged) {
   test_proc_t *proc = calloc(1, sizeof(*proc));
   SECURITY_ATTRIBUTES inheritable = {sizeof(inheritable), NULL, TRUE};
   STARTUPINFOW startup;
@@ -100,7 +111,8 @@ test_proc_t *test_proc_start(const char *program, const char *const *argv) {
   /* Our ends stay ours. */
   SetHandleInformation(proc->in, HANDLE_FLAG_INHERIT, 0);
   SetHandleInformation(proc->out, HANDLE_FLAG_INHERIT, 0);
-  ck_assert(DuplicateHandle(GetCurrentProcess(), GetStdHandle(STD_ERROR_HANDLE),
+  ck_assert(DuplicateHandle(GetCurrentProcess(),
+                            merged ? child_out : GetStdHandle(STD_ERROR_HANDLE),
                             GetCurrentProcess(), &child_err, 0, TRUE,
                             DUPLICATE_SAME_ACCESS));
 
@@ -220,6 +232,8 @@ int test_owner_rights_honoured(void) {
 }
 
 void test_remove_passing_names(void) {}
+
+double test_seconds(void) { return (double)GetTickCount64() / 1000.0; }
 
 unsigned test_umask(unsigned mask) {
   (void)mask;

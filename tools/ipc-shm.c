@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ipc-shm: create, fill, read, inspect and remove named shared-memory
  * segments from the command line. */
 #include "ipc_shm.h"
@@ -45,23 +46,54 @@ static const char usage_text[] =
     "         segment alive until standard input ends, then close it (and, where\n"
     "         names outlive handles, remove the name).\n"
     "  write  NAME [--offset N]               copy standard input into the segment\n"
+    "         (all or nothing: input longer than the room left writes nothing)\n"
     "  read   NAME [--offset N] [--length N]  copy the segment to standard output\n"
+    "         (--length 0, or none: to the end)\n"
     "  info   NAME                            print facts about the segment\n"
     "  rm     NAME                            remove the name\n"
     "  run    NAME... [--readonly] -- COMMAND [ARGS...]\n"
     "         start COMMAND with the named segments inherited (and nothing else);\n"
     "         it finds them through " IPC_SHM_INHERIT_ENV ", in the order given.\n"
-    "         Exits with COMMAND's exit status.\n"
+    "         Exits with COMMAND's exit status (127: not found, 126: not runnable).\n"
     "\n"
     "write, read and info take --inherited N instead of NAME: the N-th segment\n"
     "handed over by 'ipc-shm run' or ipc_shm_spawn().\n"
-    "Every command takes --global: the Global\\ namespace on Windows.\n";
+    "Every command takes --global: the Global\\ namespace on Windows.\n"
+    "ipc-shm --version prints the version, --help this text.\n";
 
-static int usage(const char *problem) {
-  if (problem != NULL)
+/* The C runtime's text for errno (MSVC deprecates strerror). */
+static const char *error_text(int number) {
+#if defined(_MSC_VER)
+  static char text[128];
+  return strerror_s(text, sizeof(text), number) == 0 ? text : "unknown error";
+#else
+  return strerror(number);
+#endif
+}
+
+/* A usage error: the reason on one line, then where to read more. */
+static int usage(const char *problem, const char *argument) {
+  if (argument != NULL)
+    fprintf(stderr, "ipc-shm: %s: %s\n", problem, argument);
+  else
     fprintf(stderr, "ipc-shm: %s\n", problem);
-  fputs(usage_text, stderr);
+  fputs("Try 'ipc-shm --help'.\n", stderr);
   return EXIT_USAGE;
+}
+
+/* The system's own text for a native error. */
+static const char *native_error_text(long native, char *buffer, size_t size) {
+#ifdef _WIN32
+  DWORD n = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, NULL,
+                           (DWORD)native, 0, buffer, (DWORD)size, NULL);
+  while (n > 0 && (buffer[n - 1] == '\n' || buffer[n - 1] == '\r' || buffer[n - 1] == '.'))
+    buffer[--n] = '\0';
+  return n > 0 ? buffer : "no text";
+#else
+  (void)buffer;
+  (void)size;
+  return error_text((int)native);
+#endif
 }
 
 /* Report a library error with the native error behind it. */
@@ -70,8 +102,12 @@ static int fail(const struct options *opt, int err) {
   fprintf(stderr, "ipc-shm: %s %s%s: %s", opt->command,
           opt->inherited ? "--inherited " : "", opt->name != NULL ? opt->name : "",
           ipc_shm_strerror(err));
-  if (call[0] != '\0')
-    fprintf(stderr, " (%s: native error %ld)", call, ipc_shm_last_native_error());
+  if (call[0] != '\0') {
+    char text[256];
+    long native = ipc_shm_last_native_error();
+    fprintf(stderr, " (%s: native error %ld: %s)", call, native,
+            native_error_text(native, text, sizeof(text)));
+  }
   fprintf(stderr, " [%s]\n", ipc_shm_err_name(err));
   return EXIT_FAILURE;
 }
@@ -86,8 +122,15 @@ static int cmd_create(const struct options *opt) {
   uint64_t size;
   int err;
   char buffer[256];
-  if (ipc_shm_tool_parse_size(opt->size, &size) != 0)
-    return usage("SIZE must be a number, optionally with a k, m or g suffix");
+  switch (ipc_shm_tool_parse_size(opt->size, &size)) {
+  case 0:
+    break;
+  case -2:
+    return usage("create: SIZE is too large", opt->size);
+  default:
+    return usage("create: SIZE must be a number, optionally with a k, m or g suffix",
+                 opt->size);
+  }
   err = ipc_shm_create(&shm, opt->name, size, flags_of(opt));
   if (err != 0)
     return fail(opt, err);
@@ -116,7 +159,8 @@ static int cmd_create(const struct options *opt) {
 /* Open NAME, or take the inherited segment it numbers. */
 static int open_segment(const struct options *opt, int writable, ipc_shm_t **shm) {
   if (opt->inherited)
-    return ipc_shm_inherited(shm, (size_t)strtoul(opt->name, NULL, 10));
+    return opt->index > (uint64_t)SIZE_MAX ? IPC_SHM_E_NOT_FOUND
+                                           : ipc_shm_inherited(shm, (size_t)opt->index);
   return ipc_shm_open(shm, opt->name,
                       (writable ? 0u : IPC_SHM_READONLY) | flags_of(opt));
 }
@@ -137,24 +181,53 @@ static int open_view(const struct options *opt, int writable, ipc_shm_view_t **v
   return err;
 }
 
+/* All of standard input, read before anything is written, so that a write
+ * is all or nothing: at most `limit` bytes, else *too_long. malloc'ed. */
+static unsigned char *read_input(size_t limit, size_t *size, int *too_long) {
+  size_t capacity = 65536, used = 0, n;
+  unsigned char *data = (unsigned char *)malloc(capacity);
+  *too_long = 0;
+  while (data != NULL && (n = fread(data + used, 1, capacity - used, stdin)) > 0) {
+    used += n;
+    if (used > limit) {
+      *too_long = 1;
+      break;
+    }
+    if (used == capacity) {
+      unsigned char *grown = (unsigned char *)realloc(data, capacity * 2);
+      if (grown == NULL) {
+        free(data);
+        return NULL;
+      }
+      data = grown;
+      capacity *= 2;
+    }
+  }
+  *size = used;
+  return data;
+}
+
 static int cmd_write(const struct options *opt) {
   ipc_shm_view_t *view;
-  unsigned char *data;
-  size_t capacity, used = 0, n;
-  int err = open_view(opt, 1, &view);
+  unsigned char *input;
+  size_t capacity, size = 0;
+  int too_long, err = open_view(opt, 1, &view);
   if (err != 0)
     return fail(opt, err);
-  data = (unsigned char *)ipc_shm_view_data(view);
   capacity = ipc_shm_view_size(view);
-  while (used < capacity && (n = fread(data + used, 1, capacity - used, stdin)) > 0)
-    used += n;
-  if (used == capacity && fgetc(stdin) != EOF) {
+  input = read_input(capacity, &size, &too_long);
+  if (input == NULL || too_long) {
     ipc_shm_unmap(view);
+    free(input);
+    if (input == NULL)
+      return fail(opt, IPC_SHM_E_NO_MEMORY);
     fprintf(stderr, "ipc-shm: write %s: input is longer than the %zu bytes "
-                    "from the offset to the end of the segment\n",
+                    "from the offset to the end of the segment; nothing written\n",
             opt->name, capacity);
     return EXIT_FAILURE;
   }
+  memcpy(ipc_shm_view_data(view), input, size);
+  free(input);
   err = ipc_shm_unmap(view);
   return err != 0 ? fail(opt, err) : EXIT_SUCCESS;
 }
@@ -169,7 +242,7 @@ static int cmd_read(const struct options *opt) {
   if (fwrite(ipc_shm_view_data(view), 1, size, stdout) != size || fflush(stdout) != 0) {
     ipc_shm_unmap(view);
     fprintf(stderr, "ipc-shm: read %s: cannot write to standard output: %s\n",
-            opt->name, strerror(errno));
+            opt->name, error_text(errno));
     return EXIT_FAILURE;
   }
   err = ipc_shm_unmap(view);
@@ -199,7 +272,7 @@ static int cmd_run(int argc, char **argv) {
   struct options opt;
   ipc_shm_inherit_t *segments;
   ipc_shm_t **opened;
-  ipc_shm_process_t *child;
+  ipc_shm_process_t *child = NULL;
   unsigned open_flags = 0, hand_flags = 0;
   int i, first_name = 2, names = 0, command = -1, code = EXIT_FAILURE, err = 0;
   memset(&opt, 0, sizeof(opt));
@@ -214,12 +287,12 @@ static int cmd_run(int argc, char **argv) {
     else if (strcmp(argv[i], "--global") == 0)
       open_flags = IPC_SHM_GLOBAL;
     else if (argv[i][0] == '-' && argv[i][1] == '-')
-      return usage("run: unknown option");
+      return usage("run: unknown option", argv[i]);
     else
       names++;
   }
   if (command < 0 || command >= argc || names == 0)
-    return usage("run: give at least one NAME, then -- and the command");
+    return usage("run: give at least one NAME, then -- and the command", NULL);
   segments = (ipc_shm_inherit_t *)calloc((size_t)names, sizeof(*segments));
   opened = (ipc_shm_t **)calloc((size_t)names, sizeof(*opened));
   if (segments == NULL || opened == NULL) {
@@ -244,13 +317,22 @@ static int cmd_run(int argc, char **argv) {
     opt.name = argv[command];
     err = ipc_shm_spawn(&child, (const char *const *)(argv + command), segments,
                         (size_t)names);
+    /* As a shell says it: 127 for a command not found, 126 for one that
+     * cannot be run. */
+    if (err == IPC_SHM_E_NOT_FOUND || err == IPC_SHM_E_PERM) {
+      fprintf(stderr, "ipc-shm: run: %s: %s\n", argv[command],
+              err == IPC_SHM_E_NOT_FOUND ? "command not found" : "permission denied");
+      code = err == IPC_SHM_E_NOT_FOUND ? 127 : 126;
+      err = 0;
+      child = NULL;
+    }
   }
   /* The child holds its own copies. */
   for (i = 0; i < names; i++)
     ipc_shm_close(opened[i]);
   free(opened);
   free(segments);
-  if (err == 0)
+  if (err == 0 && child != NULL)
     err = ipc_shm_process_wait(child, &code);
   return err != 0 ? fail(&opt, err) : code;
 }
@@ -272,17 +354,32 @@ int main(int argc, char **argv) {
     return EXIT_FAILURE;
   }
 #endif
+  if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+    printf("ipc-shm %s\n", ipc_shm_version());
+    return EXIT_SUCCESS;
+  }
   if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
     fputs(usage_text, stdout);
     return EXIT_SUCCESS;
   }
   if (argc >= 2 && strcmp(argv[1], "run") == 0)
     return cmd_run(argc, argv);
-  if (ipc_shm_tool_parse_args(argc, argv, &opt) != 0)
-    return usage(NULL);
+  if (argc == 1) {
+    fputs(usage_text, stderr);
+    return EXIT_USAGE;
+  }
+  if (strcmp(argv[1], "create") != 0 && strcmp(argv[1], "write") != 0 &&
+      strcmp(argv[1], "read") != 0 && strcmp(argv[1], "info") != 0 &&
+      strcmp(argv[1], "rm") != 0)
+    return usage("unknown command", argv[1]);
+  {
+    const char *reason;
+    if (ipc_shm_tool_parse_args(argc, argv, &opt, &reason) != 0)
+      return usage(reason, opt.bad_argument);
+  }
   if (opt.inherited && strcmp(opt.command, "write") != 0 &&
       strcmp(opt.command, "read") != 0 && strcmp(opt.command, "info") != 0)
-    return usage("--inherited works with write, read and info");
+    return usage("--inherited works with write, read and info", NULL);
   if (strcmp(opt.command, "create") == 0)
     return cmd_create(&opt);
   if (strcmp(opt.command, "write") == 0)
@@ -291,7 +388,5 @@ int main(int argc, char **argv) {
     return cmd_read(&opt);
   if (strcmp(opt.command, "info") == 0)
     return cmd_info(&opt);
-  if (strcmp(opt.command, "rm") == 0)
-    return cmd_rm(&opt);
-  return usage("unknown command");
+  return cmd_rm(&opt);
 }

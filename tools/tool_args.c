@@ -1,10 +1,10 @@
+/* SPDX-License-Identifier: MIT */
 /* The ipc-shm tool's command line (tool_args.h). */
 #include "tool_args.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* A non-negative decimal number with an optional k/m/g suffix. */
 int ipc_shm_tool_parse_size(const char *text, uint64_t *out) {
   uint64_t value = 0;
   uint64_t scale = 1;
@@ -14,7 +14,7 @@ int ipc_shm_tool_parse_size(const char *text, uint64_t *out) {
   for (; *p >= '0' && *p <= '9'; p++) {
     uint64_t digit = (uint64_t)(*p - '0');
     if (value > (UINT64_MAX - digit) / 10)
-      return -1;
+      return -2;
     value = value * 10 + digit;
   }
   switch (*p) {
@@ -26,30 +26,73 @@ int ipc_shm_tool_parse_size(const char *text, uint64_t *out) {
   default:
     return -1;
   }
-  if (*p != '\0' || (value != 0 && value > UINT64_MAX / scale))
+  if (*p != '\0')
     return -1;
+  if (value != 0 && value > UINT64_MAX / scale)
+    return -2;
   *out = value * scale;
   return 0;
 }
 
-int ipc_shm_tool_parse_args(int argc, char **argv, struct options *opt) {
+/* A size-valued option: its reason when it is no size. */
+static int size_option(const char *option, const char *value, uint64_t *out,
+                       const char **reason) {
+  int rc = ipc_shm_tool_parse_size(value, out);
+  if (rc == -2)
+    *reason = option[2] == 'o' ? "--offset is too large" : "--length is too large";
+  else if (rc != 0)
+    *reason = option[2] == 'o' ? "--offset must be a number, optionally with a k, m or g suffix"
+                               : "--length must be a number, optionally with a k, m or g suffix";
+  return rc;
+}
+
+/* A plain decimal index with no sign, prefix or suffix. */
+static int parse_index(const char *text, uint64_t *out) {
+  uint64_t value = 0;
+  const char *p = text;
+  if (*p < '0' || *p > '9')
+    return -1;
+  for (; *p >= '0' && *p <= '9'; p++) {
+    if (value > (UINT64_MAX - 9) / 10)
+      return -1;
+    value = value * 10 + (uint64_t)(*p - '0');
+  }
+  if (*p != '\0')
+    return -1;
+  *out = value;
+  return 0;
+}
+
+int ipc_shm_tool_parse_args(int argc, char **argv, struct options *opt,
+                            const char **reason) {
   int i;
   memset(opt, 0, sizeof(*opt));
-  if (argc < 3)
+  *reason = NULL;
+  if (argc < 2) {
+    *reason = "a command is missing";
     return -1;
+  }
   opt->command = argv[1];
+  if (argc < 3) {
+    *reason = "a segment NAME is missing (or --inherited N)";
+    return -1;
+  }
   opt->name = argv[2];
   i = 3;
   if (strcmp(opt->name, "--inherited") == 0) {
-    if (argc < 4 || argv[3][0] < '0' || argv[3][0] > '9')
+    if (argc < 4 || parse_index(argv[3], &opt->index) != 0) {
+      *reason = "--inherited takes a decimal number, from 0";
       return -1;
+    }
     opt->inherited = 1;
     opt->name = argv[3];
     i = 4;
   }
   if (strcmp(opt->command, "create") == 0) {
-    if (argc < 4)
+    if (argc < 4) {
+      *reason = "create: SIZE is missing";
       return -1;
+    }
     opt->size = argv[3];
     i = 4;
   }
@@ -60,26 +103,34 @@ int ipc_shm_tool_parse_args(int argc, char **argv, struct options *opt) {
       opt->hold = 1;
     } else if (strcmp(arg, "--global") == 0) {
       opt->global = 1;
-    } else if (strcmp(arg, "--offset") == 0 && value != NULL) {
-      if (ipc_shm_tool_parse_size(value, &opt->offset) != 0)
+    } else if ((strcmp(arg, "--offset") == 0 || strcmp(arg, "--length") == 0 ||
+                strcmp(arg, "--perms") == 0) && value == NULL) {
+      *reason = strcmp(arg, "--perms") == 0 ? "--perms needs a MODE" : "--offset and --length need a value";
+      return -1;
+    } else if (strcmp(arg, "--offset") == 0) {
+      if (size_option(arg, value, &opt->offset, reason) != 0)
         return -1;
       i++;
-    } else if (strcmp(arg, "--length") == 0 && value != NULL) {
-      if (ipc_shm_tool_parse_size(value, &opt->length) != 0 || opt->length == 0)
+    } else if (strcmp(arg, "--length") == 0) {
+      /* 0 means to the end, as it does for the library. */
+      if (size_option(arg, value, &opt->length, reason) != 0)
         return -1;
       i++;
-    } else if (strcmp(arg, "--perms") == 0 && value != NULL) {
+    } else if (strcmp(arg, "--perms") == 0) {
       char *end;
       unsigned long mode = strtoul(value, &end, 8);
-      if (*end != '\0' || mode > 0777)
+      if (value[0] < '0' || value[0] > '7' || *end != '\0' || mode > 0777) {
+        *reason = "--perms takes an octal MODE from 0 to 777";
         return -1;
+      }
       opt->perms = (unsigned)mode;
       opt->perms_given = 1;
       i++;
     } else {
+      *reason = arg[0] == '-' ? "unknown option" : "one NAME only";
+      opt->bad_argument = arg;
       return -1;
     }
   }
   return 0;
 }
-

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Sending segments over a local connection: argument checks, and the
  * decision whether what arrived may be adopted. */
 #include "shm_internal.h"

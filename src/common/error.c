@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Error codes: names and messages from the one list in ipc_shm.h, and the
  * per-thread record of the last native error. */
 #include "shm_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fault injection: which call of which system-call entry fails. The tables
  * themselves are the backends' (src/posix/syscall.c, src/win32/syscall.c);
  * this is the portable bookkeeping their counting wrappers consult. Test

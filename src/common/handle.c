@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Handing a segment over as a handle or descriptor: export and import
  * (inheritance), pull and push (duplication). The portable part decides
  * which handle may be adopted; the backends check what it is. */
@@ -130,15 +131,16 @@ int ipc_shm_pull(ipc_shm_t **out, const char *text) {
 
 int ipc_shm_inherited(ipc_shm_t **out, size_t index) {
   char token[IPC_SHM_TOKEN_MAX];
-  const char *list;
+  char *list = NULL;
   int err;
   if (out == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
   *out = NULL;
-  list = getenv(IPC_SHM_INHERIT_ENV);
-  if (list == NULL)
-    return ipc_shm__fail_arg(IPC_SHM_E_NOT_FOUND);
+  err = ipc_shm__os_environment(IPC_SHM_INHERIT_ENV, &list);
+  if (err != 0)
+    return err;
   err = ipc_shm__token_list_get(list, index, token);
+  free(list);
   if (err != 0)
     return err;
   return ipc_shm_import(out, token);

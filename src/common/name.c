@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The portable name rule (documented in ipc_shm.h). */
 #include "shm_internal.h"
 

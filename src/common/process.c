@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Child processes that inherit segments: the portable part builds the
  * inherited-token list, in one place for every platform. */
 #include "shm_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The handles and descriptors the library owns, so that a token naming one
  * of them is never adopted a second time (which would close it twice). An
  * intrusive list: each owning object embeds its entry. */

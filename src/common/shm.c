@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Segments and views: argument checks, then one backend call. */
 #include "shm_internal.h"
 

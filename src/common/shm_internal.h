@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The contract between the portable part (src/common) and the backends
  * (src/posix, src/win32).
@@ -334,6 +335,10 @@ int ipc_shm__os_push(const struct ipc_shm *shm, unsigned long pid, int writable,
 
 /* This process's id. */
 unsigned long ipc_shm__os_self_pid(void);
+
+/* A malloc'ed copy of the environment variable `name` (ASCII), which the
+ * caller frees. NOT_FOUND when it is not set. */
+int ipc_shm__os_environment(const char *name, char **value);
 
 /* ------------------------------------------------------------------------ */
 /* Backend: child processes (src/{posix,win32}/process.c)                    */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Token and message formats, and the inherited-token list: everything a
  * process reads from outside about a handle it is handed. Every parser here
  * is strict and fuzzed (fuzz/). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* POSIX backend of connections: Unix-domain sockets (Linux: abstract
  * names) carrying descriptors as SCM_RIGHTS. */
 #if defined(__linux__) && !defined(_GNU_SOURCE)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* POSIX backend of handles and their copies: descriptors with exactly the
  * access asked for, their checks on receipt, and pidfd_getfd. */
 #if defined(__linux__) && !defined(_GNU_SOURCE)
@@ -7,9 +8,23 @@
 #include "posix_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 unsigned long ipc_shm__os_self_pid(void) { return (unsigned long)getpid(); }
+
+int ipc_shm__os_environment(const char *name, char **value) {
+  const char *found = getenv(name);
+  size_t size;
+  if (found == NULL)
+    return ipc_shm__fail_arg(IPC_SHM_E_NOT_FOUND);
+  size = strlen(found) + 1;
+  *value = (char *)malloc(size);
+  if (*value == NULL)
+    return ipc_shm__fail_arg(IPC_SHM_E_NO_MEMORY);
+  memcpy(*value, found, size);
+  return 0;
+}
 
 /* 1 if both descriptors are the same object. */
 static int same_object(int a, int b, int *err) {

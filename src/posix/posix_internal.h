@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the files of the POSIX backend share: the table of system calls
  * they call the OS through, and small helpers. */
 #ifndef IPC_SHM_POSIX_INTERNAL_H

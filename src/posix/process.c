@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* POSIX backend of child processes: fork + execve, with exactly the
  * listed descriptors placed at 3, 4, ... and every other one above 2
  * closed. */

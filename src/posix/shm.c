@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* POSIX backend of segments and views: shm_open, memfd_create, mmap over
  * shared-memory objects and files. Argument checks happen in
  * src/common/shm.c. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The POSIX backend's table of system calls. Every call the backend makes
  * goes through ipc_shm__sys, so that tests can make any of them fail
  * (src/common/fault.c); the names are those the error record gives. */

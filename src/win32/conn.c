@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Windows backend of connections: named pipes; a segment travels as a
  * handle the sender duplicates into the receiver. */
 #include "win32_internal.h"

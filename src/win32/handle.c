@@ -1,8 +1,10 @@
+/* SPDX-License-Identifier: MIT */
 /* Windows backend of handles and their copies: DuplicateHandle with
  * exactly the rights asked for, and the checks of what a process is
  * handed. */
 #include "win32_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* The exact rights a handed-over handle carries: mapping plus the query
@@ -25,6 +27,28 @@ typedef struct unicode_string {
 
 unsigned long ipc_shm__os_self_pid(void) {
   return (unsigned long)GetCurrentProcessId();
+}
+
+int ipc_shm__os_environment(const char *name, char **value) {
+  DWORD size = SYS.GetEnvironmentVariableA(name, NULL, 0), got;
+  if (size == 0) {
+    if (GetLastError() == ERROR_ENVVAR_NOT_FOUND)
+      return ipc_shm__fail_as(ERROR_ENVVAR_NOT_FOUND, "GetEnvironmentVariableA",
+                              IPC_SHM_E_NOT_FOUND);
+    return ipc_shm__fail_last("GetEnvironmentVariableA");
+  }
+  *value = (char *)malloc(size);
+  if (*value == NULL)
+    return ipc_shm__fail_arg(IPC_SHM_E_NO_MEMORY);
+  got = SYS.GetEnvironmentVariableA(name, *value, size);
+  if (got == 0 || got >= size) { /* gone, or grown, meanwhile */
+    int err = got == 0 ? ipc_shm__fail_last("GetEnvironmentVariableA")
+                       : ipc_shm__fail_arg(IPC_SHM_E_BAD_TOKEN);
+    free(*value);
+    *value = NULL;
+    return err;
+  }
+  return 0;
 }
 
 static DWORD access_of(int writable) {

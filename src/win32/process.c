@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Windows backend of child processes: CreateProcessW with exactly the
  * listed handles in a PROC_THREAD_ATTRIBUTE_HANDLE_LIST. */
 #include "win32_internal.h"

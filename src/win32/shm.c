@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Windows backend of segments and views: file-mapping objects over the
  * page file or a file. Argument checks happen in src/common/shm.c. */
 #include "win32_internal.h"

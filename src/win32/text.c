@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* UTF-8 to UTF-16: every name and path reaches Windows through the W
  * functions, converted here and nowhere else. */
 #include "win32_internal.h"

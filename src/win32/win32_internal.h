@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the files of the Windows backend share: the table of system calls
  * they call the OS through, and small helpers. */
 #ifndef IPC_SHM_WIN32_INTERNAL_H
@@ -62,6 +63,7 @@ typedef struct ipc_shm__section_info {
      PVOID f, PSIZE_T g),                                                      \
     (a, b, c, d, e, f, g), FALSE)                                               \
   X(GetEnvironmentStringsW, LPWCH, (void), (), NULL)                              \
+  X(GetEnvironmentVariableA, DWORD, (LPCSTR a, LPSTR b, DWORD c), (a, b, c), ZERO)  \
   X(WaitForSingleObject, DWORD, (HANDLE a, DWORD b), (a, b), WAIT)                \
   X(GetExitCodeProcess, BOOL, (HANDLE a, LPDWORD b), (a, b), FALSE)               \
   X(CreateEventW, HANDLE, (LPSECURITY_ATTRIBUTES a, BOOL b, BOOL c, LPCWSTR d),   \
