@@ -5,7 +5,10 @@
 # static), add_subdirectory and FetchContent from this checkout; and the
 # installed tool, started from a prefix outside the library path.
 #
-#   scripts/consumers.sh    (after scripts/test.sh built build/native)
+# With --windows, the same for the MinGW-w64 build, each consumer run under
+# Wine.
+#
+#   scripts/consumers.sh [--windows]
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -71,4 +74,40 @@ step "add_subdirectory: no C++, build type untouched" \
 step "FetchContent: configure, build, run" \
   bash -c "cmake -S '$consumers/fetchcontent' -B '$work/fetch' -DIPCSHM_SOURCE='$root' &&
            cmake --build '$work/fetch' && '$work/fetch/consumer'"
+if [ "${1:-}" = "--windows" ]; then
+  toolchain=$root/cmake/toolchain-x86_64-w64-mingw32.cmake
+  wprefix=$build/install-mingw
+  export WINEPREFIX=$build/mingw/wineprefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+  [ -d "$WINEPREFIX" ] || WINEPREFIX=$work/wineprefix
+  wine=$(command -v wine64 || ls /usr/lib/wine/wine64 2>/dev/null || command -v wine)
+  # Windows finds DLLs beside the program or in WINEPATH.
+  export WINEPATH="$wprefix/bin"
+  runs() { "$wine" "$@" </dev/null 2>/dev/null | tr -d '\r' | grep -q ': ok$'; }
+  rm -rf "$wprefix"
+  cmake -S "$root" -B "$work/ipcshm-mingw" "-DCMAKE_TOOLCHAIN_FILE=$toolchain" \
+        -DBUILD_TESTING=OFF -DIPC_SHM_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Release >>"$log" 2>&1
+  cmake --build "$work/ipcshm-mingw" --parallel >>"$log" 2>&1
+  step "Windows: install" cmake --install "$work/ipcshm-mingw" --prefix "$wprefix"
+  step "Windows: find_package through CMAKE_PREFIX_PATH" \
+    bash -c "cmake -S '$consumers/find_package' -B '$work/find-mingw' '-DCMAKE_TOOLCHAIN_FILE=$toolchain' \
+               -DCMAKE_PREFIX_PATH='$wprefix' && cmake --build '$work/find-mingw'"
+  step "Windows: find_package through CMAKE_FIND_ROOT_PATH" \
+    bash -c "cmake -S '$consumers/find_package' -B '$work/find-mingw-root' '-DCMAKE_TOOLCHAIN_FILE=$toolchain' \
+               -DCMAKE_FIND_ROOT_PATH='$wprefix' && cmake --build '$work/find-mingw-root'"
+  step "Windows: find_package: shared, under Wine" runs "$work/find-mingw/consumer_shared.exe"
+  step "Windows: find_package: static, under Wine" runs "$work/find-mingw/consumer_static.exe"
+  step "Windows: pkg-config: static, under Wine" \
+    bash -c "PKG_CONFIG_PATH='$wprefix/lib/pkgconfig' PKG_CONFIG_LIBDIR='$wprefix/lib/pkgconfig' &&
+             export PKG_CONFIG_PATH PKG_CONFIG_LIBDIR &&
+             x86_64-w64-mingw32-gcc '$consumers/main.c' -o '$work/pc_static.exe' \
+               \$(pkg-config --cflags ipcshm-static) \$(pkg-config --variable=libdir ipcshm-static)/libipcshm_static.a \
+               \$(pkg-config --static --libs-only-l ipcshm-static | sed 's/-lipcshm_static//') -static &&
+             '$wine' '$work/pc_static.exe' </dev/null 2>/dev/null | tr -d '\r' | grep -q ': ok$'"
+  step "Windows: add_subdirectory, under Wine" \
+    bash -c "cmake -S '$consumers/subdirectory' -B '$work/sub-mingw' '-DCMAKE_TOOLCHAIN_FILE=$toolchain' \
+               -DIPCSHM_SOURCE='$root' && cmake --build '$work/sub-mingw' &&
+             WINEPATH='$work/sub-mingw/ipcshm' '$wine' '$work/sub-mingw/consumer.exe' </dev/null 2>/dev/null |
+               tr -d '\r' | grep -q ': ok$'"
+  wineserver -k >/dev/null 2>&1 || true
+fi
 echo "consumers: $passed passed, 0 failed"

@@ -28,9 +28,13 @@ as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-# clang and its runtime: the fuzz targets (libFuzzer) and the MSVC-mode
-# compile; doxygen: the API reference.
-packages=(build-essential cmake pkg-config check libsubunit-dev clang libclang-rt-dev doxygen)
+# clang and its runtime: the fuzz targets (libFuzzer), the MSVC-mode
+# compile and a second compiler; doxygen: the API reference; shellcheck and
+# npm: linting the scripts and the CI workflow.
+packages=(build-essential cmake pkg-config check libsubunit-dev clang libclang-rt-dev doxygen
+          shellcheck)
+# npm runs the workflow linter; a machine with its own Node.js keeps it.
+command -v npm >/dev/null || packages+=(npm)
 if [ "$want_windows" -eq 1 ]; then
   packages+=(mingw-w64 wine wine64)
 fi

@@ -9,7 +9,9 @@
 # then the libFuzzer targets (scripts/fuzz.sh), 12 seconds each, and other
 # projects taking ipcshm in (scripts/consumers.sh: the installed CMake
 # package, pkg-config, add_subdirectory, FetchContent), and a compile of
-# the library, tool and tests as MSVC sees them (scripts/msvc-mode.sh).
+# the library, tool and tests as MSVC sees them (scripts/msvc-mode.sh), the
+# Doxygen reference, second compilers (scripts/compilers.sh: clang natively
+# and for MinGW, i686 MinGW) and the lint of the CI workflow and scripts.
 # Installs what is missing first (Debian/Ubuntu). Build trees go to build/
 # (or $IPC_SHM_BUILD_DIR); they are made from scratch unless --keep is given.
 #
@@ -116,9 +118,32 @@ echo "$doxygen_line"
 
 echo "==> consumers"
 consumers_line="consumers: failed"
-if "$root/scripts/consumers.sh" | tee "$build/consumers.out"; then
+consumers_args=()
+[ "$native_only" -eq 1 ] || consumers_args+=(--windows)
+if "$root/scripts/consumers.sh" "${consumers_args[@]}" | tee "$build/consumers.out"; then
   consumers_line=$(tail -n 1 "$build/consumers.out")
   total_passed=$((total_passed + $(sed -n 's/^consumers: \([0-9]*\) passed.*/\1/p' "$build/consumers.out")))
+else
+  status=1
+  total_failed=$((total_failed + 1))
+fi
+
+echo "==> compilers"
+compilers_line="compilers: failed"
+compilers_args=()
+[ "$native_only" -eq 0 ] || compilers_args+=(--native-only)
+if "$root/scripts/compilers.sh" "${compilers_args[@]}" | tee "$build/compilers.out"; then
+  compilers_line=$(tail -n 1 "$build/compilers.out")
+  total_passed=$((total_passed + $(sed -n 's/^compilers: \([0-9]*\) passed.*/\1/p' "$build/compilers.out")))
+else
+  status=1
+  total_failed=$((total_failed + 1))
+fi
+
+echo "==> lint"
+lint_line="lint: failed"
+if "$root/scripts/lint.sh" | tee "$build/lint.out"; then
+  lint_line=$(tail -n 1 "$build/lint.out")
 else
   status=1
   total_failed=$((total_failed + 1))
@@ -139,6 +164,8 @@ printf '%s\n' "${summary[@]}"
 [ -z "$msvc_line" ] || echo "$msvc_line"
 echo "$doxygen_line"
 echo "$consumers_line"
+echo "$compilers_line"
+echo "$lint_line"
 echo "$fuzz_line"
 echo "tests: $total_passed passed, $total_failed failed"
 exit "$status"

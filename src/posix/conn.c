@@ -46,22 +46,38 @@ static void socket_address(const char *name, struct sockaddr_un *address,
 #endif
 }
 
+/* Where send has no MSG_NOSIGNAL (macOS, BSDs), the socket itself is told
+ * not to raise SIGPIPE: a closed peer is an error, not a dead process. */
+static int no_sigpipe(int fd) {
+#if !defined(MSG_NOSIGNAL) && defined(SO_NOSIGPIPE)
+  int on = 1;
+  if (SYS.setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof(on)) != 0)
+    return ipc_shm__fail(errno, "setsockopt");
+#else
+  (void)fd;
+#endif
+  return 0;
+}
+
 static int new_socket(int *fd) {
+  int err;
 #if defined(SOCK_CLOEXEC)
   *fd = SYS.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (*fd < 0)
     return ipc_shm__fail(errno, "socket");
+  err = 0;
 #else
-  int err;
   *fd = SYS.socket(AF_UNIX, SOCK_STREAM, 0);
   if (*fd < 0)
     return ipc_shm__fail(errno, "socket");
   err = ipc_shm__set_cloexec(*fd, 1);
+#endif
+  if (err == 0)
+    err = no_sigpipe(*fd);
   if (err != 0) {
     ipc_shm__close_quietly(*fd);
     return err;
   }
-#endif
   return 0;
 }
 
@@ -223,15 +239,19 @@ int ipc_shm__os_accept(ipc_shm_listener_t *listener, ipc_shm_conn_t **conn) {
   } while (fd < 0 && (errno == EINTR || errno == ECONNABORTED));
   if (fd < 0)
     return ipc_shm__fail(errno, IPC_SHM__LINUX ? "accept4" : "accept");
-#if !IPC_SHM__LINUX
   {
+#if IPC_SHM__LINUX
+    int err = no_sigpipe(fd);
+#else
     int err = ipc_shm__set_cloexec(fd, 1);
+    if (err == 0)
+      err = no_sigpipe(fd);
+#endif
     if (err != 0) {
       ipc_shm__close_quietly(fd);
       return err;
     }
   }
-#endif
   return new_conn(conn, fd);
 }
 

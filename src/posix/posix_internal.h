@@ -76,6 +76,8 @@
     connect, ERRNO)                                                             \
   X(getsockopt, int, (int a, int b, int c, void *d, socklen_t *e),                \
     (a, b, c, d, e), getsockopt, ERRNO)                                         \
+  X(setsockopt, int, (int a, int b, int c, const void *d, socklen_t e),           \
+    (a, b, c, d, e), setsockopt, ERRNO)                                         \
   X(sendmsg, ssize_t, (int a, const struct msghdr *b, int c), (a, b, c), sendmsg, \
     ERRNO)                                                                      \
   X(send, ssize_t, (int a, const void *b, size_t c, int d), (a, b, c, d), send,   \
