@@ -12,6 +12,10 @@ install(FILES LICENSE DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/ipcshm)
 install(EXPORT ipcshm-targets NAMESPACE ipcshm::
         FILE ipcshm-targets.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ipcshm)
+# The same package from the build tree: find_package(ipcshm) with
+# ipcshm_DIR set to the build folder, without installing.
+export(EXPORT ipcshm-targets NAMESPACE ipcshm::
+       FILE ${PROJECT_BINARY_DIR}/ipcshm-targets.cmake)
 
 # The static library needs the consumer's thread library (POSIX), and
 # ipcshm::ipcshm names the static library when it is the only one.

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # A second compiler for each backend, warnings as errors: clang natively
 # (its test suite run too), clang targeting x86_64-w64-mingw32 (the tool run
-# under Wine), and i686-w64-mingw32 (built only: this machine runs no 32-bit
-# programs; GitHub's Windows runners do).
+# under Wine), and i686-w64-mingw32 with -Wconversion, so that any narrowing
+# of a 64-bit size into a 32-bit size_t is an error (built only: this machine
+# runs no 32-bit programs; GitHub's Windows runners do).
 #
 #   scripts/compilers.sh [--native-only]
 set -euo pipefail
@@ -54,7 +55,8 @@ if [ "$native_only" -eq 0 ]; then
   esac
   passed=$((passed + 1))
   echo "compilers: clang-mingw: ipc-shm.exe runs under Wine ($version)"
-  tree i686-mingw -DBUILD_TESTING=OFF \
+  # A 32-bit size_t: every narrowing of a size must be spelt out.
+  tree i686-mingw -DBUILD_TESTING=OFF "-DCMAKE_C_FLAGS=-Wconversion -Wno-sign-conversion" \
        "-DCMAKE_TOOLCHAIN_FILE=$root/cmake/toolchain-i686-w64-mingw32.cmake"
 fi
 echo "compilers: $passed passed, 0 failed"

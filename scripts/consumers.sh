@@ -45,6 +45,10 @@ step "find_package(ipcshm 0.1): configure and build" \
            cmake --build '$work/find'"
 step "find_package: shared" "$work/find/consumer_shared"
 step "find_package: static" "$work/find/consumer_static"
+step "find_package from the build tree: configure, build, run" \
+  bash -c "cmake -S '$consumers/find_package' -B '$work/find-tree' -Dipcshm_DIR='$work/ipcshm' &&
+           cmake --build '$work/find-tree' && '$work/find-tree/consumer_shared' &&
+           '$work/find-tree/consumer_static'"
 step "find_package(ipcshm 9.0) is refused" \
   bash -c "! cmake -S '$consumers/find_package' -B '$work/find-too-new' \
              -DCMAKE_PREFIX_PATH='$prefix' -DIPCSHM_WANTED=9.0"
@@ -94,6 +98,10 @@ if [ "${1:-}" = "--windows" ]; then
   step "Windows: find_package through CMAKE_FIND_ROOT_PATH" \
     bash -c "cmake -S '$consumers/find_package' -B '$work/find-mingw-root' '-DCMAKE_TOOLCHAIN_FILE=$toolchain' \
                -DCMAKE_FIND_ROOT_PATH='$wprefix' && cmake --build '$work/find-mingw-root'"
+  step "Windows: find_package from the build tree, under Wine" \
+    bash -c "cmake -S '$consumers/find_package' -B '$work/find-mingw-tree' '-DCMAKE_TOOLCHAIN_FILE=$toolchain' \
+               -Dipcshm_DIR='$work/ipcshm-mingw' && cmake --build '$work/find-mingw-tree' &&
+             '$wine' '$work/find-mingw-tree/consumer_static.exe' </dev/null 2>/dev/null | tr -d '\r' | grep -q ': ok$'"
   step "Windows: find_package: shared, under Wine" runs "$work/find-mingw/consumer_shared.exe"
   step "Windows: find_package: static, under Wine" runs "$work/find-mingw/consumer_static.exe"
   step "Windows: pkg-config: static, under Wine" \
