@@ -17,10 +17,8 @@
 #include <windows.h>
 #else
 #include <fcntl.h>
-#include <stddef.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 #endif
 
@@ -193,27 +191,12 @@ static int raw_send_descriptor(const char *name, int fd, int writable, uint64_t 
     struct cmsghdr align;
     unsigned char space[CMSG_SPACE(sizeof(int))];
   } control;
-  struct sockaddr_un address;
   struct msghdr msg;
   struct iovec iov;
   struct cmsghdr *cmsg;
-  socklen_t length;
   uint32_t access = (uint32_t)writable, object = 1;
   uint64_t handle = 0;
-  int sock = socket(AF_UNIX, SOCK_STREAM, 0);
-  ck_assert_int_ge(sock, 0);
-  memset(&address, 0, sizeof(address));
-  address.sun_family = AF_UNIX;
-#if TEST_LINUX
-  snprintf(address.sun_path + 1, sizeof(address.sun_path) - 1, "ipcshm.%s", name);
-  length = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
-                       strlen(address.sun_path + 1));
-#else
-  snprintf(address.sun_path, sizeof(address.sun_path), "/tmp/ipcshm.%lu.%s",
-           (unsigned long)geteuid(), name);
-  length = (socklen_t)sizeof(address);
-#endif
-  ck_assert_int_eq(connect(sock, (struct sockaddr *)&address, length), 0);
+  int sock = test_raw_connect(name);
   memcpy(message, magic, 8);
   memcpy(message + 8, &access, 4);
   memcpy(message + 12, &object, 4);

@@ -187,6 +187,10 @@ void test_set_env(const char *name, const char *value);
  * lets only a process's ancestors do so, as an owner must say. */
 void test_allow_pullers(void);
 
+/* POSIX: a socket connected to the listener `name`, as a peer that does
+ * not use the library would connect. */
+int test_raw_connect(const char *name);
+
 /* Connect to a listener and write raw bytes, as a broken or hostile peer
  * would. */
 void test_raw_connect_send(const char *name, const void *bytes, size_t size);

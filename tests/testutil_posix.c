@@ -294,7 +294,7 @@ void test_allow_pullers(void) {
 #endif
 }
 
-void test_raw_connect_send(const char *name, const void *bytes, size_t size) {
+int test_raw_connect(const char *name) {
   struct sockaddr_un address;
   socklen_t length;
   int fd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -311,6 +311,11 @@ void test_raw_connect_send(const char *name, const void *bytes, size_t size) {
   length = (socklen_t)sizeof(address);
 #endif
   ck_assert_int_eq(connect(fd, (struct sockaddr *)&address, length), 0);
+  return fd;
+}
+
+void test_raw_connect_send(const char *name, const void *bytes, size_t size) {
+  int fd = test_raw_connect(name);
   ck_assert_int_eq(write(fd, bytes, size), (ssize_t)size);
   close(fd);
 }
