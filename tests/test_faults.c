@@ -258,6 +258,23 @@ static int run_export_close(fixture_t *f) {
   f->exp = NULL;
   return err;
 }
+/* The foreign token as the only entry of the inherited-token list. */
+static void with_inherited_list(fixture_t *f) {
+  with_foreign_token(f);
+  test_set_env(IPC_SHM_INHERIT_ENV, f->token);
+}
+
+static void release_inherited(fixture_t *f, int err) {
+  test_set_env(IPC_SHM_INHERIT_ENV, NULL);
+  release_all(f, err);
+}
+
+static int run_inherited(fixture_t *f) {
+  int err = ipc_shm_inherited(&f->out, 0);
+  f->raw_taken = err == 0;
+  return err;
+}
+
 static int run_import(fixture_t *f) {
   int err = ipc_shm_import(&f->out, f->token);
   f->raw_taken = err == 0;
@@ -358,6 +375,7 @@ static const scenario_t scenarios[] = {
     {"export (pull)", with_anonymous, run_export_pull, release_all, 0, 0},
     {"export_close", with_export, run_export_close, release_all, 0, 0},
     {"import", with_foreign_token, run_import, release_all, IPC_SHM_E_BAD_TOKEN, 0},
+    {"inherited", with_inherited_list, run_inherited, release_inherited, IPC_SHM_E_BAD_TOKEN, 0},
     {"spawn + process_wait", with_anonymous, run_spawn, release_all, 0, 0},
     {"listen", nothing, run_listen, release_all, 0, 0},
     {"connect + accept", with_listener, run_connect_accept, release_all, 0, 0},
