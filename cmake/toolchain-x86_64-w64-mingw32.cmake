@@ -8,13 +8,7 @@ set(CMAKE_C_COMPILER ${IPC_SHM_MINGW_TRIPLE}-gcc)
 set(CMAKE_CXX_COMPILER ${IPC_SHM_MINGW_TRIPLE}-g++)
 set(CMAKE_RC_COMPILER ${IPC_SHM_MINGW_TRIPLE}-windres)
 
-# Added to, not replaced: a consumer's own roots (an install prefix of
-# ipcshm, say) stay searchable.
-list(APPEND CMAKE_FIND_ROOT_PATH /usr/${IPC_SHM_MINGW_TRIPLE})
-set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
-set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
-set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
-set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE BOTH)
+include(${CMAKE_CURRENT_LIST_DIR}/mingw-roots.cmake)
 
 # Run the Windows programs (tests, the demo) under Wine when it is there.
 if(NOT CMAKE_CROSSCOMPILING_EMULATOR)

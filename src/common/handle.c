@@ -91,16 +91,21 @@ static int parse_for(const char *text, int pull, ipc_shm_token_t *token) {
   return 0;
 }
 
-int ipc_shm_import(ipc_shm_t **out, const char *text) {
-  ipc_shm_token_t token;
-  ipc_shm_native_t handle;
-  int err;
+/* The common start of import and pull: arguments, then the token. */
+static int begin_receive(ipc_shm_t **out, const char *text, int pull,
+                         ipc_shm_token_t *token) {
   if (out == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
   *out = NULL;
   if (text == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
-  err = parse_for(text, 0, &token);
+  return parse_for(text, pull, token);
+}
+
+int ipc_shm_import(ipc_shm_t **out, const char *text) {
+  ipc_shm_token_t token;
+  ipc_shm_native_t handle;
+  int err = begin_receive(out, text, 0, &token);
   if (err == 0)
     err = ipc_shm__os_handle_from_value(token.handle, &handle);
   if (err != 0)
@@ -111,13 +116,7 @@ int ipc_shm_import(ipc_shm_t **out, const char *text) {
 int ipc_shm_pull(ipc_shm_t **out, const char *text) {
   ipc_shm_token_t token;
   ipc_shm_native_t copy;
-  int err;
-  if (out == NULL)
-    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
-  *out = NULL;
-  if (text == NULL)
-    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
-  err = parse_for(text, 1, &token);
+  int err = begin_receive(out, text, 1, &token);
   if (err == 0)
     err = ipc_shm__os_pull(&token, &copy);
   if (err != 0)
