@@ -118,7 +118,8 @@ IPC_SHM_API const char *ipc_shm_version(void);
   XX(ACCESS, -7, "access not allowed: the segment was not opened for it")       \
   XX(PERM, -8, "permission denied by the operating system")                     \
   XX(NOT_FOUND, -9, "no such segment or file")                                  \
-  XX(EXISTS, -10, "a segment with this name already exists")                    \
+  XX(EXISTS, -10, "an object with this name already exists (segments, events " \
+     "and mutexes share one namespace)")                                        \
   XX(SIZE_MISMATCH, -11, "the existing segment or file is smaller than the size asked for") \
   XX(NO_SPACE, -12, "the system cannot back a segment of this size")            \
   XX(NO_MEMORY, -13, "out of memory or address space")                          \
@@ -131,8 +132,17 @@ IPC_SHM_API const char *ipc_shm_version(void);
      "segment with the size and access it claims")                             \
   XX(DISCONNECTED, -19, "the other side closed the connection or is gone")    \
   XX(WRONG_KIND, -20,                                                           \
-     "the name or path leads to an object of another kind (a FIFO, a "          \
-     "directory, a device: not a shared-memory segment or regular file)")
+     "the name, path, token or message leads to an object of another kind "    \
+     "(an event, a mutex or a segment; a FIFO, a directory, a device)")        \
+  XX(TIMEOUT, -21, "the wait timed out, or the object was not available at once") \
+  XX(OWNER_DEAD, -22,                                                           \
+     "the mutex is yours, but its previous owner died holding it: check the "  \
+     "protected data, then call ipc_shm_mutex_consistent()")                   \
+  XX(NOT_RECOVERABLE, -23,                                                      \
+     "the mutex is unusable: an owner died and the next one did not make it "  \
+     "consistent")                                                              \
+  XX(NOT_OWNER, -24, "this thread does not hold the mutex")                     \
+  XX(DEADLOCK, -25, "this thread holds the mutex already")
 
 /* The codes run from 0 down without gaps; IPC_SHM_ERROR_LAST_ is one past
  * the last (counted from the list, never typed). */
@@ -492,10 +502,19 @@ IPC_SHM_API int ipc_shm_push(const ipc_shm_t *shm, unsigned long pid, unsigned f
 /** A child process started by ipc_shm_spawn(). Opaque. */
 typedef struct ipc_shm_process ipc_shm_process_t;
 
-/** One segment to hand to the child, and how: 0 or IPC_SHM_READONLY. */
+struct ipc_shm_event;
+struct ipc_shm_mutex;
+
+/** One object to hand to the child, and how. Exactly one of `shm`, `event`
+ * and `mutex` is set; `flags` is 0, or IPC_SHM_READONLY for a segment. The
+ * child finds object number i with ipc_shm_inherited(),
+ * ipc_shm_event_inherited() or ipc_shm_mutex_inherited(), by its place in
+ * the list. */
 typedef struct ipc_shm_inherit {
-  const ipc_shm_t *shm; /**< the segment */
-  unsigned flags;       /**< 0 or IPC_SHM_READONLY */
+  const ipc_shm_t *shm; /**< a segment, or NULL */
+  unsigned flags;       /**< 0 or IPC_SHM_READONLY (segments only) */
+  const struct ipc_shm_event *event; /**< an event, or NULL */
+  const struct ipc_shm_mutex *mutex; /**< a mutex, or NULL */
 } ipc_shm_inherit_t;
 
 /** Start argv[0] (UTF-8) with the arguments argv[1...] (argv ends with NULL).
@@ -584,6 +603,191 @@ IPC_SHM_API int ipc_shm_receive(ipc_shm_conn_t *conn, ipc_shm_t **shm);
 
 /** Close the connection and free it. Errors: INVAL, SYSTEM. */
 IPC_SHM_API int ipc_shm_conn_close(ipc_shm_conn_t *conn);
+
+/* ------------------------------------------------------------------------ */
+/** Events and mutexes                                                         */
+
+/* Events and mutexes between processes. They are reached like segments: by
+ * a name under the same rule and in the same namespace (a name names one
+ * object: creating an event under a segment's name fails with EXISTS, and
+ * opening a segment, event or mutex under another kind's name fails with
+ * WRONG_KIND), anonymously, and by every hand-over route segments have,
+ * with tokens that say their kind. Opening never creates.
+ *
+ * Windows: kernel events and mutexes (CreateEventW, CreateMutexW,
+ * OpenEventW, OpenMutexW) named "Local\NAME" or "Global\NAME", so a program
+ * using the raw calls meets the same object. A mutex also keeps its
+ * recovery state (see ipc_shm_mutex_consistent()) in a one-page section
+ * named "Local\ipcshm.mutex-state.ID"; raw programs ignore it.
+ * POSIX: an event or mutex is a 64-byte shared-memory object under its name
+ * ("/NAME"), holding its state: on Linux a futex word, so that nothing
+ * makes a system call unless a thread has to sleep or be woken; on other
+ * POSIX systems sleeping waiters poll the state (50 us, doubling up to
+ * 5 ms). ipc_shm_remove() removes their names too. Waits use a monotonic
+ * clock and resume after signals.
+ *
+ * Timeouts are in milliseconds: 0 polls, IPC_SHM_FOREVER waits without
+ * limit; any other negative value is INVAL.
+ *
+ * Lifetime and hostile peers: as for segments. A process that can open an
+ * object can also scribble over its state (POSIX) or hold it forever;
+ * that can make calls fail or wait until their timeout, never crash. */
+
+/** An event: set, reset, waited for by any number of threads and
+ * processes. Opaque. */
+typedef struct ipc_shm_event ipc_shm_event_t;
+/** A mutex whose owner's death is detected. Opaque. */
+typedef struct ipc_shm_mutex ipc_shm_mutex_t;
+
+/** Wait without a time limit. */
+#define IPC_SHM_FOREVER (-1)
+
+/** Event flag: manual reset (stays set, releasing every waiter, until
+ * ipc_shm_event_reset()). Without it the event resets automatically when
+ * it releases one waiter. */
+#define IPC_SHM_EVENT_MANUAL 0x0020u
+/** Event flag: the event starts set. */
+#define IPC_SHM_EVENT_SET 0x0040u
+
+/** Create a named event, failing with EXISTS if anything has the name.
+ * Flags: IPC_SHM_EVENT_MANUAL, IPC_SHM_EVENT_SET, IPC_SHM_GLOBAL,
+ * IPC_SHM_PERMS() (POSIX).
+ * Errors: INVAL, NAME_INVALID, NAME_TOO_LONG, EXISTS, PERM, NO_MEMORY,
+ * NO_SPACE, TOO_MANY, SYSTEM. */
+IPC_SHM_API int ipc_shm_event_create(ipc_shm_event_t **event, const char *name,
+                                     unsigned flags);
+
+/** Open an existing named event (auto or manual reset, as created).
+ * Flags: IPC_SHM_GLOBAL.
+ * Errors: INVAL, NAME_INVALID, NAME_TOO_LONG, NOT_FOUND, WRONG_KIND (a
+ * segment or a mutex has the name), PERM, NO_MEMORY, TOO_MANY, SYSTEM. */
+IPC_SHM_API int ipc_shm_event_open(ipc_shm_event_t **event, const char *name,
+                                   unsigned flags);
+
+/** Create an event with no name, reached by hand-over only.
+ * Flags: IPC_SHM_EVENT_MANUAL, IPC_SHM_EVENT_SET.
+ * Errors: INVAL, NO_MEMORY, NO_SPACE, TOO_MANY, SYSTEM. */
+IPC_SHM_API int ipc_shm_event_create_anonymous(ipc_shm_event_t **event,
+                                               unsigned flags);
+
+/** Close this process's handle; never removes the name. Errors: INVAL,
+ * SYSTEM. The object is freed in every case. */
+IPC_SHM_API int ipc_shm_event_close(ipc_shm_event_t *event);
+
+/** Set the event: a manual-reset event releases every waiter and stays
+ * set; an auto-reset event releases one waiter (or the next one to come)
+ * and resets. Setting a set event does nothing. Errors: INVAL, SYSTEM. */
+IPC_SHM_API int ipc_shm_event_set(ipc_shm_event_t *event);
+
+/** Reset the event. Errors: INVAL, SYSTEM. */
+IPC_SHM_API int ipc_shm_event_reset(ipc_shm_event_t *event);
+
+/** Wait until the event is set, at most `timeout_ms`. A waiter of a
+ * manual-reset event is released by every set that happens while it
+ * waits, even if the event is reset before it runs. Idle waiters use no
+ * CPU (other POSIX systems: see above).
+ * Errors: INVAL (NULL, negative timeout other than IPC_SHM_FOREVER),
+ * TIMEOUT, SYSTEM. */
+IPC_SHM_API int ipc_shm_event_wait(ipc_shm_event_t *event, int64_t timeout_ms);
+
+/** Create a named mutex, unlocked, failing with EXISTS if anything has the
+ * name. Flags: IPC_SHM_GLOBAL, IPC_SHM_PERMS() (POSIX).
+ * Errors: as ipc_shm_event_create(). */
+IPC_SHM_API int ipc_shm_mutex_create(ipc_shm_mutex_t **mutex, const char *name,
+                                     unsigned flags);
+
+/** Open an existing named mutex. Flags: IPC_SHM_GLOBAL.
+ * Errors: as ipc_shm_event_open(). */
+IPC_SHM_API int ipc_shm_mutex_open(ipc_shm_mutex_t **mutex, const char *name,
+                                   unsigned flags);
+
+/** Create a mutex with no name, reached by hand-over only. Flags: none.
+ * Errors: INVAL, NO_MEMORY, NO_SPACE, TOO_MANY, SYSTEM. */
+IPC_SHM_API int ipc_shm_mutex_create_anonymous(ipc_shm_mutex_t **mutex,
+                                               unsigned flags);
+
+/** Close this process's handle; never removes the name. A mutex closed or
+ * left by a process that holds it counts as an owner's death for the next
+ * locker. Errors: INVAL, SYSTEM. The object is freed in every case. */
+IPC_SHM_API int ipc_shm_mutex_close(ipc_shm_mutex_t *mutex);
+
+/** Lock the mutex, waiting at most `timeout_ms`. The owner is the calling
+ * thread. When the previous owner died holding it (its thread or process
+ * ended), the caller gets the mutex and OWNER_DEAD: it should repair the
+ * protected data and call ipc_shm_mutex_consistent() before unlocking;
+ * unlocking without doing so leaves the mutex NOT_RECOVERABLE for every
+ * later locker, in every process.
+ * How a dead owner is detected: Windows, by the kernel (WAIT_ABANDONED) as
+ * soon as the owner thread ends. Linux: the owner's thread id is in the
+ * lock word; a waiter checks, when the lock is held longer than a few
+ * milliseconds and then every 64 ms at most, whether that thread still
+ * lives (kill(tid, 0) and its /proc state, so a killed process counts as
+ * dead before it is reaped). Other POSIX systems: the same check on the
+ * owner's process (kill(pid, 0)), which sees a process die once it has
+ * been reaped, and does not see a thread end while its process lives.
+ * Owners are told apart by thread id: a process in another PID namespace
+ * must not share the mutex.
+ * Errors: INVAL, TIMEOUT, OWNER_DEAD (locked), NOT_RECOVERABLE, DEADLOCK
+ * (this thread holds it already through this object), SYSTEM. */
+IPC_SHM_API int ipc_shm_mutex_lock(ipc_shm_mutex_t *mutex, int64_t timeout_ms);
+
+/** ipc_shm_mutex_lock() with timeout 0: TIMEOUT if another thread holds
+ * it. */
+IPC_SHM_API int ipc_shm_mutex_trylock(ipc_shm_mutex_t *mutex);
+
+/** Unlock the mutex, which the calling thread holds.
+ * Errors: INVAL, NOT_OWNER, SYSTEM. */
+IPC_SHM_API int ipc_shm_mutex_unlock(ipc_shm_mutex_t *mutex);
+
+/** After OWNER_DEAD: mark the protected state consistent again, so that
+ * unlocking makes the mutex normal. Errors: INVAL (NULL, or the mutex is
+ * not in the state OWNER_DEAD left it in), NOT_OWNER. */
+IPC_SHM_API int ipc_shm_mutex_consistent(ipc_shm_mutex_t *mutex);
+
+/* ---- Handing events and mutexes to another process ----
+ * The same routes as segments, with the same guarantees; tokens and
+ * messages carry the kind ("evt", "mtx") and a route meant for one kind
+ * refuses another with WRONG_KIND. Events and mutexes have no read-only
+ * form: IPC_SHM_READONLY is INVAL here. Windows: the handle carries
+ * exactly SYNCHRONIZE and EVENT_MODIFY_STATE or MUTEX_MODIFY_STATE.
+ * Errors: those of the segment functions of the same name, and
+ * WRONG_KIND. */
+
+/** ipc_shm_export() for an event. Flags: IPC_SHM_EXPORT_PULL. */
+IPC_SHM_API int ipc_shm_event_export(ipc_shm_export_t **exported,
+                                     const ipc_shm_event_t *event, unsigned flags);
+/** ipc_shm_import() for an event. */
+IPC_SHM_API int ipc_shm_event_import(ipc_shm_event_t **event, const char *token);
+/** ipc_shm_inherited() for an event. */
+IPC_SHM_API int ipc_shm_event_inherited(ipc_shm_event_t **event, size_t index);
+/** ipc_shm_pull() for an event. */
+IPC_SHM_API int ipc_shm_event_pull(ipc_shm_event_t **event, const char *token);
+/** ipc_shm_push() for an event (Windows only). Flags: none. */
+IPC_SHM_API int ipc_shm_event_push(const ipc_shm_event_t *event, unsigned long pid,
+                                   unsigned flags, char token[IPC_SHM_TOKEN_MAX]);
+/** ipc_shm_send() for an event. Flags: none. */
+IPC_SHM_API int ipc_shm_event_send(ipc_shm_conn_t *conn, const ipc_shm_event_t *event,
+                                   unsigned flags);
+/** ipc_shm_receive() for an event. */
+IPC_SHM_API int ipc_shm_event_receive(ipc_shm_conn_t *conn, ipc_shm_event_t **event);
+
+/** ipc_shm_export() for a mutex. Flags: IPC_SHM_EXPORT_PULL. */
+IPC_SHM_API int ipc_shm_mutex_export(ipc_shm_export_t **exported,
+                                     const ipc_shm_mutex_t *mutex, unsigned flags);
+/** ipc_shm_import() for a mutex. */
+IPC_SHM_API int ipc_shm_mutex_import(ipc_shm_mutex_t **mutex, const char *token);
+/** ipc_shm_inherited() for a mutex. */
+IPC_SHM_API int ipc_shm_mutex_inherited(ipc_shm_mutex_t **mutex, size_t index);
+/** ipc_shm_pull() for a mutex. */
+IPC_SHM_API int ipc_shm_mutex_pull(ipc_shm_mutex_t **mutex, const char *token);
+/** ipc_shm_push() for a mutex (Windows only). Flags: none. */
+IPC_SHM_API int ipc_shm_mutex_push(const ipc_shm_mutex_t *mutex, unsigned long pid,
+                                   unsigned flags, char token[IPC_SHM_TOKEN_MAX]);
+/** ipc_shm_send() for a mutex. Flags: none. */
+IPC_SHM_API int ipc_shm_mutex_send(ipc_shm_conn_t *conn, const ipc_shm_mutex_t *mutex,
+                                   unsigned flags);
+/** ipc_shm_receive() for a mutex. */
+IPC_SHM_API int ipc_shm_mutex_receive(ipc_shm_conn_t *conn, ipc_shm_mutex_t **mutex);
 
 #ifdef __cplusplus
 }

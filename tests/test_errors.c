@@ -37,8 +37,13 @@ START_TEST(codes_are_stable) {
   ck_assert_int_eq(IPC_SHM_E_BAD_TOKEN, -18);
   ck_assert_int_eq(IPC_SHM_E_DISCONNECTED, -19);
   ck_assert_int_eq(IPC_SHM_E_WRONG_KIND, -20);
+  ck_assert_int_eq(IPC_SHM_E_TIMEOUT, -21);
+  ck_assert_int_eq(IPC_SHM_E_OWNER_DEAD, -22);
+  ck_assert_int_eq(IPC_SHM_E_NOT_RECOVERABLE, -23);
+  ck_assert_int_eq(IPC_SHM_E_NOT_OWNER, -24);
+  ck_assert_int_eq(IPC_SHM_E_DEADLOCK, -25);
   /* The end of the list is counted from the list. */
-  ck_assert_int_eq(IPC_SHM_ERROR_LAST_, -21);
+  ck_assert_int_eq(IPC_SHM_ERROR_LAST_, -26);
   ck_assert_str_ne(ipc_shm_err_name(IPC_SHM_ERROR_LAST_ + 1), "UNKNOWN");
 }
 END_TEST

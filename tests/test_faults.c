@@ -285,7 +285,7 @@ static int run_pull(fixture_t *f) { return ipc_shm_pull(&f->out, f->token); }
 #endif
 static int run_spawn(fixture_t *f) {
   char path[1200];
-  ipc_shm_inherit_t segment;
+  ipc_shm_inherit_t segment = {NULL, 0, NULL, NULL};
   int err, code = -1;
 #ifdef _WIN32
   snprintf(path, sizeof(path), "%s\\ipcshm_tests.exe", test_bin_dir);

@@ -186,7 +186,7 @@ END_TEST
  * hostile peer would: the message claims a writable segment of `size`. */
 static int raw_send_descriptor(const char *name, int fd, int writable, uint64_t size) {
   static const unsigned char magic[8] = {'i', 'p', 'c', 's', 'h', 'm', '1', 0};
-  unsigned char message[32];
+  unsigned char message[40] = {0}; /* the last 8 bytes unused here */
   union {
     struct cmsghdr align;
     unsigned char space[CMSG_SPACE(sizeof(int))];

@@ -10,7 +10,7 @@ START_TEST(spawn_hands_over_exactly_the_listed_segments) {
   char path[1200], unlisted_value[32], report[512];
   ipc_shm_t *writable, *readonly, *unlisted;
   ipc_shm_process_t *child;
-  ipc_shm_inherit_t segments[2];
+  ipc_shm_inherit_t segments[2] = {{NULL, 0, NULL, NULL}, {NULL, 0, NULL, NULL}};
   test_resources_t before;
   int code = -1;
 
@@ -52,7 +52,7 @@ START_TEST(spawn_passes_arguments_unchanged) {
   char path[1200], text[1024];
   ipc_shm_t *shm;
   ipc_shm_process_t *child;
-  ipc_shm_inherit_t segment = {NULL, 0};
+  ipc_shm_inherit_t segment = {NULL, 0, NULL, NULL};
   int code = -1;
   helper_path(path, sizeof(path));
   ck_assert_err(ipc_shm_create_anonymous(&shm, 4096, 0), 0);
@@ -76,7 +76,7 @@ START_TEST(spawn_errors) {
   char path[1200];
   ipc_shm_t *shm = anonymous_with("x");
   ipc_shm_process_t *child = NULL;
-  ipc_shm_inherit_t bad_flags = {NULL, 0};
+  ipc_shm_inherit_t bad_flags = {NULL, 0, NULL, NULL};
   test_resources_t before;
   int code = 0;
   helper_path(path, sizeof(path));
@@ -87,7 +87,7 @@ START_TEST(spawn_errors) {
     const char *argv[] = {path, NULL};
     const char *empty[] = {NULL};
     const char *missing[] = {"ipcshm-no-such-program-here", NULL};
-    ipc_shm_inherit_t null_segment = {NULL, 0};
+    ipc_shm_inherit_t null_segment = {NULL, 0, NULL, NULL};
     ck_assert_err(ipc_shm_spawn(NULL, argv, NULL, 0), IPC_SHM_E_INVAL);
     ck_assert_err(ipc_shm_spawn(&child, NULL, NULL, 0), IPC_SHM_E_INVAL);
     ck_assert_ptr_null(child);
@@ -99,6 +99,7 @@ START_TEST(spawn_errors) {
     ck_assert_ptr_null(child);
     {
       ipc_shm_inherit_t many[65];
+      memset(many, 0, sizeof(many));
       size_t i;
       for (i = 0; i < 65; i++) {
         many[i].shm = shm;

@@ -85,7 +85,7 @@ END_TEST
 
 START_TEST(connection_errors) {
   char name[IPC_SHM_NAME_MAX + 1], other[IPC_SHM_NAME_MAX + 1];
-  unsigned char junk[32];
+  unsigned char junk[40]; /* one message */
   ipc_shm_listener_t *listener, *second = NULL;
   ipc_shm_conn_t *server, *client = NULL;
   ipc_shm_t *shm = anonymous_with("in process");
@@ -149,6 +149,7 @@ START_TEST(connection_errors) {
     memcpy(junk + 12, &object, 4);
     memcpy(junk + 16, &size, 8);
     memcpy(junk + 24, &handle, 8);
+    memset(junk + 32, 0, 8);
     test_raw_connect_send(name, junk, sizeof(junk));
     ck_assert_err(ipc_shm_accept(listener, &server), 0);
     ck_assert_err(ipc_shm_receive(server, &got), IPC_SHM_E_BAD_TOKEN);

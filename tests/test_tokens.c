@@ -45,7 +45,7 @@ START_TEST(bad_tokens_are_refused_and_touch_nothing) {
       int field;
       const char *value;
     } spoiled[] = {
-        {2, "evt"}, {2, "segment"}, {2, ""}, {3, "x"}, {3, "rw"}, {4, "0"}, {4, "08192"}, {4, "-8192"},
+        {2, "ev"}, {2, "mutex"}, {2, "segment"}, {2, ""}, {3, "x"}, {3, "rw"}, {4, "0"}, {4, "08192"}, {4, "-8192"},
         {4, "99999999999999999999"}, {4, "9223372036854775808"}, {4, " 8192"},
         {5, "4294967296"}, {5, "x"}, {6, ""}, {6, "18446744073709551616"},
         {7, "1"}, {7, "1.2.3"}, {7, "1.x"},
@@ -57,6 +57,11 @@ START_TEST(bad_tokens_are_refused_and_touch_nothing) {
                     forged);
     }
   }
+  /* Well formed, but naming another kind: never taken for a segment. */
+  forge(token, 2, "evt", forged, sizeof(forged));
+  ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_WRONG_KIND);
+  forge(token, 2, "mtx", forged, sizeof(forged));
+  ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_WRONG_KIND);
   snprintf(forged, sizeof(forged), "%s:extra", token);
   ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
   memset(forged, '7', sizeof(forged) - 1);

@@ -1,10 +1,35 @@
 /* SPDX-License-Identifier: MIT */
-/* Child processes that inherit segments: the portable part builds the
- * inherited-token list, in one place for every platform. */
+/* Child processes that inherit segments, events and mutexes: the portable
+ * part builds the inherited-token list, in one place for every platform. */
 #include "shm_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+/* The one object an entry names, or NULL when it names none or several,
+ * or has flags its kind does not take. */
+static const struct ipc_shm *inherited_object(const ipc_shm_inherit_t *entry) {
+  const struct ipc_shm *obj = NULL;
+  int named = 0;
+  if (entry->shm != NULL) {
+    obj = entry->shm;
+    named++;
+  }
+  if (entry->event != NULL) {
+    obj = &entry->event->base;
+    named++;
+  }
+  if (entry->mutex != NULL) {
+    obj = &entry->mutex->base;
+    named++;
+  }
+  if (named != 1)
+    return NULL;
+  if ((entry->flags & ~IPC_SHM_READONLY) != 0 ||
+      (entry->flags != 0 && obj->object != IPC_SHM__OBJECT_SEGMENT))
+    return NULL;
+  return obj;
+}
 
 int ipc_shm_spawn(ipc_shm_process_t **child, const char *const argv[],
                   const ipc_shm_inherit_t *segments, size_t count) {
@@ -20,7 +45,7 @@ int ipc_shm_spawn(ipc_shm_process_t **child, const char *const argv[],
       (count > 0 && segments == NULL))
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
   for (i = 0; i < count; i++)
-    if (segments[i].shm == NULL || (segments[i].flags & ~IPC_SHM_READONLY) != 0)
+    if (inherited_object(&segments[i]) == NULL)
       return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
   /* Every token goes into one environment variable: keep it bounded. */
   if (count > IPC_SHM__SPAWN_MAX)
@@ -35,7 +60,7 @@ int ipc_shm_spawn(ipc_shm_process_t **child, const char *const argv[],
   }
   memcpy(entry, IPC_SHM_INHERIT_ENV "=", prefix + 1);
   for (i = 0; i < count && err == 0; i++) {
-    const struct ipc_shm *shm = segments[i].shm;
+    const struct ipc_shm *shm = inherited_object(&segments[i]);
     int writable = shm->writable && (segments[i].flags & IPC_SHM_READONLY) == 0;
     ipc_shm_token_t token;
     memset(&token, 0, sizeof(token));
@@ -43,7 +68,7 @@ int ipc_shm_spawn(ipc_shm_process_t **child, const char *const argv[],
     if (err != 0)
       break;
     made++;
-    token.object = IPC_SHM__OBJECT_SEGMENT;
+    token.object = shm->object;
     token.pid = 0;
     token.handle = ipc_shm__os_child_handle(copies[i], i);
     if (i > 0)

@@ -17,16 +17,22 @@ static int check_size(uint64_t size) {
   return 0;
 }
 
-static struct ipc_shm *new_segment(ipc_shm_kind_t kind) {
+struct ipc_shm *ipc_shm__object_new(ipc_shm__object_t object, ipc_shm_kind_t kind) {
   struct ipc_shm *shm = (struct ipc_shm *)calloc(1, sizeof(*shm));
   if (shm != NULL) {
     ipc_shm__owned_init(&shm->owned);
+    shm->object = object;
     shm->handle = IPC_SHM__NO_HANDLE;
     shm->file = IPC_SHM__NO_HANDLE;
     shm->readonly_twin = IPC_SHM__NO_HANDLE;
+    shm->state = IPC_SHM__NO_HANDLE;
     shm->kind = kind;
   }
   return shm;
+}
+
+static struct ipc_shm *new_segment(ipc_shm_kind_t kind) {
+  return ipc_shm__object_new(IPC_SHM__OBJECT_SEGMENT, kind);
 }
 
 /* Common prologue of the named calls: checks, then a fresh object. */
@@ -58,6 +64,7 @@ static int finish(ipc_shm_t **out, struct ipc_shm *shm, int err) {
   shm->owned.handles[0] = shm->handle;
   shm->owned.handles[1] = shm->file;
   shm->owned.handles[2] = shm->readonly_twin;
+  shm->owned.handles[3] = shm->state;
   ipc_shm__owned_add(&shm->owned);
   *out = shm;
   return 0;
@@ -84,13 +91,25 @@ int ipc_shm_create(ipc_shm_t **out, const char *name, uint64_t size,
   return finish(out, shm, ipc_shm__os_create(shm, name, size, flags));
 }
 
+/* Open the named object, which must be a segment: on POSIX an event or
+ * mutex is a shared-memory object too, told apart by its state. */
+static int open_segment(struct ipc_shm *shm, const char *name, unsigned flags) {
+  int err = ipc_shm__os_open(shm, name, flags);
+  if (err == 0 && ipc_shm__os_is_sync_object(shm->handle, shm->size)) {
+    (void)ipc_shm__os_close(shm);
+    shm->handle = IPC_SHM__NO_HANDLE;
+    err = ipc_shm__fail_arg(IPC_SHM_E_WRONG_KIND);
+  }
+  return err;
+}
+
 int ipc_shm_open(ipc_shm_t **out, const char *name, unsigned flags) {
   struct ipc_shm *shm = NULL;
   int err =
       begin_named(out, name, flags, IPC_SHM_READONLY | IPC_SHM_GLOBAL, &shm);
   if (err != 0)
     return err;
-  return finish(out, shm, ipc_shm__os_open(shm, name, flags));
+  return finish(out, shm, open_segment(shm, name, flags));
 }
 
 /* Open first and create only when the name is missing: opening never needs
@@ -111,7 +130,7 @@ int ipc_shm_open_or_create(ipc_shm_t **out, const char *name, uint64_t size,
     return finish(out, shm, ipc_shm__fail_arg(err));
 
   for (attempt = 0; attempt < OPEN_OR_CREATE_ATTEMPTS; attempt++) {
-    err = ipc_shm__os_open(shm, name, flags & IPC_SHM_GLOBAL);
+    err = open_segment(shm, name, flags & IPC_SHM_GLOBAL);
     if (err == 0) {
       if (shm->size < size) {
         (void)ipc_shm__os_close(shm);

@@ -107,7 +107,7 @@ void ipc_shm__os_unlock(void);
  * naming one (forged, or a process's own export) is never adopted a second
  * time. The list is intrusive: each owning object embeds its entry, so
  * listing never allocates and never fails. */
-#define IPC_SHM__OWNED_MAX 3
+#define IPC_SHM__OWNED_MAX 4
 typedef struct ipc_shm__owned {
   struct ipc_shm__owned *prev, *next;
   ipc_shm_native_t handles[IPC_SHM__OWNED_MAX]; /* NO_HANDLE when unused */
@@ -129,8 +129,19 @@ typedef enum ipc_shm_kind {
   IPC_SHM_KIND_FILE = 3
 } ipc_shm_kind_t;
 
+/* The kinds of object: what a struct ipc_shm holds, and what a token or
+ * message names. One kind is never accepted as another. */
+typedef enum ipc_shm__object {
+  IPC_SHM__OBJECT_SEGMENT = 1,
+  IPC_SHM__OBJECT_EVENT = 2,
+  IPC_SHM__OBJECT_MUTEX = 3
+} ipc_shm__object_t;
+
+/* A segment, or the native object of an event or mutex (which reuse the
+ * segment's handling of names, handles and hand-over). */
 struct ipc_shm {
-  ipc_shm__owned_t owned; /* handle, file, readonly_twin */
+  ipc_shm__owned_t owned; /* handle, file, readonly_twin, state */
+  ipc_shm__object_t object;
   ipc_shm_native_t handle; /* file-mapping HANDLE or descriptor */
   ipc_shm_native_t file;   /* Windows, file-backed: the file HANDLE, which
                               FlushFileBuffers needs; otherwise NO_HANDLE */
@@ -143,6 +154,21 @@ struct ipc_shm {
   int writable;
   int size_exact;
   char name[IPC_SHM_NAME_MAX + 1]; /* "" unless named */
+  /* Events and mutexes only. */
+  void *block;            /* POSIX: the mapped 64-byte state; Windows,
+                             mutexes: the view of the state section */
+  ipc_shm_native_t state; /* Windows, mutexes: the state section */
+  uint64_t state_id;      /* Windows, mutexes: names the state section */
+  unsigned long holder;   /* Windows, mutexes: the thread that holds it
+                             through this object, or 0 */
+};
+
+/* Events and mutexes are their native object. */
+struct ipc_shm_event {
+  struct ipc_shm base;
+};
+struct ipc_shm_mutex {
+  struct ipc_shm base;
 };
 
 struct ipc_shm_view {
@@ -162,7 +188,10 @@ struct ipc_shm_export {
   char token[IPC_SHM_TOKEN_MAX];
 };
 
-/* A zeroed segment with no handles (src/common/shm.c), or NULL. */
+/* A zeroed object of the given kinds with no handles (src/common/shm.c),
+ * or NULL. */
+struct ipc_shm *ipc_shm__object_new(ipc_shm__object_t object, ipc_shm_kind_t kind);
+/* An anonymous segment: ipc_shm__object_new(SEGMENT, ANONYMOUS). */
 struct ipc_shm *ipc_shm__segment_new(void);
 /* After a backend filled `shm`: on success list its handles as owned and
  * store it in *out; on failure (err != 0) free it. Returns err. */
@@ -177,11 +206,6 @@ int ipc_shm__check_name(const char *name);
 /* ------------------------------------------------------------------------ */
 /* Tokens, messages and the inherited-token list (src/common/token.c)        */
 
-/* The kinds of object a token or message can name. One kind is never
- * accepted as another. */
-typedef enum ipc_shm__object {
-  IPC_SHM__OBJECT_SEGMENT = 1
-} ipc_shm__object_t;
 
 /* What a token or a connection message says. */
 typedef struct ipc_shm_token {
@@ -203,7 +227,7 @@ int ipc_shm__token_format(const ipc_shm_token_t *token,
 int ipc_shm__token_parse(const char *text, ipc_shm_token_t *token);
 
 /* The connection message that goes with a handle: fixed size, host order. */
-#define IPC_SHM__MESSAGE_SIZE 32
+#define IPC_SHM__MESSAGE_SIZE 40
 void ipc_shm__message_pack(unsigned char out[IPC_SHM__MESSAGE_SIZE],
                            const ipc_shm_token_t *token);
 /* BAD_TOKEN for anything malformed. */
@@ -259,8 +283,9 @@ int ipc_shm__os_open_file(struct ipc_shm *shm, const char *path,
 int ipc_shm__file_map_size(uint64_t requested, uint64_t file_size,
                            int writable, uint64_t *out);
 
-/* Release every handle of the segment. Pre: shm was filled by a
- * primitive. Everything is released even when a call reports an error. */
+/* Release every handle and mapping of the object (a segment, event or
+ * mutex). Pre: shm was filled by a primitive. Everything is released even
+ * when a call reports an error. */
 int ipc_shm__os_close(struct ipc_shm *shm);
 
 /* Seal against new writers. Pre: shm->writable. */
@@ -287,11 +312,61 @@ size_t ipc_shm__os_granularity(void);
 
 ipc_shm_lifetime_t ipc_shm__os_lifetime(void);
 
-/* Adopt `handle` as a new segment if it is what the token says and not a
- * handle the library owns already (src/common/handle.c). On failure the
- * handle is untouched. */
-int ipc_shm__adopt(ipc_shm_t **out, ipc_shm_native_t handle,
-                   const ipc_shm_token_t *token, int inherited);
+/* Adopt `handle` as a new object of kind `expected` if it is what the
+ * token says and not a handle the library owns already
+ * (src/common/handle.c). WRONG_KIND when the token names another kind. On
+ * failure the handle is untouched. */
+int ipc_shm__adopt(struct ipc_shm **out, ipc_shm_native_t handle,
+                   const ipc_shm_token_t *token, int inherited,
+                   ipc_shm__object_t expected);
+
+/* ------------------------------------------------------------------------ */
+/* Backend: events and mutexes (src/{posix,win32}/sync.c)                    */
+
+/* The size of the state of an event or mutex on POSIX, which is also the
+ * size its tokens name on every platform. */
+#define IPC_SHM__SYNC_SIZE 64
+
+/* Create the event or mutex obj->object, named `name` or anonymous (name
+ * NULL). Pre: name valid; flags hold only the kind's allowed bits
+ * (EVENT_MANUAL, EVENT_SET, GLOBAL, PERMS). Fills handle, block, state,
+ * state_id, size, writable. EXISTS when anything has the name. */
+int ipc_shm__os_sync_create(struct ipc_shm *obj, const char *name, unsigned flags);
+
+/* Open the named event or mutex obj->object; never creates. Pre: name
+ * valid; flags hold only GLOBAL. WRONG_KIND when the name holds another
+ * kind of object. */
+int ipc_shm__os_sync_open(struct ipc_shm *obj, const char *name, unsigned flags);
+
+/* POSIX: 1 if `fd` (of `size` bytes) holds the state of an event or mutex,
+ * so that it is never taken for a segment. */
+int ipc_shm__os_is_sync_object(ipc_shm_native_t fd, uint64_t size);
+
+/* Operations. Pre: obj filled by a primitive above or by ipc_shm__os_adopt,
+ * of the right kind; timeout_ms >= 0 or IPC_SHM_FOREVER. */
+int ipc_shm__os_event_set(struct ipc_shm *event);
+int ipc_shm__os_event_reset(struct ipc_shm *event);
+int ipc_shm__os_event_wait(struct ipc_shm *event, int64_t timeout_ms);
+int ipc_shm__os_mutex_lock(struct ipc_shm *mutex, int64_t timeout_ms);
+int ipc_shm__os_mutex_unlock(struct ipc_shm *mutex);
+int ipc_shm__os_mutex_consistent(struct ipc_shm *mutex);
+
+/* The hand-over routes for any kind of object (src/common/handle.c,
+ * src/common/conn.c); the public functions of each kind call these with
+ * their kind. A token or message of another kind is WRONG_KIND. */
+int ipc_shm__export(ipc_shm_export_t **out, const struct ipc_shm *obj,
+                    unsigned flags);
+int ipc_shm__import(struct ipc_shm **out, const char *token,
+                    ipc_shm__object_t expected);
+int ipc_shm__pull(struct ipc_shm **out, const char *token,
+                  ipc_shm__object_t expected);
+int ipc_shm__inherited(struct ipc_shm **out, size_t index,
+                       ipc_shm__object_t expected);
+int ipc_shm__push(const struct ipc_shm *obj, unsigned long pid, unsigned flags,
+                  char token[IPC_SHM_TOKEN_MAX]);
+int ipc_shm__send(ipc_shm_conn_t *conn, const struct ipc_shm *obj, unsigned flags);
+int ipc_shm__receive(ipc_shm_conn_t *conn, struct ipc_shm **out,
+                     ipc_shm__object_t expected);
 
 /* ------------------------------------------------------------------------ */
 /* Backend: handles and their copies (src/{posix,win32}/handle.c)            */
@@ -314,11 +389,15 @@ uint64_t ipc_shm__os_handle_value(ipc_shm_native_t handle);
 /* Check that `handle` is what the token says: a section (Windows: type
  * "Section", not an image) or a shared-memory object or regular file
  * (POSIX: the device and inode of the token when known), with exactly the
- * claimed access and room for the claimed size. If so it becomes the
- * segment's (fills handle, size, writable, size_exact); with `inherited`
- * it must also be inheritable, and is made non-inheritable. Otherwise
- * BAD_TOKEN and the handle is not touched: the caller decides its fate.
- * Pre: token->object is a segment. */
+ * claimed access and room for the claimed size; for an event or mutex,
+ * the native object of that kind (Windows: type "Event" or "Mutant" with
+ * exactly the rights handed over; POSIX: a shared-memory object holding
+ * that kind's state). If so it becomes the object's (fills handle, size,
+ * writable, size_exact, and for events and mutexes what
+ * ipc_shm__os_sync_create fills); with `inherited` it must also be
+ * inheritable, and is made non-inheritable. Otherwise BAD_TOKEN and the
+ * handle is not touched: the caller decides its fate.
+ * Pre: token->object == shm->object. */
 int ipc_shm__os_adopt(struct ipc_shm *shm, ipc_shm_native_t handle,
                       const ipc_shm_token_t *token, int inherited);
 

@@ -17,8 +17,29 @@
 static const unsigned char message_magic[8] = {'i', 'p', 'c', 's', 'h', 'm', '1', 0};
 
 /* The kind field of a token: one word per kind of object. */
+static const struct {
+  ipc_shm__object_t object;
+  char word[4];
+} object_words[] = {{IPC_SHM__OBJECT_SEGMENT, "seg"},
+                    {IPC_SHM__OBJECT_EVENT, "evt"},
+                    {IPC_SHM__OBJECT_MUTEX, "mtx"}};
+#define OBJECT_WORDS (sizeof(object_words) / sizeof(object_words[0]))
+
 static const char *object_word(ipc_shm__object_t object) {
-  return object == IPC_SHM__OBJECT_SEGMENT ? "seg" : "?";
+  size_t i;
+  for (i = 0; i < OBJECT_WORDS; i++)
+    if (object_words[i].object == object)
+      return object_words[i].word;
+  return "?";
+}
+
+/* 1 for the kinds a token or message may name. */
+static int known_object(uint32_t object) {
+  size_t i;
+  for (i = 0; i < OBJECT_WORDS; i++)
+    if ((uint32_t)object_words[i].object == object)
+      return 1;
+  return 0;
 }
 
 /* ---- Tokens ---- */
@@ -59,11 +80,14 @@ static int parse_number(const char **text, char end, uint64_t max,
 
 /* The kind word and its ':'. */
 static int parse_object(const char **text, ipc_shm__object_t *object) {
-  if (strncmp(*text, "seg:", 4) != 0)
-    return -1;
-  *object = IPC_SHM__OBJECT_SEGMENT;
-  *text += 4;
-  return 0;
+  size_t i;
+  for (i = 0; i < OBJECT_WORDS; i++)
+    if (strncmp(*text, object_words[i].word, 3) == 0 && (*text)[3] == ':') {
+      *object = object_words[i].object;
+      *text += 4;
+      return 0;
+    }
+  return -1;
 }
 
 int ipc_shm__token_parse(const char *text, ipc_shm_token_t *token) {
@@ -96,7 +120,8 @@ int ipc_shm__token_parse(const char *text, ipc_shm_token_t *token) {
 
 /* ---- Connection messages ---- */
 
-/* magic[8] | writable u32 | object u32 | size u64 | handle u64 */
+/* magic[8] | writable u32 | object u32 | size u64 | handle u64 | inode u64
+ * (Windows mutexes: the state id; otherwise unused) */
 void ipc_shm__message_pack(unsigned char out[IPC_SHM__MESSAGE_SIZE],
                            const ipc_shm_token_t *token) {
   uint32_t writable = (uint32_t)token->writable;
@@ -106,6 +131,7 @@ void ipc_shm__message_pack(unsigned char out[IPC_SHM__MESSAGE_SIZE],
   memcpy(out + 12, &object, 4);
   memcpy(out + 16, &token->size, 8);
   memcpy(out + 24, &token->handle, 8);
+  memcpy(out + 32, &token->inode, 8);
 }
 
 int ipc_shm__message_unpack(const unsigned char in[IPC_SHM__MESSAGE_SIZE],
@@ -116,8 +142,9 @@ int ipc_shm__message_unpack(const unsigned char in[IPC_SHM__MESSAGE_SIZE],
   memcpy(&object, in + 12, 4);
   memcpy(&token->size, in + 16, 8);
   memcpy(&token->handle, in + 24, 8);
+  memcpy(&token->inode, in + 32, 8);
   if (memcmp(in, message_magic, 8) != 0 || writable > 1 ||
-      object != IPC_SHM__OBJECT_SEGMENT || token->size == 0 ||
+      !known_object(object) || token->size == 0 ||
       token->size > IPC_SHM__SIZE_LIMIT)
     return ipc_shm__fail_arg(IPC_SHM_E_BAD_TOKEN);
   token->writable = (int)writable;

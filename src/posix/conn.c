@@ -338,7 +338,7 @@ int ipc_shm__os_send(ipc_shm_conn_t *conn, const struct ipc_shm *shm,
   err = ipc_shm__os_copy(shm, writable, 0, &fd, &token);
   if (err != 0)
     return err;
-  token.object = IPC_SHM__OBJECT_SEGMENT;
+  token.object = shm->object;
   token.handle = 0; /* the descriptor travels beside the message */
   ipc_shm__message_pack(message, &token);
 

@@ -135,7 +135,8 @@ uint64_t ipc_shm__os_handle_value(ipc_shm_native_t handle) {
 
 /* Is fd what the token says? 0 or BAD_TOKEN (with the native error of a
  * failing check); never changes fd. */
-static int check_descriptor(int fd, const ipc_shm_token_t *token, int *descriptor_flags) {
+static int check_descriptor(int fd, const ipc_shm_token_t *token, int *descriptor_flags,
+                            uint64_t *actual_size) {
   struct stat st;
   int status = SYS.fcntl(fd, F_GETFL, 0);
   if (status < 0)
@@ -159,29 +160,49 @@ static int check_descriptor(int fd, const ipc_shm_token_t *token, int *descripto
     return ipc_shm__fail_arg(IPC_SHM_E_BAD_TOKEN);
   if ((uint64_t)st.st_size < token->size)
     return ipc_shm__fail_arg(IPC_SHM_E_BAD_TOKEN);
+  *actual_size = (uint64_t)st.st_size;
   return 0;
 }
 
 int ipc_shm__os_adopt(struct ipc_shm *shm, ipc_shm_native_t fd,
                       const ipc_shm_token_t *token, int inherited) {
   int descriptor_flags = 0;
-  int err = check_descriptor(fd, token, &descriptor_flags);
+  uint64_t actual_size = 0;
+  int err = check_descriptor(fd, token, &descriptor_flags, &actual_size);
   if (err != 0)
     return err;
-  if (inherited) {
-    /* An inherited descriptor is never close-on-exec; every descriptor this
-     * library owns is. This refuses a token naming one it does not own
-     * either (one imported already, made close-on-exec then). */
-    if ((descriptor_flags & FD_CLOEXEC) != 0)
-      return ipc_shm__fail_arg(IPC_SHM_E_BAD_TOKEN);
-    err = ipc_shm__set_cloexec(fd, 1);
-    if (err != 0)
-      return err;
-  }
+  /* The state of an event or mutex is never a segment, nor one kind's
+   * state another's. */
+  if (token->object == IPC_SHM__OBJECT_SEGMENT &&
+      ipc_shm__os_is_sync_object(fd, actual_size))
+    return ipc_shm__fail_arg(IPC_SHM_E_BAD_TOKEN);
+  /* An inherited descriptor is never close-on-exec; every descriptor this
+   * library owns is. This refuses a token naming one it does not own
+   * either (one imported already, made close-on-exec then). */
+  if (inherited && (descriptor_flags & FD_CLOEXEC) != 0)
+    return ipc_shm__fail_arg(IPC_SHM_E_BAD_TOKEN);
   shm->handle = fd;
   shm->size = token->size;
   shm->writable = token->writable;
   shm->size_exact = 1;
+  if (token->object != IPC_SHM__OBJECT_SEGMENT) {
+    err = ipc_shm__posix_sync_attach(shm);
+    if (err != 0) {
+      shm->handle = -1;
+      return err;
+    }
+  }
+  if (inherited) {
+    err = ipc_shm__set_cloexec(fd, 1);
+    if (err != 0) {
+      if (shm->block != NULL) {
+        (void)SYS.munmap(shm->block, IPC_SHM__SYNC_SIZE);
+        shm->block = NULL;
+      }
+      shm->handle = -1;
+      return err;
+    }
+  }
   return 0;
 }
 

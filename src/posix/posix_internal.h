@@ -12,11 +12,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 /* 1 where the Linux interfaces are used: memfd_create and its seals,
  * pidfd_getfd, /proc/self/fd, O_TMPFILE + linkat, abstract sockets, pipe2,
- * accept4, close_range. Building with IPC_SHM_GENERIC_POSIX takes the paths
+ * accept4, close_range, futexes and thread ids. Building with IPC_SHM_GENERIC_POSIX takes the paths
  * written for the other POSIX systems instead, so that they are tested on
  * Linux too. */
 #if defined(__linux__) && !defined(IPC_SHM_GENERIC_POSIX)
@@ -86,6 +87,7 @@
     ERRNO)                                                                      \
   X(recv, ssize_t, (int a, void *b, size_t c, int d), (a, b, c, d), recv, ERRNO)  \
   X(flock, int, (int a, int b), (a, b), flock, ERRNO)                             \
+  X(kill, int, (pid_t a, int b), (a, b), kill, ERRNO)                             \
   IPC_SHM__POSIX_LINUX_SYSCALLS(X)                                              \
   IPC_SHM__POSIX_PEERCRED_SYSCALLS(X)
 
@@ -101,7 +103,9 @@
   X(accept4, int, (int a, struct sockaddr *b, socklen_t *c, int d),               \
     (a, b, c, d), accept4, ERRNO)                                               \
   X(close_range, int, (unsigned a, unsigned b, int c), (a, b, c),                 \
-    ipc_shm__close_range, ERRNO)
+    ipc_shm__close_range, ERRNO)                                                \
+  X(futex, long, (uint32_t *a, int b, uint32_t c, const struct timespec *d),      \
+    (a, b, c, d), ipc_shm__futex, ERRNO)
 #else
 #define IPC_SHM__POSIX_LINUX_SYSCALLS(X)
 #endif
@@ -147,5 +151,10 @@ void ipc_shm__posix_name(ipc_shm__posix_name_t out, const char *name);
 /* 0 if st describes something a segment can live in; WRONG_KIND for a
  * FIFO, a directory, a device, a socket or a link. */
 int ipc_shm__check_memory_object(const struct stat *st);
+
+/* Map the block of an event or mutex handed over as obj->handle and check
+ * that it holds obj->object's kind (src/posix/sync.c). 0, or BAD_TOKEN with
+ * nothing mapped. */
+int ipc_shm__posix_sync_attach(struct ipc_shm *obj);
 
 #endif

@@ -368,6 +368,8 @@ int ipc_shm__os_open_file(struct ipc_shm *shm, const char *path,
 
 int ipc_shm__os_close(struct ipc_shm *shm) {
   int err = 0;
+  if (shm->block != NULL && SYS.munmap(shm->block, IPC_SHM__SYNC_SIZE) != 0)
+    err = ipc_shm__fail(errno, "munmap");
   if (shm->readonly_twin >= 0 && SYS.close(shm->readonly_twin) != 0 && errno != EINTR)
     err = ipc_shm__fail(errno, "close");
   /* On EINTR the descriptor is gone all the same (Linux, and POSIX 2024). */

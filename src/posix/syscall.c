@@ -9,6 +9,7 @@
 #include "posix_internal.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/wait.h>
@@ -40,6 +41,13 @@ static int ipc_shm__pidfd_getfd(int pidfd, int fd, unsigned flags) {
   errno = ENOSYS;
   return -1;
 #endif
+}
+
+/* FUTEX_WAIT and FUTEX_WAKE on a word that other processes share (not
+ * FUTEX_PRIVATE_FLAG). A relative timeout runs on the monotonic clock. */
+static long ipc_shm__futex(uint32_t *word, int op, uint32_t value,
+                           const struct timespec *timeout) {
+  return syscall(SYS_futex, word, op, value, timeout, NULL, 0);
 }
 
 static int ipc_shm__close_range(unsigned first, unsigned last, int flags) {

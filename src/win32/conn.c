@@ -192,9 +192,10 @@ int ipc_shm__os_send(ipc_shm_conn_t *conn, const struct ipc_shm *shm,
                            IPC_SHM_E_DISCONNECTED);
   if (err == 0) {
     memset(&token, 0, sizeof(token));
-    token.object = IPC_SHM__OBJECT_SEGMENT;
+    token.object = shm->object;
     token.writable = writable;
     token.size = shm->size;
+    token.inode = shm->state_id;
     token.handle = (uint64_t)(ULONG_PTR)remote;
     ipc_shm__message_pack(message, &token);
     err = write_all(conn->pipe, message, sizeof(message));

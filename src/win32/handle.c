@@ -6,11 +6,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
-/* The exact rights a handed-over handle carries: mapping plus the query
- * that learns the size; never WRITE_DAC, WRITE_OWNER or DELETE. */
-#define ACCESS_READ (FILE_MAP_READ | SECTION_QUERY)
-#define ACCESS_WRITE (FILE_MAP_READ | FILE_MAP_WRITE | SECTION_QUERY)
+/* The exact rights a handed-over handle carries are those of
+ * ipc_shm__win_access_of(): never WRITE_DAC, WRITE_OWNER or DELETE. */
 
 /* NtQueryObject classes and the parts of their answers used here. */
 enum { OBJECT_BASIC_INFORMATION = 0, OBJECT_TYPE_INFORMATION = 2 };
@@ -51,19 +50,17 @@ int ipc_shm__os_environment(const char *name, char **value) {
   return 0;
 }
 
-static DWORD access_of(int writable) {
-  return writable ? ACCESS_WRITE : ACCESS_READ;
-}
-
 int ipc_shm__os_copy(const struct ipc_shm *shm, int writable, int inheritable,
                      ipc_shm_native_t *copy, ipc_shm_token_t *token) {
   HANDLE self = GetCurrentProcess();
-  if (!SYS.DuplicateHandle(self, shm->handle, self, copy, access_of(writable),
+  if (!SYS.DuplicateHandle(self, shm->handle, self, copy,
+                           ipc_shm__win_access_of(shm, writable),
                            inheritable ? TRUE : FALSE, 0))
     return ipc_shm__fail_last("DuplicateHandle");
   token->writable = writable;
   token->size = shm->size;
   token->handle = (uint64_t)(ULONG_PTR)*copy;
+  token->inode = shm->state_id; /* a mutex's state; 0 otherwise */
   return 0;
 }
 
@@ -83,30 +80,37 @@ uint64_t ipc_shm__os_handle_value(ipc_shm_native_t handle) {
   return (uint64_t)(ULONG_PTR)handle;
 }
 
-/* Is `handle` a section (not an image) with exactly the token's access and
- * room for its size? 0 or BAD_TOKEN (with the native error of a failing
- * query); never changes the handle. */
-static int check_handle(HANDLE handle, const ipc_shm_token_t *token) {
+/* Is `handle` an object of shm's kind with exactly the token's access,
+ * and for a section, not an image and with room for the token's size? 0 or
+ * BAD_TOKEN (with the native error of a failing query); never changes the
+ * handle. */
+static int check_handle(const struct ipc_shm *shm, HANDLE handle,
+                        const ipc_shm_token_t *token) {
   union {
     unicode_string_t name; /* OBJECT_TYPE_INFORMATION starts with it */
     unsigned char bytes[1024];
     void *align;
   } type;
   object_basic_information_t basic;
-  static const WCHAR section[] = L"Section";
+  const WCHAR *type_name = ipc_shm__win_type_of(shm);
+  size_t type_bytes = wcslen(type_name) * sizeof(WCHAR);
   uint64_t size = 0;
   unsigned long attributes = 0;
   size_t granularity = ipc_shm__os_granularity();
 
   if (!SYS.NtQueryObject(handle, OBJECT_TYPE_INFORMATION, &type, sizeof(type)))
     return ipc_shm__fail_as((long)GetLastError(), "NtQueryObject", IPC_SHM_E_BAD_TOKEN);
-  if (type.name.length != sizeof(section) - sizeof(WCHAR) ||
-      memcmp(type.name.buffer, section, type.name.length) != 0)
+  if (type.name.length != type_bytes ||
+      memcmp(type.name.buffer, type_name, type_bytes) != 0)
     return ipc_shm__fail_arg(IPC_SHM_E_BAD_TOKEN);
   if (!SYS.NtQueryObject(handle, OBJECT_BASIC_INFORMATION, &basic, sizeof(basic)))
     return ipc_shm__fail_as((long)GetLastError(), "NtQueryObject", IPC_SHM_E_BAD_TOKEN);
-  if (basic.granted_access != access_of(token->writable))
+  if (basic.granted_access != ipc_shm__win_access_of(shm, token->writable))
     return ipc_shm__fail_arg(IPC_SHM_E_BAD_TOKEN);
+  if (shm->object != IPC_SHM__OBJECT_SEGMENT)
+    return token->writable && token->size == IPC_SHM__SYNC_SIZE
+               ? 0
+               : ipc_shm__fail_arg(IPC_SHM_E_BAD_TOKEN);
   if (ipc_shm__win_query_section(handle, &size, &attributes) != 0)
     return ipc_shm__fail_as(ipc_shm_last_native_error(), "NtQuerySection",
                             IPC_SHM_E_BAD_TOKEN);
@@ -118,11 +122,25 @@ static int check_handle(HANDLE handle, const ipc_shm_token_t *token) {
 
 int ipc_shm__os_adopt(struct ipc_shm *shm, ipc_shm_native_t handle,
                       const ipc_shm_token_t *token, int inherited) {
-  int err = check_handle(handle, token);
+  int err = check_handle(shm, handle, token);
   if (err != 0)
     return err;
-  if (inherited && !SYS.SetHandleInformation(handle, HANDLE_FLAG_INHERIT, 0))
-    return ipc_shm__fail_last("SetHandleInformation");
+  if (shm->object == IPC_SHM__OBJECT_MUTEX) {
+    shm->state_id = token->inode;
+    err = ipc_shm__win_attach_mutex_state(shm);
+    if (err != 0)
+      return err;
+  }
+  if (inherited && !SYS.SetHandleInformation(handle, HANDLE_FLAG_INHERIT, 0)) {
+    err = ipc_shm__fail_last("SetHandleInformation");
+    if (shm->state != IPC_SHM__NO_HANDLE) {
+      (void)SYS.UnmapViewOfFile(shm->block);
+      ipc_shm__close_quietly(shm->state);
+      shm->block = NULL;
+      shm->state = IPC_SHM__NO_HANDLE;
+    }
+    return err;
+  }
   shm->handle = handle;
   shm->size = token->size;
   shm->writable = token->writable;
@@ -162,7 +180,7 @@ int ipc_shm__os_pull(const ipc_shm_token_t *token, ipc_shm_native_t *copy) {
 int ipc_shm__win_duplicate_into(HANDLE process, const struct ipc_shm *shm,
                                 int writable, HANDLE *remote) {
   if (!SYS.DuplicateHandle(GetCurrentProcess(), shm->handle, process, remote,
-                           access_of(writable), FALSE, 0))
+                           ipc_shm__win_access_of(shm, writable), FALSE, 0))
     return ipc_shm__fail_last("DuplicateHandle");
   return 0;
 }
@@ -180,5 +198,6 @@ int ipc_shm__os_push(const struct ipc_shm *shm, unsigned long pid, int writable,
   token->writable = writable;
   token->size = shm->size;
   token->handle = (uint64_t)(ULONG_PTR)remote;
+  token->inode = shm->state_id;
   return 0;
 }

@@ -301,7 +301,11 @@ int ipc_shm__os_open_file(struct ipc_shm *shm, const char *path,
 
 int ipc_shm__os_close(struct ipc_shm *shm) {
   int err = 0;
-  if (!SYS.CloseHandle(shm->handle))
+  if (shm->block != NULL && !SYS.UnmapViewOfFile(shm->block))
+    err = ipc_shm__fail_last("UnmapViewOfFile");
+  if (shm->state != IPC_SHM__NO_HANDLE && !SYS.CloseHandle(shm->state) && err == 0)
+    err = ipc_shm__fail_last("CloseHandle");
+  if (!SYS.CloseHandle(shm->handle) && err == 0)
     err = ipc_shm__fail_last("CloseHandle");
   if (shm->file != IPC_SHM__NO_HANDLE && !SYS.CloseHandle(shm->file) && err == 0)
     err = ipc_shm__fail_last("CloseHandle");

@@ -68,6 +68,13 @@ typedef struct ipc_shm__section_info {
   X(GetExitCodeProcess, BOOL, (HANDLE a, LPDWORD b), (a, b), FALSE)               \
   X(CreateEventW, HANDLE, (LPSECURITY_ATTRIBUTES a, BOOL b, BOOL c, LPCWSTR d),   \
     (a, b, c, d), NULL)                                                         \
+  X(OpenEventW, HANDLE, (DWORD a, BOOL b, LPCWSTR c), (a, b, c), NULL)            \
+  X(SetEvent, BOOL, (HANDLE a), (a), FALSE)                                       \
+  X(ResetEvent, BOOL, (HANDLE a), (a), FALSE)                                     \
+  X(CreateMutexW, HANDLE, (LPSECURITY_ATTRIBUTES a, BOOL b, LPCWSTR c), (a, b, c),  \
+    NULL)                                                                       \
+  X(OpenMutexW, HANDLE, (DWORD a, BOOL b, LPCWSTR c), (a, b, c), NULL)            \
+  X(ReleaseMutex, BOOL, (HANDLE a), (a), FALSE)                                   \
   X(CreateNamedPipeW, HANDLE,                                                  \
     (LPCWSTR a, DWORD b, DWORD c, DWORD d, DWORD e, DWORD f, DWORD g,             \
      LPSECURITY_ATTRIBUTES h),                                                 \
@@ -136,9 +143,24 @@ int ipc_shm__win_query_section(HANDLE section, uint64_t *size,
 /* A handle of process `pid` that allows DuplicateHandle and waiting:
  * NOT_FOUND when there is no such process. */
 int ipc_shm__win_open_process(unsigned long pid, HANDLE *process);
-/* Put a copy of the segment's handle with the given access into `process`;
- * *remote is its value there. */
+/* Put a copy of the object's handle with the given access (for a segment)
+ * into `process`; *remote is its value there. */
 int ipc_shm__win_duplicate_into(HANDLE process, const struct ipc_shm *shm,
                                 int writable, HANDLE *remote);
+
+/* ---- Events and mutexes (src/win32/sync.c) ---- */
+
+/* The exact rights of a handle to `obj` made for a user or another
+ * process: for a segment, mapping (with writing when `writable`) and
+ * SECTION_QUERY; for an event or mutex, waiting and changing its state. */
+DWORD ipc_shm__win_access_of(const struct ipc_shm *obj, int writable);
+
+/* The type name of NtQueryObject for the kind of `obj` ("Section",
+ * "Event", "Mutant"). */
+const WCHAR *ipc_shm__win_type_of(const struct ipc_shm *obj);
+
+/* Open (or make) the state section of a mutex whose state id is
+ * obj->state_id, and map it: fills state and block. */
+int ipc_shm__win_attach_mutex_state(struct ipc_shm *obj);
 
 #endif
