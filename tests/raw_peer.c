@@ -6,6 +6,16 @@
  *   raw_peer create NAME SIZE TEXT   create NAME, write TEXT at offset 0,
  *                                    print "ready", hold until stdin ends
  *   raw_peer read NAME LENGTH        print the first LENGTH bytes of NAME
+ * Windows only, with the raw event and mutex calls:
+ *   raw_peer event-set NAME          OpenEventW and SetEvent
+ *   raw_peer event-wait NAME MS      print "ready", wait; print "signaled"
+ *                                    or "timeout"
+ *   raw_peer mutex-hold NAME         OpenMutexW, wait, print "locked", hold
+ *                                    until stdin ends
+ *   raw_peer mutex-wait NAME MS      wait; print "locked" (and release) or
+ *                                    "timeout"
+ *   raw_peer make-sync EVENT MUTEX   CreateEventW (set) and CreateMutexW,
+ *                                    print "ready", hold until stdin ends
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +49,75 @@ static int create_and_hold(const char *name, unsigned long size, const char *tex
   UnmapViewOfFile(p);
   CloseHandle(h);
   return 0;
+}
+
+static void wide_local(const char *name, WCHAR wide[64]) {
+  wcscpy(wide, L"Local\\");
+  MultiByteToWideChar(CP_UTF8, 0, name, -1, wide + 6, 64 - 6);
+}
+
+static void hold(void) {
+  char line[64];
+  while (fgets(line, sizeof(line), stdin) != NULL) {
+  }
+}
+
+static int sync_raw(int argc, char **argv) {
+  WCHAR wide[64], other[64];
+  HANDLE h, m;
+  DWORD r;
+  if (argc < 3)
+    return 2;
+  wide_local(argv[2], wide);
+  if (strcmp(argv[1], "event-set") == 0) {
+    h = OpenEventW(EVENT_MODIFY_STATE, FALSE, wide);
+    return h != NULL && SetEvent(h) ? 0 : 1;
+  }
+  if (strcmp(argv[1], "event-wait") == 0 && argc == 4) {
+    h = OpenEventW(SYNCHRONIZE, FALSE, wide);
+    if (h == NULL)
+      return 1;
+    puts("ready");
+    fflush(stdout);
+    r = WaitForSingleObject(h, (DWORD)strtoul(argv[3], NULL, 10));
+    puts(r == WAIT_OBJECT_0 ? "signaled" : "timeout");
+    return 0;
+  }
+  if (strcmp(argv[1], "mutex-hold") == 0) {
+    h = OpenMutexW(SYNCHRONIZE, FALSE, wide);
+    if (h == NULL || WaitForSingleObject(h, 10000) != WAIT_OBJECT_0)
+      return 1;
+    puts("locked");
+    fflush(stdout);
+    hold();
+    ReleaseMutex(h);
+    return 0;
+  }
+  if (strcmp(argv[1], "mutex-wait") == 0 && argc == 4) {
+    h = OpenMutexW(SYNCHRONIZE, FALSE, wide);
+    if (h == NULL)
+      return 1;
+    r = WaitForSingleObject(h, (DWORD)strtoul(argv[3], NULL, 10));
+    if (r == WAIT_OBJECT_0 || r == WAIT_ABANDONED) {
+      puts("locked");
+      ReleaseMutex(h);
+    } else {
+      puts("timeout");
+    }
+    return 0;
+  }
+  if (strcmp(argv[1], "make-sync") == 0 && argc == 4) {
+    wide_local(argv[3], other);
+    h = CreateEventW(NULL, FALSE, TRUE, wide);
+    m = CreateMutexW(NULL, FALSE, other);
+    if (h == NULL || m == NULL)
+      return 1;
+    puts("ready");
+    fflush(stdout);
+    hold();
+    return 0;
+  }
+  return 2;
 }
 
 static int read_raw(const char *name, unsigned long length) {
@@ -104,6 +183,12 @@ int main(int argc, char **argv) {
     return create_and_hold(argv[2], strtoul(argv[3], NULL, 10), argv[4]);
   if (argc == 4 && strcmp(argv[1], "read") == 0)
     return read_raw(argv[2], strtoul(argv[3], NULL, 10));
+#ifdef _WIN32
+  if (argc >= 3 && strncmp(argv[1], "event-", 6) == 0)
+    return sync_raw(argc, argv);
+  if (argc >= 3 && (strncmp(argv[1], "mutex-", 6) == 0 || strcmp(argv[1], "make-sync") == 0))
+    return sync_raw(argc, argv);
+#endif
   fprintf(stderr, "usage: raw_peer create NAME SIZE TEXT | read NAME LENGTH\n");
   return 2;
 }

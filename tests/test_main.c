@@ -84,6 +84,7 @@ static Suite *all_cases(void) {
   add_route_cases(suite);
   add_race_cases(suite);
   add_hostile_cases(suite);
+  add_sync_cases(suite);
   add_fault_cases(suite);
   return suite;
 }

@@ -140,6 +140,7 @@ void add_route_cases(Suite *suite);
 void add_race_cases(Suite *suite);
 void add_hostile_cases(Suite *suite);
 void add_fault_cases(Suite *suite);
+void add_sync_cases(Suite *suite);
 
 /* Helper modes of the test binary: "ipcshm_tests helper MODE ARGS...". */
 int run_helper(int argc, char **argv);
@@ -156,10 +157,11 @@ typedef struct test_helper_mode {
 int test_dispatch_helper(const test_helper_mode_t *modes, size_t count, int argc,
                          char **argv);
 
-/* The helper modes of handover_util.c and test_race.c; -1 for a mode
+/* The helper modes of handover_util.c, test_race.c and test_sync.c; -1 for a mode
  * they do not know. */
 int run_handover_helper(int argc, char **argv);
 int run_race_helper(int argc, char **argv);
+int run_sync_helper(int argc, char **argv);
 
 /* ---- Platform probes ---- */
 

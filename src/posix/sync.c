@@ -148,6 +148,30 @@ static int owner_alive(uint64_t owner) {
 
 /* ---- Sleeping and waking ---- */
 
+/* Before sleeping, a waiter watches the word for a few microseconds: a
+ * peer that answers at once (a ping-pong, a lock held briefly) is then
+ * seen without either side making a system call. */
+#define SPIN_ROUNDS 200
+
+static void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
+/* Spin until *word differs from `expected` (1) or the rounds end (0). */
+static int spin_while(const uint32_t *word, uint32_t expected) {
+  int round;
+  for (round = 0; round < SPIN_ROUNDS; round++) {
+    if (__atomic_load_n(word, __ATOMIC_RELAXED) != expected)
+      return 1;
+    cpu_relax();
+  }
+  return 0;
+}
+
 /* Sleep while *word holds `expected`, at most `ns` (> 0; INT64_MAX: no
  * limit). 0 when woken or
  * interrupted (the caller looks again), 1 when the time ran out, or an
@@ -201,6 +225,17 @@ static int64_t first_slice(void) {
 static int64_t grow_slice(int64_t slice) {
   int64_t max = IPC_SHM__LINUX ? SLICE_MAX_NS : POLL_MAX_NS;
   return slice * 2 < max ? slice * 2 : max;
+}
+
+/* Spin until the mutex owner is 0 (1) or the rounds end (0). */
+static int spin_until_free(const uint64_t *owner) {
+  int round;
+  for (round = 0; round < SPIN_ROUNDS; round++) {
+    if (__atomic_load_n(owner, __ATOMIC_RELAXED) == 0)
+      return 1;
+    cpu_relax();
+  }
+  return 0;
 }
 
 /* ---- The block ---- */
@@ -366,7 +401,11 @@ int ipc_shm__os_event_wait(struct ipc_shm *event, int64_t timeout_ms) {
         return 0;
       continue;
     }
-    pause = timeout_ms == 0 ? 0 : next_sleep(deadline, IPC_SHM__LINUX ? INT64_MAX : slice);
+    if (timeout_ms == 0)
+      return ipc_shm__fail_arg(IPC_SHM_E_TIMEOUT);
+    if (spin_while(&block->word, word))
+      continue;
+    pause = next_sleep(deadline, IPC_SHM__LINUX ? INT64_MAX : slice);
     if (pause <= 0)
       return ipc_shm__fail_arg(IPC_SHM_E_TIMEOUT);
     (void)__atomic_fetch_add(&block->waiters, 1u, __ATOMIC_SEQ_CST);
@@ -437,6 +476,8 @@ int ipc_shm__os_mutex_lock(struct ipc_shm *mutex, int64_t timeout_ms) {
         return acquired(block, 1);
       continue;
     }
+    if (timeout_ms != 0 && spin_until_free(&block->owner))
+      continue;
     pause = timeout_ms == 0 ? 0 : next_sleep(deadline, slice);
     if (pause <= 0) {
       /* A wake-up meant for this thread must not be lost with it. */
