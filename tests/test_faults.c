@@ -40,6 +40,8 @@ typedef struct fixture {
   ipc_shm_native_t raw;   /* a handle the test owns, not the library */
   int raw_taken;          /* the run adopted `raw` */
   test_proc_t *owner;     /* another process, for pull */
+  ipc_shm_event_t *event, *out_event;
+  ipc_shm_mutex_t *mutex, *out_mutex;
 } fixture_t;
 
 typedef struct scenario {
@@ -104,15 +106,12 @@ static void with_export(fixture_t *f) {
 
 /* A token naming an inheritable handle the test owns (as a child that
  * inherited it would), made from an export whose copy is closed again. */
-static void with_foreign_token(fixture_t *f) {
-  ipc_shm_export_t *exp;
+static void foreign_token_from(fixture_t *f, ipc_shm_export_t *exp) {
   const char *colon;
   char prefix[IPC_SHM_TOKEN_MAX], token[IPC_SHM_TOKEN_MAX * 2];
   unsigned long long value;
   size_t n;
   int field = 0;
-  with_anonymous(f);
-  ck_assert_err(ipc_shm_export(&exp, f->shm, 0), 0);
 #ifdef _WIN32
   ck_assert(DuplicateHandle(GetCurrentProcess(), ipc_shm_export_native(exp),
                             GetCurrentProcess(), &f->raw, 0, TRUE, DUPLICATE_SAME_ACCESS));
@@ -133,6 +132,33 @@ static void with_foreign_token(fixture_t *f) {
   ck_assert_uint_lt(strlen(token), sizeof(f->token));
   memcpy(f->token, token, strlen(token) + 1);
   ck_assert_err(ipc_shm_export_close(exp), 0);
+}
+
+static void with_foreign_token(fixture_t *f) {
+  ipc_shm_export_t *exp;
+  with_anonymous(f);
+  ck_assert_err(ipc_shm_export(&exp, f->shm, 0), 0);
+  foreign_token_from(f, exp);
+}
+
+static void with_event(fixture_t *f) {
+  ck_assert_err(ipc_shm_event_create(&f->event, test_name(f->name, "fe"), IPC_SHM_EVENT_SET), 0);
+}
+
+static void with_mutex(fixture_t *f) {
+  ck_assert_err(ipc_shm_mutex_create(&f->mutex, test_name(f->name, "fm"), 0), 0);
+}
+
+static void with_locked_mutex(fixture_t *f) {
+  with_mutex(f);
+  ck_assert_err(ipc_shm_mutex_lock(f->mutex, 0), 0);
+}
+
+static void with_foreign_mutex_token(fixture_t *f) {
+  ipc_shm_export_t *exp;
+  ck_assert_err(ipc_shm_mutex_create_anonymous(&f->mutex, 0), 0);
+  ck_assert_err(ipc_shm_mutex_export(&exp, f->mutex, 0), 0);
+  foreign_token_from(f, exp);
 }
 
 #if TEST_CAN_PULL
@@ -166,6 +192,16 @@ static void with_sent_segment(fixture_t *f) {
 /* Release everything a scenario may hold. */
 static void release_all(fixture_t *f, int err) {
   (void)err;
+  if (f->out_event != NULL)
+    ck_assert_err(ipc_shm_event_close(f->out_event), 0);
+  if (f->event != NULL)
+    ck_assert_err(ipc_shm_event_close(f->event), 0);
+  if (f->out_mutex != NULL)
+    ck_assert_err(ipc_shm_mutex_close(f->out_mutex), 0);
+  if (f->mutex != NULL) {
+    (void)ipc_shm_mutex_unlock(f->mutex); /* held by some scenarios */
+    ck_assert_err(ipc_shm_mutex_close(f->mutex), 0);
+  }
   if (f->out_view != NULL)
     ck_assert_err(ipc_shm_unmap(f->out_view), 0);
   if (f->view != NULL)
@@ -283,6 +319,37 @@ static int run_import(fixture_t *f) {
 #if TEST_CAN_PULL
 static int run_pull(fixture_t *f) { return ipc_shm_pull(&f->out, f->token); }
 #endif
+
+/* Events and mutexes. */
+static int run_event_create(fixture_t *f) {
+  return ipc_shm_event_create(&f->out_event, f->name, IPC_SHM_EVENT_MANUAL);
+}
+static int run_event_open(fixture_t *f) { return ipc_shm_event_open(&f->out_event, f->name, 0); }
+static int run_event_anonymous(fixture_t *f) {
+  return ipc_shm_event_create_anonymous(&f->out_event, 0);
+}
+static int run_event_set(fixture_t *f) { return ipc_shm_event_set(f->event); }
+static int run_event_reset(fixture_t *f) { return ipc_shm_event_reset(f->event); }
+static int run_event_wait(fixture_t *f) { return ipc_shm_event_wait(f->event, 0); }
+static int run_event_close(fixture_t *f) {
+  int err = ipc_shm_event_close(f->event);
+  f->event = NULL;
+  return err;
+}
+static int run_mutex_create(fixture_t *f) {
+  return ipc_shm_mutex_create(&f->out_mutex, f->name, 0);
+}
+static int run_mutex_open(fixture_t *f) { return ipc_shm_mutex_open(&f->out_mutex, f->name, 0); }
+static int run_mutex_anonymous(fixture_t *f) {
+  return ipc_shm_mutex_create_anonymous(&f->out_mutex, 0);
+}
+static int run_mutex_lock(fixture_t *f) { return ipc_shm_mutex_lock(f->mutex, 1000); }
+static int run_mutex_unlock(fixture_t *f) { return ipc_shm_mutex_unlock(f->mutex); }
+static int run_mutex_import(fixture_t *f) {
+  int err = ipc_shm_mutex_import(&f->out_mutex, f->token);
+  f->raw_taken = err == 0;
+  return err;
+}
 static int run_spawn(fixture_t *f) {
   char path[1200];
   ipc_shm_inherit_t segment = {NULL, 0, NULL, NULL};
@@ -395,6 +462,20 @@ static const scenario_t scenarios[] = {
 #ifdef _WIN32
     {"push", with_anonymous, run_push, release_all, 0, 0},
 #endif
+    {"event_create", named_name, run_event_create, release_all, 0, 0},
+    {"event_open", with_event, run_event_open, release_all, 0, 0},
+    {"event_create_anonymous", nothing, run_event_anonymous, release_all, 0, 0},
+    {"event_set", with_event, run_event_set, release_all, 0, 0},
+    {"event_reset", with_event, run_event_reset, release_all, 0, 0},
+    {"event_wait", with_event, run_event_wait, release_all, 0, 0},
+    {"event_close", with_event, run_event_close, release_all, 0, 0},
+    {"mutex_create", named_name, run_mutex_create, release_all, 0, 0},
+    {"mutex_open", with_mutex, run_mutex_open, release_all, 0, 0},
+    {"mutex_create_anonymous", nothing, run_mutex_anonymous, release_all, 0, 0},
+    {"mutex_lock", with_mutex, run_mutex_lock, release_all, 0, 0},
+    {"mutex_unlock", with_locked_mutex, run_mutex_unlock, release_all, 0, 0},
+    {"mutex_import", with_foreign_mutex_token, run_mutex_import, release_all,
+     IPC_SHM_E_BAD_TOKEN, 0},
 };
 
 /* Failures the library survives by design: a release that reports an
@@ -451,6 +532,8 @@ static int run_once(const scenario_t *s, int entry, unsigned long nth, int *fire
     ck_assert_ptr_null(f.out_exp);
     ck_assert_ptr_null(f.out_listener);
     ck_assert_ptr_null(f.out_conn);
+    ck_assert_ptr_null(f.out_event);
+    ck_assert_ptr_null(f.out_mutex);
   }
   s->teardown(&f, err);
   {

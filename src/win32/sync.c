@@ -86,14 +86,15 @@ int ipc_shm__win_attach_mutex_state(struct ipc_shm *obj) {
    * one does not. The state dies with its last user; whoever comes next
    * makes it again, consistent. */
   section = SYS.OpenFileMappingW(SECTION_WRITE, FALSE, wide_name);
-  if (section == NULL && GetLastError() == ERROR_FILE_NOT_FOUND)
+  if (section == NULL) {
+    if (GetLastError() != ERROR_FILE_NOT_FOUND)
+      return ipc_shm__fail_last("OpenFileMappingW");
     section = SYS.CreateFileMappingW(INVALID_HANDLE_VALUE, NULL,
                                      PAGE_READWRITE | SEC_COMMIT, 0, STATE_SIZE,
                                      wide_name);
-  if (section == NULL)
-    return ipc_shm__fail_last(GetLastError() == ERROR_FILE_NOT_FOUND
-                                  ? "OpenFileMappingW"
-                                  : "CreateFileMappingW");
+    if (section == NULL)
+      return ipc_shm__fail_last("CreateFileMappingW");
+  }
   view = SYS.MapViewOfFile(section, FILE_MAP_WRITE, 0, 0, sizeof(LONG));
   if (view == NULL) {
     err = ipc_shm__fail_last("MapViewOfFile");
