@@ -28,6 +28,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_REQUIRE(reason != NULL && reason[0] != '\0'); /* every usage error says why */
   }
   {
+    struct sync_options sync;
+    if (ipc_shm_tool_parse_sync_args(argc, argv, &sync, &reason) == 0) {
+      FUZZ_REQUIRE(sync.kind == argv[1] && sync.action == argv[2] && sync.name == argv[3]);
+      FUZZ_REQUIRE(sync.timeout_ms >= -1 && sync.timeout_ms <= 86400000);
+      FUZZ_REQUIRE(sync.command == 0 || (sync.command > 4 && sync.command < argc));
+    } else {
+      FUZZ_REQUIRE(reason != NULL && reason[0] != '\0');
+    }
+  }
+  {
     uint64_t value;
     if (ipc_shm_tool_parse_size(text, &value) == 0)
       FUZZ_REQUIRE(text[0] >= '0' && text[0] <= '9');

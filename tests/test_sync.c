@@ -304,6 +304,12 @@ static int receive_by(const char *route, char **argv) {
   return err;
 }
 
+/* say TEXT: print TEXT (a command for the tool to run). */
+static int helper_say(char **argv) {
+  say(argv[0]);
+  return 0;
+}
+
 static int helper_sync_import(char **argv) { return receive_by("import", argv); }
 static int helper_sync_pull(char **argv) { return receive_by("pull", argv); }
 static int helper_sync_inherited(char **argv) { return receive_by("inherited", argv); }
@@ -323,6 +329,7 @@ int run_sync_helper(int argc, char **argv) {
       {"sync-inherited", 1, helper_sync_inherited},
       {"sync-receive", 2, helper_sync_receive},
       {"sync-push-target", 1, helper_sync_push_target},
+      {"say", 1, helper_say},
   };
   return test_dispatch_helper(modes, sizeof(modes) / sizeof(modes[0]), argc, argv);
 }
@@ -834,6 +841,62 @@ START_TEST(ended_owner_thread_is_detected) {
 }
 END_TEST
 
+/* ---- The tool ---- */
+
+START_TEST(the_tool_sets_waits_and_locks) {
+  char ev_name[IPC_SHM_NAME_MAX + 1], mx_name[IPC_SHM_NAME_MAX + 1], out[512], path[1200];
+  ipc_shm_event_t *event;
+  ipc_shm_mutex_t *mutex;
+  ck_assert_err(ipc_shm_event_create(&event, test_name(ev_name, "te"), 0), 0);
+  ck_assert_err(ipc_shm_mutex_create(&mutex, test_name(mx_name, "tm"), 0), 0);
+  helper_path(path, sizeof(path));
+  {
+    const char *wait[] = {"event", "wait", ev_name, "--timeout", "20000", NULL};
+    const char *set[] = {"event", "set", ev_name, NULL};
+    const char *poll[] = {"event", "wait", ev_name, "--timeout", "0", NULL};
+    test_proc_t *waiter = test_proc_start("ipc-shm", wait);
+    pause_ms(200);
+    ck_assert_int_eq(test_run("ipc-shm", set, NULL, out, sizeof(out)), 0);
+    ck_assert_int_eq(test_proc_wait(waiter), 0);
+    ck_assert_int_eq(test_run_merged("ipc-shm", poll, NULL, out, sizeof(out)), 124);
+    ck_assert_msg(strstr(out, "timed out") != NULL, "%s", out);
+    ck_assert_err(ipc_shm_event_set(event), 0);
+    ck_assert_int_eq(test_run("ipc-shm", poll, NULL, out, sizeof(out)), 0);
+  }
+  {
+    const char *busy[] = {"mutex", "lock", mx_name, "--timeout", "100", NULL};
+    const char *run[] = {"mutex", "lock", mx_name, "--", path, "helper", "say", "inside", NULL};
+    const char *plain[] = {"mutex", "lock", mx_name, NULL};
+    const char *recover[] = {"mutex", "lock", mx_name, "--recover", NULL};
+    const char *wrong[] = {"mutex", "lock", ev_name, NULL};
+    const char *hold[] = {"helper", "mutex-hold", mx_name, "-", NULL};
+    test_proc_t *holder;
+    ck_assert_err(ipc_shm_mutex_lock(mutex, 0), 0);
+    ck_assert_int_eq(test_run("ipc-shm", busy, NULL, out, sizeof(out)), 124);
+    ck_assert_err(ipc_shm_mutex_unlock(mutex), 0);
+    ck_assert_int_eq(test_run("ipc-shm", run, NULL, out, sizeof(out)), 0);
+    ck_assert_msg(strstr(out, "inside") != NULL, "%s", out);
+    ck_assert_int_eq(test_run_merged("ipc-shm", wrong, NULL, out, sizeof(out)), 1);
+    ck_assert_msg(strstr(out, "WRONG_KIND") != NULL, "%s", out);
+    /* A dead owner: said, and kept for the next locker unless --recover. */
+    holder = test_proc_start("ipcshm_tests", hold);
+    expect_line(holder, "locked");
+    test_proc_kill(holder);
+    ck_assert_int_ne(test_proc_wait(holder), 0);
+    ck_assert_int_eq(test_run_merged("ipc-shm", plain, NULL, out, sizeof(out)), 1);
+    ck_assert_msg(strstr(out, "died") != NULL, "%s", out);
+    ck_assert_int_eq(test_run_merged("ipc-shm", recover, NULL, out, sizeof(out)), 0);
+    ck_assert_msg(strstr(out, "died") != NULL, "%s", out);
+    ck_assert_err(ipc_shm_mutex_lock(mutex, 10000), 0);
+    ck_assert_err(ipc_shm_mutex_unlock(mutex), 0);
+  }
+  ipc_shm_event_close(event);
+  ipc_shm_mutex_close(mutex);
+  remove_name(ev_name);
+  remove_name(mx_name);
+}
+END_TEST
+
 /* ---- Hand-over ---- */
 
 static void parent_prepares(const char *kind, ipc_shm_event_t *event, ipc_shm_mutex_t *mutex) {
@@ -1202,6 +1265,7 @@ void add_sync_cases(Suite *suite) {
   tcase_add_test(tc, auto_reset_wakes_one_manual_wakes_all);
   tcase_add_test(tc, waiters_are_released_and_idle_ones_sleep);
   tcase_add_test(tc, killed_owner_is_detected);
+  tcase_add_test(tc, the_tool_sets_waits_and_locks);
   tcase_set_timeout(tc, 120);
   suite_add_tcase(suite, tc);
 

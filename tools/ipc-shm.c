@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* ipc-shm: create, fill, read, inspect and remove named shared-memory
- * segments from the command line. */
+ * segments, and use events and mutexes, from the command line. */
 #include "ipc_shm.h"
 #include "tool_args.h"
 
@@ -55,6 +55,19 @@ static const char usage_text[] =
     "         start COMMAND with the named segments inherited (and nothing else);\n"
     "         it finds them through " IPC_SHM_INHERIT_ENV ", in the order given.\n"
     "         Exits with COMMAND's exit status (127: not found, 126: not runnable).\n"
+    "\n"
+    "  event create NAME [--manual] [--set] [--hold] [--perms MODE]\n"
+    "         create an event (auto reset unless --manual; --set: starts set);\n"
+    "         --hold as for create\n"
+    "  event set|reset NAME                   set or reset the event\n"
+    "  event wait NAME [--timeout MS]         wait until the event is set\n"
+    "  mutex create NAME [--hold] [--perms MODE]\n"
+    "  mutex lock NAME [--timeout MS] [--recover] [-- COMMAND [ARGS...]]\n"
+    "         lock the mutex, run COMMAND holding it, unlock; exit with its\n"
+    "         status. If the previous owner died holding it, say so and exit 1\n"
+    "         still holding it (the next locker hears of it too), unless\n"
+    "         --recover: then mark it consistent and go on.\n"
+    "         A wait that times out exits with 124.\n"
     "\n"
     "write, read and info take --inherited N instead of NAME: the N-th segment\n"
     "handed over by 'ipc-shm run' or ipc_shm_spawn().\n"
@@ -337,6 +350,123 @@ static int cmd_run(int argc, char **argv) {
   return err != 0 ? fail(&opt, err) : code;
 }
 
+#define EXIT_TIMED_OUT 124
+
+/* Report an event or mutex error as fail() does. */
+static int sync_fail(const struct sync_options *sync, int err) {
+  struct options opt;
+  char command[32];
+  memset(&opt, 0, sizeof(opt));
+  snprintf(command, sizeof(command), "%s %s", sync->kind, sync->action);
+  opt.command = command;
+  opt.name = sync->name;
+  if (err == IPC_SHM_E_TIMEOUT) {
+    fprintf(stderr, "ipc-shm: %s %s: timed out\n", command, sync->name);
+    return EXIT_TIMED_OUT;
+  }
+  return fail(&opt, err);
+}
+
+/* Keep a new object alive until standard input ends, as create --hold. */
+static void hold_until_stdin_ends(void) {
+  char line[256];
+  puts("ready");
+  fflush(stdout);
+  while (fgets(line, sizeof(line), stdin) != NULL) {
+  }
+}
+
+static void note_vanishing(const char *what) {
+  if (ipc_shm_lifetime() == IPC_SHM_LIFETIME_LAST_CLOSE)
+    fprintf(stderr, "ipc-shm: note: on this platform the %s is gone once its last "
+                    "handle is closed; use --hold\n", what);
+}
+
+static int cmd_event(const struct sync_options *sync) {
+  unsigned flags = sync->global ? IPC_SHM_GLOBAL : 0u;
+  ipc_shm_event_t *event;
+  int err;
+  if (strcmp(sync->action, "create") == 0) {
+    flags |= (sync->manual ? IPC_SHM_EVENT_MANUAL : 0u) | (sync->set ? IPC_SHM_EVENT_SET : 0u) |
+             (sync->perms_given ? IPC_SHM_PERMS(sync->perms) : 0u);
+    err = ipc_shm_event_create(&event, sync->name, flags);
+    if (err != 0)
+      return sync_fail(sync, err);
+    if (sync->hold)
+      hold_until_stdin_ends();
+    else
+      note_vanishing("event");
+    ipc_shm_event_close(event);
+    if (sync->hold && ipc_shm_lifetime() == IPC_SHM_LIFETIME_UNTIL_REMOVED)
+      (void)ipc_shm_remove(sync->name, flags);
+    return EXIT_SUCCESS;
+  }
+  err = ipc_shm_event_open(&event, sync->name, flags);
+  if (err != 0)
+    return sync_fail(sync, err);
+  if (strcmp(sync->action, "set") == 0)
+    err = ipc_shm_event_set(event);
+  else if (strcmp(sync->action, "reset") == 0)
+    err = ipc_shm_event_reset(event);
+  else
+    err = ipc_shm_event_wait(event, sync->timeout_ms);
+  ipc_shm_event_close(event);
+  return err != 0 ? sync_fail(sync, err) : EXIT_SUCCESS;
+}
+
+static int cmd_mutex(const struct sync_options *sync, char **argv) {
+  unsigned flags = sync->global ? IPC_SHM_GLOBAL : 0u;
+  ipc_shm_mutex_t *mutex;
+  ipc_shm_process_t *child = NULL;
+  int err, code = EXIT_SUCCESS;
+  if (strcmp(sync->action, "create") == 0) {
+    flags |= sync->perms_given ? IPC_SHM_PERMS(sync->perms) : 0u;
+    err = ipc_shm_mutex_create(&mutex, sync->name, flags);
+    if (err != 0)
+      return sync_fail(sync, err);
+    if (sync->hold)
+      hold_until_stdin_ends();
+    else
+      note_vanishing("mutex");
+    ipc_shm_mutex_close(mutex);
+    if (sync->hold && ipc_shm_lifetime() == IPC_SHM_LIFETIME_UNTIL_REMOVED)
+      (void)ipc_shm_remove(sync->name, flags);
+    return EXIT_SUCCESS;
+  }
+  err = ipc_shm_mutex_open(&mutex, sync->name, flags);
+  if (err != 0)
+    return sync_fail(sync, err);
+  err = ipc_shm_mutex_lock(mutex, sync->timeout_ms);
+  if (err == IPC_SHM_E_OWNER_DEAD) {
+    fprintf(stderr, "ipc-shm: mutex lock %s: its previous owner died holding it\n",
+            sync->name);
+    if (!sync->recover) {
+      /* Exiting while holding it hands the news to the next locker. */
+      fputs("ipc-shm: check what it protects, then lock it with --recover\n", stderr);
+      return EXIT_FAILURE;
+    }
+    err = ipc_shm_mutex_consistent(mutex);
+  }
+  if (err != 0) {
+    ipc_shm_mutex_close(mutex);
+    return sync_fail(sync, err);
+  }
+  if (sync->command > 0) {
+    err = ipc_shm_spawn(&child, (const char *const *)(argv + sync->command), NULL, 0);
+    if (err == IPC_SHM_E_NOT_FOUND || err == IPC_SHM_E_PERM) {
+      fprintf(stderr, "ipc-shm: mutex lock: %s: %s\n", argv[sync->command],
+              err == IPC_SHM_E_NOT_FOUND ? "command not found" : "permission denied");
+      code = err == IPC_SHM_E_NOT_FOUND ? 127 : 126;
+      err = 0;
+    } else if (err == 0) {
+      err = ipc_shm_process_wait(child, &code);
+    }
+  }
+  (void)ipc_shm_mutex_unlock(mutex);
+  ipc_shm_mutex_close(mutex);
+  return err != 0 ? sync_fail(sync, err) : code;
+}
+
 static int cmd_rm(const struct options *opt) {
   int err = ipc_shm_remove(opt->name, flags_of(opt));
   return err != 0 ? fail(opt, err) : EXIT_SUCCESS;
@@ -364,6 +494,13 @@ int main(int argc, char **argv) {
   }
   if (argc >= 2 && strcmp(argv[1], "run") == 0)
     return cmd_run(argc, argv);
+  if (argc >= 2 && (strcmp(argv[1], "event") == 0 || strcmp(argv[1], "mutex") == 0)) {
+    struct sync_options sync;
+    const char *reason;
+    if (ipc_shm_tool_parse_sync_args(argc, argv, &sync, &reason) != 0)
+      return usage(reason, sync.bad_argument);
+    return strcmp(sync.kind, "event") == 0 ? cmd_event(&sync) : cmd_mutex(&sync, argv);
+  }
   if (argc == 1) {
     fputs(usage_text, stderr);
     return EXIT_USAGE;

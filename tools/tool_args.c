@@ -134,3 +134,114 @@ int ipc_shm_tool_parse_args(int argc, char **argv, struct options *opt,
   }
   return 0;
 }
+
+/* Which options each event and mutex action takes. */
+static int sync_option_allowed(const struct sync_options *opt, const char *arg) {
+  int event = strcmp(opt->kind, "event") == 0;
+  int create = strcmp(opt->action, "create") == 0;
+  int waits = strcmp(opt->action, "wait") == 0 || strcmp(opt->action, "lock") == 0;
+  if (strcmp(arg, "--global") == 0)
+    return 1;
+  if (strcmp(arg, "--manual") == 0 || strcmp(arg, "--set") == 0)
+    return event && create;
+  if (strcmp(arg, "--hold") == 0 || strcmp(arg, "--perms") == 0)
+    return create;
+  if (strcmp(arg, "--timeout") == 0)
+    return waits;
+  if (strcmp(arg, "--recover") == 0)
+    return !event && waits;
+  return 0;
+}
+
+int ipc_shm_tool_parse_sync_args(int argc, char **argv, struct sync_options *opt,
+                                 const char **reason) {
+  static const char *const event_actions[] = {"create", "set", "reset", "wait"};
+  static const char *const mutex_actions[] = {"create", "lock"};
+  const char *const *actions;
+  size_t count, k;
+  int i, known = 0;
+  memset(opt, 0, sizeof(*opt));
+  opt->timeout_ms = -1;
+  *reason = NULL;
+  if (argc < 2 || (strcmp(argv[1], "event") != 0 && strcmp(argv[1], "mutex") != 0)) {
+    *reason = "the command is event or mutex";
+    return -1;
+  }
+  opt->kind = argv[1];
+  actions = strcmp(opt->kind, "event") == 0 ? event_actions : mutex_actions;
+  count = strcmp(opt->kind, "event") == 0 ? 4 : 2;
+  if (argc < 3) {
+    *reason = strcmp(opt->kind, "event") == 0
+                  ? "event: an action is missing (create, set, reset or wait)"
+                  : "mutex: an action is missing (create or lock)";
+    return -1;
+  }
+  opt->action = argv[2];
+  for (k = 0; k < count; k++)
+    known |= strcmp(opt->action, actions[k]) == 0;
+  if (!known) {
+    *reason = strcmp(opt->kind, "event") == 0
+                  ? "event: the action is create, set, reset or wait"
+                  : "mutex: the action is create or lock";
+    opt->bad_argument = opt->action;
+    return -1;
+  }
+  if (argc < 4 || argv[3][0] == '-') {
+    *reason = "a NAME is missing";
+    return -1;
+  }
+  opt->name = argv[3];
+  for (i = 4; i < argc; i++) {
+    const char *arg = argv[i];
+    const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(arg, "--") == 0) {
+      if (strcmp(opt->action, "lock") != 0 || i + 1 >= argc) {
+        *reason = "only mutex lock runs a COMMAND, given after --";
+        return -1;
+      }
+      opt->command = i + 1;
+      break;
+    }
+    if (!sync_option_allowed(opt, arg)) {
+      *reason = arg[0] == '-' ? "unknown option for this action" : "one NAME only";
+      opt->bad_argument = arg;
+      return -1;
+    }
+    if (strcmp(arg, "--global") == 0) {
+      opt->global = 1;
+    } else if (strcmp(arg, "--manual") == 0) {
+      opt->manual = 1;
+    } else if (strcmp(arg, "--set") == 0) {
+      opt->set = 1;
+    } else if (strcmp(arg, "--hold") == 0) {
+      opt->hold = 1;
+    } else if (strcmp(arg, "--recover") == 0) {
+      opt->recover = 1;
+    } else if (strcmp(arg, "--timeout") == 0) {
+      uint64_t ms;
+      /* A day at most: longer waits are no use from a shell. */
+      if (value == NULL || parse_index(value, &ms) != 0 || ms > 86400000u) {
+        *reason = "--timeout takes milliseconds, from 0 to 86400000";
+        return -1;
+      }
+      opt->timeout_ms = (int64_t)ms;
+      i++;
+    } else { /* --perms */
+      char *end;
+      unsigned long mode;
+      if (value == NULL) {
+        *reason = "--perms needs a MODE";
+        return -1;
+      }
+      mode = strtoul(value, &end, 8);
+      if (value[0] < '0' || value[0] > '7' || *end != '\0' || mode > 0777) {
+        *reason = "--perms takes an octal MODE from 0 to 777";
+        return -1;
+      }
+      opt->perms = (unsigned)mode;
+      opt->perms_given = 1;
+      i++;
+    }
+  }
+  return 0;
+}

@@ -30,4 +30,22 @@ int ipc_shm_tool_parse_size(const char *text, uint64_t *out);
 int ipc_shm_tool_parse_args(int argc, char **argv, struct options *opt,
                             const char **reason);
 
+/* ipc-shm event|mutex ACTION NAME [OPTIONS] [-- COMMAND...]. */
+struct sync_options {
+  const char *kind;   /* "event" or "mutex" */
+  const char *action; /* event: create, set, reset, wait; mutex: create, lock */
+  const char *name;
+  int manual, set, hold, global, recover;
+  unsigned perms;
+  int perms_given;
+  int64_t timeout_ms;   /* -1 when not given: no limit */
+  int command;          /* mutex lock: index in argv of COMMAND, or 0 */
+  const char *bad_argument;
+};
+
+/* argv[1] is "event" or "mutex", argv[2] the action, argv[3] the name. 0,
+ * or -1 for a usage error with a one-line *reason (static). */
+int ipc_shm_tool_parse_sync_args(int argc, char **argv, struct sync_options *opt,
+                                 const char **reason);
+
 #endif
