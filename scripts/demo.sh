@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The demo: a writer and a reader, in separate processes, exchange text
-# through a named shared-memory segment with the ipc-shm tool: natively, and
-# as Windows programs under Wine. Installs what is missing first
+# through a named shared-memory segment with the ipc-shm tool, the reader
+# waiting on a "data ready" event that the writer sets: natively, and as
+# Windows programs under Wine. Installs what is missing first
 # (Debian/Ubuntu) and builds into build/demo-* (or $IPC_SHM_BUILD_DIR).
 #
 #   scripts/demo.sh [--native-only]
@@ -34,23 +35,45 @@ run_demo() {
   local label=$1
   shift
   local name="demo-$$"
+  local ready="demo-$$.ready"
   local message="Hello through shared memory, from writer process $$ ($label)"
+  local events="$build/demo-events.fifo"
   echo "--- $label ---"
   # The owner creates the segment and keeps it alive (on Windows a segment
   # dies with its last handle) until we close its standard input.
   coproc OWNER { "$@" create "$name" 64k --hold; }
-  local ready
-  read -r ready <&"${OWNER[0]}"
-  [ "${ready%$'\r'}" = "ready" ] || { echo "owner did not start" >&2; exit 1; }
+  local line
+  read -r line <&"${OWNER[0]}"
+  [ "${line%$'\r'}" = "ready" ] || { echo "owner did not start" >&2; exit 1; }
   echo "owner:  created segment '$name' (64 KiB)"
+  # And the "data ready" event, held the same way through a FIFO.
+  rm -f "$events"
+  mkfifo "$events"
+  "$@" event create "$ready" --hold <"$events" >"$events.out" &
+  local event_owner=$!
+  local hold_events
+  exec {hold_events}>"$events"
+  until grep -q ready "$events.out" 2>/dev/null; do sleep 0.05; done
+  echo "owner:  created event '$ready'"
+  # The reader waits for the event, then reads: no fixed order of steps.
+  {
+    "$@" event wait "$ready" --timeout 30000
+    echo "reader: woken by the event; read: $("$@" read "$name" --length "${#message}")"
+  } &
+  local reader=$!
+  sleep 0.5
+  echo "writer: writing ${#message} bytes, then setting the event"
   printf '%s' "$message" | "$@" write "$name"
-  echo "writer: wrote ${#message} bytes"
-  echo "reader: $("$@" read "$name" --length "${#message}")"
+  "$@" event set "$ready"
+  wait "$reader"
   "$@" info "$name" | sed 's/^/info:   /'
+  exec {hold_events}>&-
+  wait "$event_owner"
+  rm -f "$events" "$events.out"
   local owner_input=${OWNER[1]}
   exec {owner_input}>&-
   wait "$OWNER_PID"
-  echo "owner:  closed the segment"
+  echo "owner:  closed the segment and the event"
 }
 
 mkdir -p "$build"
