@@ -462,8 +462,9 @@ IPC_SHM_API int ipc_shm_export_close(ipc_shm_export_t *exported);
  * owns is, so a token is imported once. The segment has the token's exact
  * size and no name; it is made non-inheritable again.
  * A handle the library owns already in this process (a segment's, an
- * export's) is never adopted: BAD_TOKEN.
- * Errors: INVAL (NULL), BAD_TOKEN, NO_MEMORY. */
+ * export's) is never adopted: BAD_TOKEN. A token of an event or mutex is
+ * WRONG_KIND.
+ * Errors: INVAL (NULL), BAD_TOKEN, WRONG_KIND, NO_MEMORY. */
 IPC_SHM_API int ipc_shm_import(ipc_shm_t **shm, const char *token);
 
 /** Import the segment number `index` (from 0) that ipc_shm_spawn() handed to
@@ -591,14 +592,16 @@ IPC_SHM_API int ipc_shm_send(ipc_shm_conn_t *conn, const ipc_shm_t *shm,
                              unsigned flags);
 
 /** Receive the next segment sent by the other end, checked as in
- * ipc_shm_import(). Waits until one arrives. A POSIX descriptor that fails
+ * ipc_shm_import(). Waits until one arrives. An event or mutex sent
+ * instead is refused with WRONG_KIND (and, on POSIX, its descriptor
+ * closed): both ends agree on what comes in which order. A POSIX descriptor that fails
  * the checks is closed; on Windows the message only names a handle value,
  * so a handle that fails them is left alone (it may be one of this
  * process's own that a hostile peer named), and a handle the peer put here
  * stays when receiving fails before the message is read.
  * Errors: INVAL, DISCONNECTED (the other end closed), BAD_TOKEN (a
  * malformed message or a handle that is not what it claims; the connection
- * should then be closed), TOO_MANY, NO_MEMORY, SYSTEM. */
+ * should then be closed), WRONG_KIND, TOO_MANY, NO_MEMORY, SYSTEM. */
 IPC_SHM_API int ipc_shm_receive(ipc_shm_conn_t *conn, ipc_shm_t **shm);
 
 /** Close the connection and free it. Errors: INVAL, SYSTEM. */
@@ -621,10 +624,12 @@ IPC_SHM_API int ipc_shm_conn_close(ipc_shm_conn_t *conn);
  * named "Local\ipcshm.mutex-state.ID"; raw programs ignore it.
  * POSIX: an event or mutex is a 64-byte shared-memory object under its name
  * ("/NAME"), holding its state: on Linux a futex word, so that nothing
- * makes a system call unless a thread has to sleep or be woken; on other
- * POSIX systems sleeping waiters poll the state (50 us, doubling up to
- * 5 ms). ipc_shm_remove() removes their names too. Waits use a monotonic
- * clock and resume after signals.
+ * makes a system call unless a thread has to sleep or be woken (a waiter
+ * spins briefly first); on other POSIX systems sleeping waiters poll the
+ * state (50 us, doubling up to 5 ms). ipc_shm_remove() removes their names
+ * too. Waits use a monotonic clock and resume after signals. These
+ * objects are the state of an event or mutex, not segments: no segment
+ * ever has such a header (ipc_shm_open() refuses them, WRONG_KIND).
  *
  * Timeouts are in milliseconds: 0 polls, IPC_SHM_FOREVER waits without
  * limit; any other negative value is INVAL.
@@ -706,9 +711,10 @@ IPC_SHM_API int ipc_shm_mutex_open(ipc_shm_mutex_t **mutex, const char *name,
 IPC_SHM_API int ipc_shm_mutex_create_anonymous(ipc_shm_mutex_t **mutex,
                                                unsigned flags);
 
-/** Close this process's handle; never removes the name. A mutex closed or
- * left by a process that holds it counts as an owner's death for the next
- * locker. Errors: INVAL, SYSTEM. The object is freed in every case. */
+/** Close this process's handle; never removes the name. Closing does not
+ * unlock: unlock first (a thread or process that ends holding the mutex is
+ * a dead owner to the next locker). Errors: INVAL, SYSTEM. The object is
+ * freed in every case. */
 IPC_SHM_API int ipc_shm_mutex_close(ipc_shm_mutex_t *mutex);
 
 /** Lock the mutex, waiting at most `timeout_ms`. The owner is the calling

@@ -668,8 +668,43 @@ START_TEST(table_names_are_unique) {
 }
 END_TEST
 
+#ifndef _WIN32
+/* POSIX events and mutexes make no system call unless a thread must sleep
+ * or be woken: counted through the table every call goes through. */
+START_TEST(nobody_waiting_means_no_system_call) {
+  ipc_shm_event_t *event;
+  ipc_shm_mutex_t *mutex;
+  int entry, i;
+  ck_assert_err(ipc_shm_event_create_anonymous(&event, 0), 0);
+  ck_assert_err(ipc_shm_mutex_create_anonymous(&mutex, 0), 0);
+  ck_assert_err(ipc_shm_mutex_lock(mutex, 0), 0); /* learns who this thread is */
+  ck_assert_err(ipc_shm_mutex_unlock(mutex), 0);
+  ipc_shm__faults_begin();
+  for (i = 0; i < 1000; i++) {
+    ck_assert_err(ipc_shm_event_set(event), 0);
+    ck_assert_err(ipc_shm_event_wait(event, IPC_SHM_FOREVER), 0);
+    ck_assert_err(ipc_shm_event_wait(event, 0), IPC_SHM_E_TIMEOUT);
+    ck_assert_err(ipc_shm_event_reset(event), 0);
+    ck_assert_err(ipc_shm_mutex_lock(mutex, IPC_SHM_FOREVER), 0);
+    ck_assert_err(ipc_shm_mutex_unlock(mutex), 0);
+    ck_assert_err(ipc_shm_mutex_trylock(mutex), 0);
+    ck_assert_err(ipc_shm_mutex_unlock(mutex), 0);
+  }
+  for (entry = 0; entry < ipc_shm__syscall_count(); entry++)
+    ck_assert_msg(ipc_shm__fault_calls(entry) == 0, "%s called %lu times",
+                  ipc_shm__syscall_name(entry), ipc_shm__fault_calls(entry));
+  ipc_shm__faults_end();
+  ipc_shm_event_close(event);
+  ipc_shm_mutex_close(mutex);
+}
+END_TEST
+#endif
+
 void add_fault_cases(Suite *suite) {
   TCase *tc = tcase_create("faults");
+#ifndef _WIN32
+  tcase_add_test(tc, nobody_waiting_means_no_system_call);
+#endif
   tcase_add_test(tc, table_names_are_unique);
   tcase_add_test(tc, flush_calls_the_system);
   tcase_add_test(tc, child_failures_are_reported);
