@@ -52,7 +52,7 @@ static int create_and_hold(const char *name, unsigned long size, const char *tex
 }
 
 static void wide_local(const char *name, WCHAR wide[64]) {
-  wcscpy(wide, L"Local\\");
+  memcpy(wide, L"Local\\", 6 * sizeof(WCHAR));
   MultiByteToWideChar(CP_UTF8, 0, name, -1, wide + 6, 64 - 6);
 }
 

@@ -29,6 +29,16 @@
 #define LOCK_PROCESSES 4
 #define LOCK_THREADS 2
 
+/* A counter in shared memory that several processes add to (MSVC has no
+ * __atomic builtins). */
+#ifdef _WIN32
+#define COUNTER_ADD(p) InterlockedIncrement((volatile LONG *)(p))
+#define COUNTER_READ(p) InterlockedCompareExchange((volatile LONG *)(p), 0, 0)
+#else
+#define COUNTER_ADD(p) __atomic_add_fetch((int32_t *)(p), 1, __ATOMIC_SEQ_CST)
+#define COUNTER_READ(p) __atomic_load_n((int32_t *)(p), __ATOMIC_SEQ_CST)
+#endif
+
 /* ---- Helpers for other processes ---- */
 
 static double cpu_seconds(void) {
@@ -95,7 +105,7 @@ static int helper_event_count(char **argv) {
   say("ready");
   err = ipc_shm_event_wait(event, 10000);
   if (err == 0)
-    __atomic_add_fetch((long *)ipc_shm_view_data(view), 1, __ATOMIC_SEQ_CST);
+    (void)COUNTER_ADD(ipc_shm_view_data(view));
   ipc_shm_unmap(view);
   ipc_shm_close(shm);
   ipc_shm_event_close(event);
@@ -169,7 +179,7 @@ static int helper_mutex_lock(char **argv) {
  * mutex, with a plain (not atomic) read and write. */
 typedef struct count_job {
   ipc_shm_mutex_t *mutex;
-  volatile long *counter;
+  volatile int32_t *counter;
   long increments;
   int failed;
 } count_job_t;
@@ -177,7 +187,7 @@ typedef struct count_job {
 static void count_under_lock(count_job_t *job) {
   long i;
   for (i = 0; i < job->increments; i++) {
-    long value;
+    int32_t value;
     if (ipc_shm_mutex_lock(job->mutex, 60000) != 0) {
       job->failed = 1;
       return;
@@ -220,7 +230,7 @@ static int helper_mutex_count(char **argv) {
     return 1;
   for (i = 0; i < threads; i++) {
     jobs[i].mutex = mutex;
-    jobs[i].counter = (volatile long *)ipc_shm_view_data(view);
+    jobs[i].counter = (volatile int32_t *)ipc_shm_view_data(view);
     jobs[i].increments = atol(argv[3]);
     jobs[i].failed = 0;
 #ifdef _WIN32
@@ -357,8 +367,8 @@ static void pause_ms(int ms) {
 static long read_counter(ipc_shm_t *shm) {
   ipc_shm_view_t *view;
   long value;
-  ck_assert_err(ipc_shm_map(&view, shm, 0, sizeof(long), IPC_SHM_MAP_READ), 0);
-  value = __atomic_load_n((long *)ipc_shm_view_data(view), __ATOMIC_SEQ_CST);
+  ck_assert_err(ipc_shm_map(&view, shm, 0, sizeof(int32_t), IPC_SHM_MAP_READ), 0);
+  value = (long)COUNTER_READ(ipc_shm_view_data(view));
   ipc_shm_unmap(view);
   return value;
 }
@@ -645,7 +655,7 @@ START_TEST(auto_reset_wakes_one_manual_wakes_all) {
     {
       ipc_shm_view_t *view;
       ck_assert_err(ipc_shm_map(&view, counter, 0, 0, IPC_SHM_MAP_WRITE), 0);
-      *(long *)ipc_shm_view_data(view) = 0;
+      *(int32_t *)ipc_shm_view_data(view) = 0;
       ipc_shm_unmap(view);
     }
     ipc_shm_event_close(event);

@@ -382,6 +382,23 @@ static void note_vanishing(const char *what) {
                     "handle is closed; use --hold\n", what);
 }
 
+/* After a create: hold the new object (or say it will vanish), close it
+ * with `close_object`, and remove a held name where names outlive handles. */
+static int finish_create(const struct sync_options *sync, unsigned flags, void *object,
+                         int (*close_object)(void *)) {
+  if (sync->hold)
+    hold_until_stdin_ends();
+  else
+    note_vanishing(sync->kind);
+  (void)close_object(object);
+  if (sync->hold && ipc_shm_lifetime() == IPC_SHM_LIFETIME_UNTIL_REMOVED)
+    (void)ipc_shm_remove(sync->name, flags);
+  return EXIT_SUCCESS;
+}
+
+static int close_event(void *event) { return ipc_shm_event_close((ipc_shm_event_t *)event); }
+static int close_mutex(void *mutex) { return ipc_shm_mutex_close((ipc_shm_mutex_t *)mutex); }
+
 static int cmd_event(const struct sync_options *sync) {
   unsigned flags = sync->global ? IPC_SHM_GLOBAL : 0u;
   ipc_shm_event_t *event;
@@ -392,14 +409,7 @@ static int cmd_event(const struct sync_options *sync) {
     err = ipc_shm_event_create(&event, sync->name, flags);
     if (err != 0)
       return sync_fail(sync, err);
-    if (sync->hold)
-      hold_until_stdin_ends();
-    else
-      note_vanishing("event");
-    ipc_shm_event_close(event);
-    if (sync->hold && ipc_shm_lifetime() == IPC_SHM_LIFETIME_UNTIL_REMOVED)
-      (void)ipc_shm_remove(sync->name, flags);
-    return EXIT_SUCCESS;
+    return finish_create(sync, flags, event, close_event);
   }
   err = ipc_shm_event_open(&event, sync->name, flags);
   if (err != 0)
@@ -424,14 +434,7 @@ static int cmd_mutex(const struct sync_options *sync, char **argv) {
     err = ipc_shm_mutex_create(&mutex, sync->name, flags);
     if (err != 0)
       return sync_fail(sync, err);
-    if (sync->hold)
-      hold_until_stdin_ends();
-    else
-      note_vanishing("mutex");
-    ipc_shm_mutex_close(mutex);
-    if (sync->hold && ipc_shm_lifetime() == IPC_SHM_LIFETIME_UNTIL_REMOVED)
-      (void)ipc_shm_remove(sync->name, flags);
-    return EXIT_SUCCESS;
+    return finish_create(sync, flags, mutex, close_mutex);
   }
   err = ipc_shm_mutex_open(&mutex, sync->name, flags);
   if (err != 0)
