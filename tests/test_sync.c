@@ -367,7 +367,8 @@ static void pause_ms(int ms) {
 static long read_counter(ipc_shm_t *shm) {
   ipc_shm_view_t *view;
   long value;
-  ck_assert_err(ipc_shm_map(&view, shm, 0, sizeof(int32_t), IPC_SHM_MAP_READ), 0);
+  /* Writable: an interlocked read writes, as far as the page is concerned. */
+  ck_assert_err(ipc_shm_map(&view, shm, 0, sizeof(int32_t), IPC_SHM_MAP_WRITE), 0);
   value = (long)COUNTER_READ(ipc_shm_view_data(view));
   ipc_shm_unmap(view);
   return value;
