@@ -142,7 +142,11 @@ IPC_SHM_API const char *ipc_shm_version(void);
      "the mutex is unusable: an owner died and the next one did not make it "  \
      "consistent")                                                              \
   XX(NOT_OWNER, -24, "this thread does not hold the mutex")                     \
-  XX(DEADLOCK, -25, "this thread holds the mutex already")
+  XX(DEADLOCK, -25, "this thread holds the mutex already")                     \
+  XX(VERSION, -26,                                                              \
+     "the channel was made by another version of the library (another layout)") \
+  XX(CORRUPT, -27,                                                              \
+     "the channel's control area holds impossible values: a peer wrote over it")
 
 /* The codes run from 0 down without gaps; IPC_SHM_ERROR_LAST_ is one past
  * the last (counted from the list, never typed). */
@@ -794,6 +798,128 @@ IPC_SHM_API int ipc_shm_mutex_send(ipc_shm_conn_t *conn, const ipc_shm_mutex_t *
                                    unsigned flags);
 /** ipc_shm_receive() for a mutex. */
 IPC_SHM_API int ipc_shm_mutex_receive(ipc_shm_conn_t *conn, ipc_shm_mutex_t **mutex);
+
+/* ------------------------------------------------------------------------ */
+/** Channels                                                                   */
+
+/* A channel moves messages from one sender to one receiver through a ring
+ * in a segment, with no system call per message while both are busy.
+ *
+ * The one object with a header in its segment: a channel's segment starts
+ * with its control area (4096 bytes: layout version, sizes, the two
+ * indices on cache lines of their own, the waiting flags, each side's
+ * process), and the ring follows. Its layout is versioned: attaching to a
+ * segment that is not a channel is WRONG_KIND; to one of another layout,
+ * VERSION; to one whose control area holds impossible values, CORRUPT.
+ * Plain segments never carry a header.
+ *
+ * Messages: each is 1 to max_message bytes, delivered whole and in order.
+ * A message is visible to the receiver only once committed: one that a
+ * sender dies writing is never delivered.
+ *
+ * Waiting: a side with nothing to do spins briefly (longer than one
+ * message's copy), then sleeps (Linux: a futex word in the control area;
+ * Windows: two events named "Local\ipcshm.channel.ID.r" and ".w"; other
+ * POSIX systems poll as events do), and is woken only when it sleeps.
+ *
+ * Peers: one sender and one receiver at a time. When the other side closes,
+ * or its process ends or is killed, the survivor gets DISCONNECTED (a
+ * receiver first takes every message committed before). A new peer may
+ * then attach in the free role; a role held by a live process is refused
+ * with EXISTS. */
+
+/** One end of a channel. Opaque. */
+typedef struct ipc_shm_channel ipc_shm_channel_t;
+
+/** The role a process takes in a channel. */
+#define IPC_SHM_CHANNEL_SENDER 0x0100u   /**< sends (produces) */
+#define IPC_SHM_CHANNEL_RECEIVER 0x0200u /**< receives (consumes) */
+
+/** The bytes a channel's control area takes at the start of its segment. */
+#define IPC_SHM_CHANNEL_HEADER 4096u
+
+/** Create a named channel for messages of up to `max_message` bytes, in a
+ * ring of at least `capacity` bytes (rounded up to a power of two, and to
+ * at least twice the largest message with its 8-byte record header), and
+ * attach in the role given in `flags`. The segment is named `name` and is
+ * IPC_SHM_CHANNEL_HEADER + ring bytes long.
+ * Flags: IPC_SHM_CHANNEL_SENDER or IPC_SHM_CHANNEL_RECEIVER (one),
+ * IPC_SHM_GLOBAL, IPC_SHM_PERMS().
+ * Errors: those of ipc_shm_create(), and INVAL (no role or both, a zero or
+ * oversized max_message). */
+IPC_SHM_API int ipc_shm_channel_create(ipc_shm_channel_t **channel, const char *name,
+                                       size_t max_message, size_t capacity,
+                                       unsigned flags);
+
+/** Open a named channel and attach in the role given in `flags`.
+ * Flags: one role, IPC_SHM_GLOBAL.
+ * Errors: those of ipc_shm_open(), and WRONG_KIND (not a channel), VERSION,
+ * CORRUPT, EXISTS (a live process holds the role). */
+IPC_SHM_API int ipc_shm_channel_open(ipc_shm_channel_t **channel, const char *name,
+                                     unsigned flags);
+
+/** Create a channel in an anonymous segment, attached in the role given.
+ * Hand ipc_shm_channel_segment() over by any route; the other process
+ * calls ipc_shm_channel_attach(). Flags: one role. */
+IPC_SHM_API int ipc_shm_channel_create_anonymous(ipc_shm_channel_t **channel,
+                                                 size_t max_message, size_t capacity,
+                                                 unsigned flags);
+
+/** Attach to the channel in a segment this process has (opened, imported,
+ * pulled, received or inherited), in the role given in `flags`. The
+ * channel keeps its own copy of the segment's handle: the segment may be
+ * closed afterwards. Errors: INVAL, WRONG_KIND, VERSION, CORRUPT, EXISTS,
+ * ACCESS (a read-only segment), NO_MEMORY, SYSTEM. */
+IPC_SHM_API int ipc_shm_channel_attach(ipc_shm_channel_t **channel, const ipc_shm_t *segment,
+                                       unsigned flags);
+
+/** The channel's segment, to hand over; owned by the channel. */
+IPC_SHM_API const ipc_shm_t *ipc_shm_channel_segment(const ipc_shm_channel_t *channel);
+
+/** The largest message the channel takes. */
+IPC_SHM_API size_t ipc_shm_channel_max_message(const ipc_shm_channel_t *channel);
+
+/** Detach (the peer learns DISCONNECTED) and free the channel. A message
+ * reserved and not committed is dropped. Errors: INVAL, SYSTEM. */
+IPC_SHM_API int ipc_shm_channel_close(ipc_shm_channel_t *channel);
+
+/** Send a copy of `size` bytes (1 to max_message), waiting at most
+ * `timeout_ms` for room (0: do not wait; IPC_SHM_FOREVER).
+ * Errors: INVAL (not the sender, a bad size or timeout), TIMEOUT,
+ * DISCONNECTED (no receiver: it closed or died), CORRUPT, SYSTEM. */
+IPC_SHM_API int ipc_shm_channel_send(ipc_shm_channel_t *channel, const void *data,
+                                     size_t size, int64_t timeout_ms);
+
+/** Receive the next message into `buffer` (`buffer_size` bytes), storing
+ * its size in *size; waits at most `timeout_ms`. A message larger than the
+ * buffer stays in the channel: INVAL with *size set to its size.
+ * Errors: INVAL, TIMEOUT, DISCONNECTED (the sender is gone and every
+ * message it committed was taken), CORRUPT, SYSTEM. */
+IPC_SHM_API int ipc_shm_channel_receive(ipc_shm_channel_t *channel, void *buffer,
+                                        size_t buffer_size, size_t *size,
+                                        int64_t timeout_ms);
+
+/** Zero-copy sending: room for `size` bytes (1 to max_message) in the
+ * ring, at *space, contiguous and 8-byte aligned; write the message there
+ * and ipc_shm_channel_commit() it. Errors: as ipc_shm_channel_send(), and
+ * INVAL when a reservation is open already. */
+IPC_SHM_API int ipc_shm_channel_reserve(ipc_shm_channel_t *channel, size_t size,
+                                        void **space, int64_t timeout_ms);
+
+/** Deliver the reserved message with its first `size` bytes (at most the
+ * size reserved; 0 drops it). Errors: INVAL (nothing reserved, too
+ * large). */
+IPC_SHM_API int ipc_shm_channel_commit(ipc_shm_channel_t *channel, size_t size);
+
+/** Zero-copy receiving: the next message in place (*data, *size), valid
+ * until ipc_shm_channel_release(). Errors: as ipc_shm_channel_receive(),
+ * and INVAL when a message is being read already. */
+IPC_SHM_API int ipc_shm_channel_peek(ipc_shm_channel_t *channel, const void **data,
+                                     size_t *size, int64_t timeout_ms);
+
+/** Give the peeked message's room back to the sender. Errors: INVAL
+ * (nothing peeked). */
+IPC_SHM_API int ipc_shm_channel_release(ipc_shm_channel_t *channel);
 
 #ifdef __cplusplus
 }

@@ -42,6 +42,7 @@ typedef struct fixture {
   test_proc_t *owner;     /* another process, for pull */
   ipc_shm_event_t *event, *out_event;
   ipc_shm_mutex_t *mutex, *out_mutex;
+  ipc_shm_channel_t *channel, *out_channel;
 } fixture_t;
 
 typedef struct scenario {
@@ -192,6 +193,10 @@ static void with_sent_segment(fixture_t *f) {
 /* Release everything a scenario may hold. */
 static void release_all(fixture_t *f, int err) {
   (void)err;
+  if (f->out_channel != NULL)
+    ck_assert_err(ipc_shm_channel_close(f->out_channel), 0);
+  if (f->channel != NULL)
+    ck_assert_err(ipc_shm_channel_close(f->channel), 0);
   if (f->out_event != NULL)
     ck_assert_err(ipc_shm_event_close(f->out_event), 0);
   if (f->event != NULL)
@@ -345,6 +350,29 @@ static int run_mutex_anonymous(fixture_t *f) {
 }
 static int run_mutex_lock(fixture_t *f) { return ipc_shm_mutex_lock(f->mutex, 1000); }
 static int run_mutex_unlock(fixture_t *f) { return ipc_shm_mutex_unlock(f->mutex); }
+static void with_channel(fixture_t *f) {
+  ck_assert_err(ipc_shm_channel_create(&f->channel, test_name(f->name, "fc"), 256, 0,
+                                       IPC_SHM_CHANNEL_SENDER), 0);
+}
+static int run_channel_create(fixture_t *f) {
+  return ipc_shm_channel_create(&f->out_channel, f->name, 256, 0, IPC_SHM_CHANNEL_RECEIVER);
+}
+static int run_channel_anonymous(fixture_t *f) {
+  return ipc_shm_channel_create_anonymous(&f->out_channel, 256, 0, IPC_SHM_CHANNEL_SENDER);
+}
+static int run_channel_open(fixture_t *f) {
+  return ipc_shm_channel_open(&f->out_channel, f->name, IPC_SHM_CHANNEL_RECEIVER);
+}
+static int run_channel_attach(fixture_t *f) {
+  return ipc_shm_channel_attach(&f->out_channel, ipc_shm_channel_segment(f->channel),
+                                IPC_SHM_CHANNEL_RECEIVER);
+}
+static int run_channel_close(fixture_t *f) {
+  int err = ipc_shm_channel_close(f->channel);
+  f->channel = NULL;
+  return err;
+}
+
 static int run_mutex_import(fixture_t *f) {
   int err = ipc_shm_mutex_import(&f->out_mutex, f->token);
   f->raw_taken = err == 0;
@@ -476,6 +504,11 @@ static const scenario_t scenarios[] = {
     {"mutex_unlock", with_locked_mutex, run_mutex_unlock, release_all, 0, 0},
     {"mutex_import", with_foreign_mutex_token, run_mutex_import, release_all,
      IPC_SHM_E_BAD_TOKEN, 0},
+    {"channel_create", named_name, run_channel_create, release_all, 0, 0},
+    {"channel_create_anonymous", nothing, run_channel_anonymous, release_all, 0, 0},
+    {"channel_open", with_channel, run_channel_open, release_all, 0, 0},
+    {"channel_attach", with_channel, run_channel_attach, release_all, IPC_SHM_E_BAD_TOKEN, 0},
+    {"channel_close", with_channel, run_channel_close, release_all, 0, 0},
 };
 
 /* Failures the library survives by design: a release that reports an
@@ -534,6 +567,7 @@ static int run_once(const scenario_t *s, int entry, unsigned long nth, int *fire
     ck_assert_ptr_null(f.out_conn);
     ck_assert_ptr_null(f.out_event);
     ck_assert_ptr_null(f.out_mutex);
+    ck_assert_ptr_null(f.out_channel);
   }
   s->teardown(&f, err);
   {

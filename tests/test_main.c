@@ -85,6 +85,7 @@ static Suite *all_cases(void) {
   add_race_cases(suite);
   add_hostile_cases(suite);
   add_sync_cases(suite);
+  add_channel_cases(suite);
   add_fault_cases(suite);
   return suite;
 }

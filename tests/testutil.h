@@ -141,6 +141,7 @@ void add_race_cases(Suite *suite);
 void add_hostile_cases(Suite *suite);
 void add_fault_cases(Suite *suite);
 void add_sync_cases(Suite *suite);
+void add_channel_cases(Suite *suite);
 
 /* Helper modes of the test binary: "ipcshm_tests helper MODE ARGS...". */
 int run_helper(int argc, char **argv);
@@ -162,6 +163,7 @@ int test_dispatch_helper(const test_helper_mode_t *modes, size_t count, int argc
 int run_handover_helper(int argc, char **argv);
 int run_race_helper(int argc, char **argv);
 int run_sync_helper(int argc, char **argv);
+int run_channel_helper(int argc, char **argv);
 
 /* ---- Platform probes ---- */
 

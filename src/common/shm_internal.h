@@ -369,6 +369,76 @@ int ipc_shm__receive(ipc_shm_conn_t *conn, struct ipc_shm **out,
                      ipc_shm__object_t expected);
 
 /* ------------------------------------------------------------------------ */
+/* Channels (src/common/channel.c; backends: src/{posix,win32}/channel.c)     */
+
+/* Atomic operations on shared memory, sequentially consistent. */
+#if defined(_MSC_VER) && !defined(__clang__)
+#include <intrin.h>
+#define IPC_SHM__LOAD32(p) ((uint32_t)_InterlockedCompareExchange((volatile long *)(p), 0, 0))
+#define IPC_SHM__STORE32(p, v) ((void)_InterlockedExchange((volatile long *)(p), (long)(v)))
+#define IPC_SHM__ADD32(p, v) ((void)_InterlockedExchangeAdd((volatile long *)(p), (long)(v)))
+#define IPC_SHM__LOAD64(p) ((uint64_t)_InterlockedCompareExchange64((volatile __int64 *)(p), 0, 0))
+#define IPC_SHM__STORE64(p, v) ((void)_InterlockedExchange64((volatile __int64 *)(p), (__int64)(v)))
+#define IPC_SHM__CAS64(p, expected, desired)                                   \
+  (_InterlockedCompareExchange64((volatile __int64 *)(p), (__int64)(desired),  \
+                                 (__int64)(expected)) == (__int64)(expected))
+#else
+#define IPC_SHM__LOAD32(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define IPC_SHM__STORE32(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+#define IPC_SHM__ADD32(p, v) ((void)__atomic_add_fetch((p), (v), __ATOMIC_SEQ_CST))
+#define IPC_SHM__LOAD64(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define IPC_SHM__STORE64(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+#define IPC_SHM__CAS64(p, expected, desired)                                   \
+  ipc_shm__cas64((p), (expected), (desired))
+static inline int ipc_shm__cas64(uint64_t *p, uint64_t expected, uint64_t desired) {
+  return __atomic_compare_exchange_n(p, &expected, desired, 0, __ATOMIC_SEQ_CST,
+                                     __ATOMIC_SEQ_CST);
+}
+#endif
+
+/* The two sides of a channel, which are also who waits for what: the
+ * receiver for messages, the sender for room. */
+enum { IPC_SHM__CHANNEL_RECEIVER = 0, IPC_SHM__CHANNEL_SENDER = 1 };
+
+struct ipc_shm_channel {
+  struct ipc_shm *segment;  /* the channel's own copy */
+  ipc_shm_view_t *view;
+  struct ipc_shm__channel_header *header;
+  unsigned char *ring;
+  uint64_t capacity, max_message; /* checked at attach, never read again */
+  int side;
+  uint64_t self;        /* this process, as the peer words hold it */
+  uint64_t position;    /* sender: next write; receiver: next read */
+  uint64_t other_index; /* last seen index of the other side */
+  uint64_t pending;     /* bytes reserved or peeked, 0 when none */
+  uint64_t pending_at;  /* where the reservation's record starts */
+  int peer_seen;        /* a peer was attached once */
+  ipc_shm_native_t wakers[2]; /* Windows: the events each side sleeps on */
+};
+
+/* Nanoseconds on a monotonic clock. */
+int64_t ipc_shm__os_now_ns(void);
+
+/* This process as the peer words hold it (never 0 or 1), and whether the
+ * process such a value names still runs (0: certainly not). */
+uint64_t ipc_shm__os_self_process(void);
+int ipc_shm__os_process_alive(uint64_t process);
+
+/* Make ready what the sides sleep on: Windows opens (or makes) the two
+ * events of channel `id`; POSIX sleeps on words of the header. */
+int ipc_shm__os_channel_open_wakers(struct ipc_shm_channel *channel, uint64_t id,
+                                    int global);
+void ipc_shm__os_channel_close_wakers(struct ipc_shm_channel *channel);
+
+/* Sleep while *word holds `expected`, at most `ns` (> 0, INT64_MAX: no
+ * limit); `side` says who sleeps. 0 when woken (or for no reason), 1 when
+ * the time ran out, or an error. */
+int ipc_shm__os_channel_sleep(struct ipc_shm_channel *channel, int side,
+                              uint32_t *word, uint32_t expected, int64_t ns);
+/* Wake `side`, which sleeps on *word (its value was changed first). */
+int ipc_shm__os_channel_wake(struct ipc_shm_channel *channel, int side, uint32_t *word);
+
+/* ------------------------------------------------------------------------ */
 /* Backend: handles and their copies (src/{posix,win32}/handle.c)            */
 
 /* A copy of the segment's handle with exactly the given access, in this

@@ -157,4 +157,16 @@ int ipc_shm__check_memory_object(const struct stat *st);
  * nothing mapped. */
 int ipc_shm__posix_sync_attach(struct ipc_shm *obj);
 
+/* Sleeping and waking on a word of shared memory, for events, mutexes and
+ * channels (src/posix/sync.c): Linux FUTEX_WAIT/FUTEX_WAKE, elsewhere a
+ * pause and a look. Sleep while *word holds `expected`, at most `ns` (> 0;
+ * INT64_MAX: no limit): 0 when woken or interrupted, 1 when the time ran
+ * out, or an error. */
+int ipc_shm__posix_sleep_on(uint32_t *word, uint32_t expected, int64_t ns);
+int ipc_shm__posix_wake(uint32_t *word, int all);
+
+/* 0 if the thread or process `owner` (pid << 32 | thread) is certainly
+ * gone, 1 if it lives or that cannot be told. */
+int ipc_shm__posix_owner_alive(uint64_t owner);
+
 #endif

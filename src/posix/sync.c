@@ -66,7 +66,7 @@ static uint64_t block_magic(void) {
   __atomic_compare_exchange_n((p), (expected), (desired), 0, __ATOMIC_SEQ_CST, \
                               __ATOMIC_SEQ_CST)
 
-static int64_t now_ns(void) {
+int64_t ipc_shm__os_now_ns(void) {
   struct timespec ts;
   (void)clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
@@ -75,7 +75,7 @@ static int64_t now_ns(void) {
 static int64_t deadline_of(int64_t timeout_ms) {
   if (timeout_ms == IPC_SHM_FOREVER || timeout_ms > INT64_MAX / 2000000LL)
     return INT64_MAX;
-  return now_ns() + timeout_ms * 1000000LL;
+  return ipc_shm__os_now_ns() + timeout_ms * 1000000LL;
 }
 
 /* ---- Who this thread is ---- */
@@ -108,7 +108,7 @@ static uint64_t self_owner(void) {
 
 /* 0 if the owner is certainly gone (its thread on Linux, its process
  * elsewhere), 1 if it lives or that cannot be told. */
-static int owner_alive(uint64_t owner) {
+int ipc_shm__posix_owner_alive(uint64_t owner) {
   pid_t pid = (pid_t)(uint32_t)(owner >> 32);
 #if IPC_SHM__LINUX
   pid_t thread = (pid_t)(uint32_t)owner;
@@ -176,7 +176,7 @@ static int spin_while(const uint32_t *word, uint32_t expected) {
  * limit). 0 when woken or
  * interrupted (the caller looks again), 1 when the time ran out, or an
  * error. */
-static int sleep_on(uint32_t *word, uint32_t expected, int64_t ns) {
+int ipc_shm__posix_sleep_on(uint32_t *word, uint32_t expected, int64_t ns) {
 #if IPC_SHM__LINUX
   struct timespec pause;
   pause.tv_sec = (time_t)(ns / 1000000000LL);
@@ -200,7 +200,7 @@ static int sleep_on(uint32_t *word, uint32_t expected, int64_t ns) {
 }
 
 /* Wake one or every sleeper on *word (nothing to do where sleepers poll). */
-static int wake(uint32_t *word, int all) {
+int ipc_shm__posix_wake(uint32_t *word, int all) {
 #if IPC_SHM__LINUX
   if (SYS.futex(word, FUTEX_WAKE, all ? (uint32_t)INT_MAX : 1u, NULL) < 0)
     return ipc_shm__fail(errno, "futex");
@@ -214,7 +214,7 @@ static int wake(uint32_t *word, int all) {
 /* How long the next sleep may last: to the deadline, and at most `slice`
  * (the growing poll pause where there is no futex). */
 static int64_t next_sleep(int64_t deadline, int64_t slice) {
-  int64_t left = deadline == INT64_MAX ? INT64_MAX : deadline - now_ns();
+  int64_t left = deadline == INT64_MAX ? INT64_MAX : deadline - ipc_shm__os_now_ns();
   return left < slice ? left : slice;
 }
 
@@ -336,7 +336,7 @@ int ipc_shm__os_sync_create(struct ipc_shm *obj, const char *name, unsigned flag
 }
 
 int ipc_shm__os_sync_open(struct ipc_shm *obj, const char *name, unsigned flags) {
-  int64_t waited_until = now_ns() + INIT_WAIT_NS;
+  int64_t waited_until = ipc_shm__os_now_ns() + INIT_WAIT_NS;
   sync_block_t *block;
   int err = ipc_shm__os_open(obj, name, flags & IPC_SHM_GLOBAL);
   if (err != 0)
@@ -353,7 +353,7 @@ int ipc_shm__os_sync_open(struct ipc_shm *obj, const char *name, unsigned flags)
   block = (sync_block_t *)obj->block;
   /* Its creator may still be writing the block (see the magic). */
   while (__atomic_load_n(&block->magic, __ATOMIC_ACQUIRE) != block_magic() &&
-         now_ns() < waited_until) {
+         ipc_shm__os_now_ns() < waited_until) {
     struct timespec pause = {0, 1000000L};
     (void)nanosleep(&pause, NULL);
   }
@@ -379,7 +379,7 @@ int ipc_shm__os_event_set(struct ipc_shm *event) {
       return 0; /* set already */
   } while (!CAS(&block->word, &word, (word + 2u) | 1u));
   if (LOAD(&block->waiters) != 0)
-    return wake(&block->word, LOAD(&block->kind) == KIND_EVENT_MANUAL);
+    return ipc_shm__posix_wake(&block->word, LOAD(&block->kind) == KIND_EVENT_MANUAL);
   return 0;
 }
 
@@ -409,7 +409,7 @@ int ipc_shm__os_event_wait(struct ipc_shm *event, int64_t timeout_ms) {
     if (pause <= 0)
       return ipc_shm__fail_arg(IPC_SHM_E_TIMEOUT);
     (void)__atomic_fetch_add(&block->waiters, 1u, __ATOMIC_SEQ_CST);
-    slept = sleep_on(&block->word, word, pause);
+    slept = ipc_shm__posix_sleep_on(&block->word, word, pause);
     (void)__atomic_fetch_sub(&block->waiters, 1u, __ATOMIC_SEQ_CST);
     if (slept < 0)
       return slept;
@@ -429,7 +429,7 @@ static int release(sync_block_t *block, int all) {
   if (LOAD(&block->waiters) == 0)
     return 0;
   (void)__atomic_add_fetch(&block->word, 1u, __ATOMIC_SEQ_CST);
-  return wake(&block->word, all);
+  return ipc_shm__posix_wake(&block->word, all);
 }
 
 /* The state a new owner finds. */
@@ -470,7 +470,7 @@ int ipc_shm__os_mutex_lock(struct ipc_shm *mutex, int64_t timeout_ms) {
         return acquired(block, 0);
       continue;
     }
-    if (check_owner && !owner_alive(owner)) {
+    if (check_owner && !ipc_shm__posix_owner_alive(owner)) {
       /* Take it over from the dead owner, unless somebody else did. */
       if (CAS(&block->owner, &owner, self))
         return acquired(block, 1);
@@ -482,11 +482,11 @@ int ipc_shm__os_mutex_lock(struct ipc_shm *mutex, int64_t timeout_ms) {
     if (pause <= 0) {
       /* A wake-up meant for this thread must not be lost with it. */
       if (LOAD(&block->owner) == 0 && LOAD(&block->waiters) != 0)
-        (void)wake(&block->word, 0);
+        (void)ipc_shm__posix_wake(&block->word, 0);
       return ipc_shm__fail_arg(IPC_SHM_E_TIMEOUT);
     }
     (void)__atomic_fetch_add(&block->waiters, 1u, __ATOMIC_SEQ_CST);
-    slept = LOAD(&block->owner) != 0 ? sleep_on(&block->word, sequence, pause) : 0;
+    slept = LOAD(&block->owner) != 0 ? ipc_shm__posix_sleep_on(&block->word, sequence, pause) : 0;
     (void)__atomic_fetch_sub(&block->waiters, 1u, __ATOMIC_SEQ_CST);
     if (slept < 0)
       return slept;

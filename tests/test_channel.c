@@ -1,0 +1,503 @@
+/* SPDX-License-Identifier: MIT */
+/* Channels: their rules and errors, ordering and integrity across
+ * processes (random sizes, wrap-around, zero-copy and copying mixed), a
+ * peer's death at every point of a message, and a scribbled control
+ * area. */
+#include "handover_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _WIN32
+#include <windows.h>
+#else
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
+
+#if TEST_LINUX
+#define MESSAGES 2000000L
+#else
+#define MESSAGES 100000L
+#endif
+#define MAX_MESSAGE 3000u
+#define SMALL_RING 16384u /* many wrap-arounds */
+
+/* ---- Messages anyone can check: size and bytes from the number ---- */
+
+static uint32_t mix(uint32_t x) {
+  x ^= x >> 16;
+  x *= 0x7feb352dU;
+  x ^= x >> 15;
+  x *= 0x846ca68bU;
+  x ^= x >> 16;
+  return x;
+}
+
+static size_t size_of_message(long n) { return 1 + mix((uint32_t)n) % MAX_MESSAGE; }
+
+static void fill_message(unsigned char *out, long n, size_t size) {
+  size_t i;
+  uint32_t seed = mix((uint32_t)n ^ 0x9e3779b9u);
+  for (i = 0; i < size; i++)
+    out[i] = (unsigned char)(seed + i * 131u);
+  memcpy(out, &n, size < sizeof(n) ? size : sizeof(n));
+}
+
+static int message_is(const unsigned char *data, size_t size, long n) {
+  unsigned char expected[MAX_MESSAGE];
+  if (size != size_of_message(n))
+    return 0;
+  fill_message(expected, n, size);
+  return memcmp(data, expected, size) == 0;
+}
+
+/* Send message n, by copy or in place by turns. */
+static int send_message(ipc_shm_channel_t *ch, long n) {
+  unsigned char buffer[MAX_MESSAGE];
+  size_t size = size_of_message(n);
+  void *space;
+  int err;
+  if (n % 3 == 0) {
+    fill_message(buffer, n, size);
+    return ipc_shm_channel_send(ch, buffer, size, 30000);
+  }
+  err = ipc_shm_channel_reserve(ch, size, &space, 30000);
+  if (err != 0)
+    return err;
+  fill_message((unsigned char *)space, n, size);
+  return ipc_shm_channel_commit(ch, size);
+}
+
+/* Receive and check message n, by copy or in place by turns: 0, a code, or
+ * 1 when the message is wrong. */
+static int receive_message(ipc_shm_channel_t *ch, long n) {
+  unsigned char buffer[MAX_MESSAGE];
+  const void *data;
+  size_t size;
+  int err;
+  if (n % 2 == 0) {
+    err = ipc_shm_channel_receive(ch, buffer, sizeof(buffer), &size, 30000);
+    if (err != 0)
+      return err;
+    return message_is(buffer, size, n) ? 0 : 1;
+  }
+  err = ipc_shm_channel_peek(ch, &data, &size, 30000);
+  if (err != 0)
+    return err;
+  err = message_is((const unsigned char *)data, size, n) ? 0 : 1;
+  if (ipc_shm_channel_release(ch) != 0)
+    return 1;
+  return err;
+}
+
+/* ---- Helpers for other processes ---- */
+
+static void say(const char *what) {
+  puts(what);
+  fflush(stdout);
+}
+
+/* channel-send NAME FIRST COUNT: attach as sender (NAME "-": the inherited
+ * segment 0) and send messages FIRST.. FIRST+COUNT-1. */
+static int helper_channel_send(char **argv) {
+  ipc_shm_channel_t *ch;
+  long first = atol(argv[1]), count = atol(argv[2]), n;
+  int err;
+  if (strcmp(argv[0], "-") == 0) {
+    ipc_shm_t *shm;
+    err = ipc_shm_inherited(&shm, 0);
+    if (err == 0) {
+      err = ipc_shm_channel_attach(&ch, shm, IPC_SHM_CHANNEL_SENDER);
+      ipc_shm_close(shm);
+    }
+  } else {
+    err = ipc_shm_channel_open(&ch, argv[0], IPC_SHM_CHANNEL_SENDER);
+  }
+  if (err != 0) {
+    printf("attach %s\n", ipc_shm_err_name(err));
+    return 1;
+  }
+  for (n = first; n < first + count; n++) {
+    err = send_message(ch, n);
+    if (err != 0) {
+      printf("send %ld %s\n", n, ipc_shm_err_name(err));
+      return 1;
+    }
+  }
+  ipc_shm_channel_close(ch);
+  return 0;
+}
+
+/* channel-die NAME POINT: attach as POINT says, then stop there and wait to
+ * be killed: "sender-reserved" (10 messages sent, an 11th reserved and
+ * half written), "receiver-peeked" (one message peeked, not released),
+ * "sender-full" (sending into a full ring). */
+static int helper_channel_die(char **argv) {
+  ipc_shm_channel_t *ch;
+  int sender = strncmp(argv[1], "sender", 6) == 0;
+  int err = ipc_shm_channel_open(&ch, argv[0],
+                                 sender ? IPC_SHM_CHANNEL_SENDER : IPC_SHM_CHANNEL_RECEIVER);
+  long n;
+  if (err != 0) {
+    printf("attach %s\n", ipc_shm_err_name(err));
+    return 1;
+  }
+  if (strcmp(argv[1], "sender-reserved") == 0) {
+    void *space;
+    for (n = 0; n < 10; n++)
+      if (send_message(ch, n) != 0)
+        return 1;
+    if (ipc_shm_channel_reserve(ch, MAX_MESSAGE, &space, 1000) != 0)
+      return 1;
+    memset(space, 0xEE, MAX_MESSAGE / 2);
+    say("reserved");
+  } else if (strcmp(argv[1], "receiver-peeked") == 0) {
+    const void *data;
+    size_t size;
+    if (ipc_shm_channel_peek(ch, &data, &size, 10000) != 0)
+      return 1;
+    say("peeked");
+  } else {
+    say("sending");
+    for (n = 0;; n++) {
+      err = send_message(ch, n);
+      if (err != 0) {
+        printf("send %s\n", ipc_shm_err_name(err));
+        ipc_shm_channel_close(ch);
+        return 0;
+      }
+    }
+  }
+  for (;;)
+    (void)getchar();
+}
+
+int run_channel_helper(int argc, char **argv) {
+  static const test_helper_mode_t modes[] = {
+      {"channel-send", 3, helper_channel_send},
+      {"channel-die", 2, helper_channel_die},
+  };
+  return test_dispatch_helper(modes, sizeof(modes) / sizeof(modes[0]), argc, argv);
+}
+
+static void remove_name(const char *name) {
+  if (ipc_shm_lifetime() == IPC_SHM_LIFETIME_UNTIL_REMOVED)
+    ck_assert_err(ipc_shm_remove(name, 0), 0);
+}
+
+/* ---- Rules and errors ---- */
+
+START_TEST(channel_in_one_process) {
+  char name[IPC_SHM_NAME_MAX + 1];
+  ipc_shm_channel_t *tx, *rx, *second = NULL;
+  unsigned char buffer[128];
+  const void *data;
+  void *space;
+  size_t size = 99;
+  long n;
+  test_resources_t before = test_resources();
+  ck_assert_err(ipc_shm_channel_create(&tx, test_name(name, "ch"), 100, SMALL_RING,
+                                       IPC_SHM_CHANNEL_SENDER), 0);
+  ck_assert_err(ipc_shm_channel_open(&rx, name, IPC_SHM_CHANNEL_RECEIVER), 0);
+  ck_assert_uint_eq(ipc_shm_channel_max_message(rx), 100);
+  /* One live process per role. */
+  ck_assert_err(ipc_shm_channel_open(&second, name, IPC_SHM_CHANNEL_RECEIVER), IPC_SHM_E_EXISTS);
+  ck_assert_ptr_null(second);
+  /* Empty: a poll times out at once. */
+  ck_assert_err(ipc_shm_channel_receive(rx, buffer, sizeof(buffer), &size, 0), IPC_SHM_E_TIMEOUT);
+  ck_assert_err(ipc_shm_channel_send(tx, "hello", 5, 0), 0);
+  ck_assert_err(ipc_shm_channel_receive(rx, buffer, 3, &size, 0), IPC_SHM_E_INVAL);
+  ck_assert_uint_eq(size, 5); /* too small a buffer: it stays */
+  ck_assert_err(ipc_shm_channel_receive(rx, buffer, sizeof(buffer), &size, 0), 0);
+  ck_assert_uint_eq(size, 5);
+  ck_assert_int_eq(memcmp(buffer, "hello", 5), 0);
+  /* Zero-copy: reserve more, commit less; commit 0 drops. */
+  ck_assert_err(ipc_shm_channel_reserve(tx, 100, &space, 0), 0);
+  {
+    void *refused = (void *)1;
+    ck_assert_err(ipc_shm_channel_reserve(tx, 1, &refused, 0), IPC_SHM_E_INVAL);
+    ck_assert_ptr_null(refused);
+  }
+  memcpy(space, "in place", 8);
+  ck_assert_err(ipc_shm_channel_commit(tx, 101), IPC_SHM_E_INVAL);
+  ck_assert_err(ipc_shm_channel_commit(tx, 8), 0);
+  ck_assert_err(ipc_shm_channel_commit(tx, 8), IPC_SHM_E_INVAL);
+  ck_assert_err(ipc_shm_channel_reserve(tx, 50, &space, 0), 0);
+  ck_assert_err(ipc_shm_channel_commit(tx, 0), 0);
+  ck_assert_err(ipc_shm_channel_peek(rx, &data, &size, 0), 0);
+  ck_assert_uint_eq(size, 8);
+  ck_assert_int_eq(memcmp(data, "in place", 8), 0);
+  ck_assert_err(ipc_shm_channel_peek(rx, &data, &size, 0), IPC_SHM_E_INVAL);
+  ck_assert_err(ipc_shm_channel_release(rx), 0);
+  ck_assert_err(ipc_shm_channel_release(rx), IPC_SHM_E_INVAL);
+  ck_assert_err(ipc_shm_channel_peek(rx, &data, &size, 0), IPC_SHM_E_TIMEOUT);
+  /* Full: a send that cannot wait times out; every message comes back in
+   * order across many wrap-arounds. */
+  memset(buffer, 0x5A, sizeof(buffer));
+  for (n = 0; n < 20000; n++) {
+    int err;
+    memcpy(buffer, &n, sizeof(n));
+    err = ipc_shm_channel_send(tx, buffer, 1 + (size_t)(n % 97), 0);
+    if (err == IPC_SHM_E_TIMEOUT) {
+      long got;
+      ck_assert_err(ipc_shm_channel_receive(rx, buffer, sizeof(buffer), &size, 0), 0);
+      memcpy(&got, buffer, size < sizeof(got) ? size : sizeof(got));
+      n--;
+      continue;
+    }
+    ck_assert_err(err, 0);
+  }
+  while (ipc_shm_channel_receive(rx, buffer, sizeof(buffer), &size, 0) == 0) {
+  }
+  /* Wrong side, bad sizes and timeouts. */
+  ck_assert_err(ipc_shm_channel_send(rx, "x", 1, 0), IPC_SHM_E_INVAL);
+  ck_assert_err(ipc_shm_channel_receive(tx, buffer, 1, &size, 0), IPC_SHM_E_INVAL);
+  ck_assert_err(ipc_shm_channel_send(tx, "x", 0, 0), IPC_SHM_E_INVAL);
+  ck_assert_err(ipc_shm_channel_send(tx, buffer, 101, 0), IPC_SHM_E_INVAL);
+  ck_assert_err(ipc_shm_channel_send(tx, NULL, 1, 0), IPC_SHM_E_INVAL);
+  ck_assert_err(ipc_shm_channel_send(tx, "x", 1, -2), IPC_SHM_E_INVAL);
+  ck_assert_err(ipc_shm_channel_receive(rx, NULL, 1, &size, 0), IPC_SHM_E_INVAL);
+  ck_assert_err(ipc_shm_channel_receive(rx, buffer, 1, NULL, 0), IPC_SHM_E_INVAL);
+  ck_assert_err(ipc_shm_channel_commit(NULL, 0), IPC_SHM_E_INVAL);
+  ck_assert_err(ipc_shm_channel_release(NULL), IPC_SHM_E_INVAL);
+  ck_assert_err(ipc_shm_channel_close(NULL), IPC_SHM_E_INVAL);
+  /* The sender leaves: what it committed still comes, then DISCONNECTED. */
+  ck_assert_err(ipc_shm_channel_send(tx, "last", 4, 0), 0);
+  ck_assert_err(ipc_shm_channel_close(tx), 0);
+  ck_assert_err(ipc_shm_channel_receive(rx, buffer, sizeof(buffer), &size, IPC_SHM_FOREVER), 0);
+  ck_assert_err(ipc_shm_channel_receive(rx, buffer, sizeof(buffer), &size, IPC_SHM_FOREVER),
+                IPC_SHM_E_DISCONNECTED);
+  /* A new sender attaches and goes on. */
+  ck_assert_err(ipc_shm_channel_open(&tx, name, IPC_SHM_CHANNEL_SENDER), 0);
+  ck_assert_err(ipc_shm_channel_send(tx, "again", 5, 0), 0);
+  ck_assert_err(ipc_shm_channel_receive(rx, buffer, sizeof(buffer), &size, 1000), 0);
+  ck_assert_int_eq(memcmp(buffer, "again", 5), 0);
+  /* The receiver leaves: the sender hears at once. */
+  ck_assert_err(ipc_shm_channel_close(rx), 0);
+  ck_assert_err(ipc_shm_channel_send(tx, "x", 1, IPC_SHM_FOREVER), IPC_SHM_E_DISCONNECTED);
+  ck_assert_err(ipc_shm_channel_close(tx), 0);
+  remove_name(name);
+  ck_assert_no_leak(before);
+}
+END_TEST
+
+START_TEST(channel_arguments_and_kinds) {
+  char name[IPC_SHM_NAME_MAX + 1];
+  ipc_shm_channel_t *ch = (ipc_shm_channel_t *)1;
+  ipc_shm_t *plain, *readonly;
+  test_resources_t before;
+  ck_assert_err(ipc_shm_create(&plain, test_name(name, "cp"), 65536, 0), 0);
+  before = test_resources();
+  ck_assert_err(ipc_shm_channel_create(NULL, "x", 1, 0, IPC_SHM_CHANNEL_SENDER), IPC_SHM_E_INVAL);
+  ck_assert_err(ipc_shm_channel_create(&ch, "x", 1, 0, 0), IPC_SHM_E_INVAL);
+  ck_assert_ptr_null(ch);
+  ck_assert_err(ipc_shm_channel_create(&ch, "x", 1, 0,
+                                       IPC_SHM_CHANNEL_SENDER | IPC_SHM_CHANNEL_RECEIVER),
+                IPC_SHM_E_INVAL);
+  ck_assert_err(ipc_shm_channel_create(&ch, "x", 0, 0, IPC_SHM_CHANNEL_SENDER), IPC_SHM_E_INVAL);
+  ck_assert_err(ipc_shm_channel_create(&ch, "x", (size_t)-1, 0, IPC_SHM_CHANNEL_SENDER),
+                IPC_SHM_E_INVAL);
+  ck_assert_err(ipc_shm_channel_create(&ch, "a/b", 1, 0, IPC_SHM_CHANNEL_SENDER),
+                IPC_SHM_E_NAME_INVALID);
+  ck_assert_err(ipc_shm_channel_create(&ch, name, 1, 0, IPC_SHM_CHANNEL_SENDER), IPC_SHM_E_EXISTS);
+  ck_assert_err(ipc_shm_channel_create_anonymous(&ch, 1, 0, IPC_SHM_GLOBAL | IPC_SHM_CHANNEL_SENDER),
+                IPC_SHM_E_INVAL);
+  ck_assert_err(ipc_shm_channel_open(&ch, name, 0), IPC_SHM_E_INVAL);
+  /* A plain segment is no channel. */
+  ck_assert_err(ipc_shm_channel_open(&ch, name, IPC_SHM_CHANNEL_RECEIVER), IPC_SHM_E_WRONG_KIND);
+  ck_assert_err(ipc_shm_channel_attach(&ch, plain, IPC_SHM_CHANNEL_RECEIVER), IPC_SHM_E_WRONG_KIND);
+  ck_assert_err(ipc_shm_channel_attach(&ch, NULL, IPC_SHM_CHANNEL_RECEIVER), IPC_SHM_E_INVAL);
+  ck_assert_err(ipc_shm_open(&readonly, name, IPC_SHM_READONLY), 0);
+  ck_assert_err(ipc_shm_channel_attach(&ch, readonly, IPC_SHM_CHANNEL_RECEIVER), IPC_SHM_E_ACCESS);
+  ipc_shm_close(readonly);
+  ck_assert_ptr_null(ch);
+  ck_assert_no_leak(before);
+  ipc_shm_close(plain);
+  remove_name(name);
+}
+END_TEST
+
+/* Another layout, impossible sizes, scribbled indices and records: clear
+ * errors, never a read or write outside the ring. */
+START_TEST(scribbled_control_area) {
+  ipc_shm_channel_t *tx, *rx, *other = NULL;
+  ipc_shm_view_t *view;
+  unsigned char *header, saved[IPC_SHM_CHANNEL_HEADER], buffer[128];
+  size_t size;
+  unsigned seed = 99;
+  int round;
+  ck_assert_err(ipc_shm_channel_create_anonymous(&tx, 100, SMALL_RING, IPC_SHM_CHANNEL_SENDER), 0);
+  ck_assert_err(ipc_shm_map(&view, ipc_shm_channel_segment(tx), 0, 0, IPC_SHM_MAP_WRITE), 0);
+  header = (unsigned char *)ipc_shm_view_data(view);
+  memcpy(saved, header, sizeof(saved));
+  header[8] = 2; /* the layout */
+  ck_assert_err(ipc_shm_channel_attach(&other, ipc_shm_channel_segment(tx), IPC_SHM_CHANNEL_RECEIVER),
+                IPC_SHM_E_VERSION);
+  memcpy(header, saved, sizeof(saved));
+  header[16 + 7] = 0x40; /* capacity beyond the segment */
+  ck_assert_err(ipc_shm_channel_attach(&other, ipc_shm_channel_segment(tx), IPC_SHM_CHANNEL_RECEIVER),
+                IPC_SHM_E_CORRUPT);
+  memcpy(header, saved, sizeof(saved));
+  header[0] = 'X';
+  ck_assert_err(ipc_shm_channel_attach(&other, ipc_shm_channel_segment(tx), IPC_SHM_CHANNEL_RECEIVER),
+                IPC_SHM_E_WRONG_KIND);
+  ck_assert_ptr_null(other);
+  memcpy(header, saved, sizeof(saved));
+  ck_assert_err(ipc_shm_channel_attach(&rx, ipc_shm_channel_segment(tx), IPC_SHM_CHANNEL_RECEIVER), 0);
+  /* Both sides keep working against random scribbles over the control
+   * area's moving parts and the ring: each call succeeds or fails cleanly. */
+  for (round = 0; round < 2000; round++) {
+    int i, err;
+    for (i = 0; i < 16; i++) {
+      seed = seed * 1103515245u + 12345u;
+      if (round % 2 == 0)
+        header[64 + (seed >> 8) % (IPC_SHM_CHANNEL_HEADER - 64)] = (unsigned char)(seed >> 20);
+      else
+        header[IPC_SHM_CHANNEL_HEADER + (seed >> 8) % SMALL_RING] = (unsigned char)(seed >> 20);
+    }
+    err = ipc_shm_channel_send(tx, buffer, 1 + round % 100, 0);
+    ck_assert_msg(err == 0 || err == IPC_SHM_E_TIMEOUT || err == IPC_SHM_E_CORRUPT ||
+                      err == IPC_SHM_E_DISCONNECTED,
+                  "send: %s", ipc_shm_err_name(err));
+    err = ipc_shm_channel_receive(rx, buffer, sizeof(buffer), &size, 0);
+    ck_assert_msg(err == 0 || err == IPC_SHM_E_TIMEOUT || err == IPC_SHM_E_CORRUPT ||
+                      err == IPC_SHM_E_DISCONNECTED || err == IPC_SHM_E_INVAL,
+                  "receive: %s", ipc_shm_err_name(err));
+    if (err == 0)
+      ck_assert_uint_le(size, 100);
+  }
+  ipc_shm_unmap(view);
+  ipc_shm_channel_close(rx);
+  ipc_shm_channel_close(tx);
+}
+END_TEST
+
+/* ---- Across processes ---- */
+
+START_TEST(messages_arrive_whole_and_in_order) {
+  char path[1200], count[24];
+  ipc_shm_channel_t *rx;
+  ipc_shm_inherit_t entry = {NULL, 0, NULL, NULL};
+  ipc_shm_process_t *child;
+  long n;
+  int code = -1, err;
+  ck_assert_err(ipc_shm_channel_create_anonymous(&rx, MAX_MESSAGE, SMALL_RING,
+                                                 IPC_SHM_CHANNEL_RECEIVER), 0);
+  helper_path(path, sizeof(path));
+  snprintf(count, sizeof(count), "%ld", MESSAGES);
+  entry.shm = ipc_shm_channel_segment(rx);
+  {
+    const char *argv[] = {path, "helper", "channel-send", "-", "0", count, NULL};
+    ck_assert_err(ipc_shm_spawn(&child, argv, &entry, 1), 0);
+  }
+  for (n = 0; n < MESSAGES; n++) {
+    err = receive_message(rx, n);
+    ck_assert_msg(err == 0, "message %ld: %s", n, err == 1 ? "wrong bytes" : ipc_shm_err_name(err));
+  }
+  /* The sender closed: DISCONNECTED, not a wait. */
+  {
+    unsigned char buffer[MAX_MESSAGE];
+    size_t size;
+    ck_assert_err(ipc_shm_channel_receive(rx, buffer, sizeof(buffer), &size, 30000),
+                  IPC_SHM_E_DISCONNECTED);
+  }
+  ck_assert_err(ipc_shm_process_wait(child, &code), 0);
+  ck_assert_int_eq(code, 0);
+  ipc_shm_channel_close(rx);
+}
+END_TEST
+
+START_TEST(a_dead_peer_is_noticed_at_every_point) {
+  char name[IPC_SHM_NAME_MAX + 1];
+  ipc_shm_channel_t *ch;
+  ipc_shm_t *keep;
+  unsigned char buffer[MAX_MESSAGE];
+  size_t size;
+  long n;
+  /* The sender dies between reserve and commit: the half-written message
+   * is never delivered; a new sender goes on. */
+  ck_assert_err(ipc_shm_channel_create(&ch, test_name(name, "cd"), MAX_MESSAGE, SMALL_RING,
+                                       IPC_SHM_CHANNEL_RECEIVER), 0);
+  /* Held open throughout: on Windows the name goes with its last handle. */
+  ck_assert_err(ipc_shm_open(&keep, name, 0), 0);
+  {
+    const char *argv[] = {"helper", "channel-die", name, "sender-reserved", NULL};
+    test_proc_t *sender = test_proc_start("ipcshm_tests", argv);
+    char line[64];
+    ck_assert_int_eq(test_proc_read_line(sender, line, sizeof(line)), 0);
+    ck_assert_str_eq(line, "reserved");
+    test_proc_kill(sender);
+    if (!TEST_LINUX)
+      test_proc_wait(sender);
+    for (n = 0; n < 10; n++)
+      ck_assert_err(receive_message(ch, n), 0);
+    ck_assert_err(ipc_shm_channel_receive(ch, buffer, sizeof(buffer), &size, 30000),
+                  IPC_SHM_E_DISCONNECTED);
+    if (TEST_LINUX)
+      test_proc_wait(sender);
+  }
+  {
+    const char *argv[] = {"helper", "channel-send", name, "100", "5", NULL};
+    test_proc_t *sender = test_proc_start("ipcshm_tests", argv);
+    for (n = 100; n < 105; n++)
+      ck_assert_err(receive_message(ch, n), 0);
+    ck_assert_int_eq(test_proc_wait(sender), 0);
+  }
+  ipc_shm_channel_close(ch);
+
+  /* The receiver dies holding a peeked message: a new receiver gets that
+   * message again (it was never released). */
+  ck_assert_err(ipc_shm_channel_open(&ch, name, IPC_SHM_CHANNEL_SENDER), 0);
+  ck_assert_err(send_message(ch, 7), 0);
+  ck_assert_err(send_message(ch, 8), 0);
+  {
+    const char *argv[] = {"helper", "channel-die", name, "receiver-peeked", NULL};
+    test_proc_t *receiver = test_proc_start("ipcshm_tests", argv);
+    ipc_shm_channel_t *again;
+    char line[64];
+    ck_assert_int_eq(test_proc_read_line(receiver, line, sizeof(line)), 0);
+    ck_assert_str_eq(line, "peeked");
+    test_proc_kill(receiver);
+    test_proc_wait(receiver);
+    ck_assert_err(ipc_shm_channel_open(&again, name, IPC_SHM_CHANNEL_RECEIVER), 0);
+    ck_assert_err(receive_message(again, 7), 0);
+    ck_assert_err(receive_message(again, 8), 0);
+    ipc_shm_channel_close(again);
+  }
+  ipc_shm_channel_close(ch);
+
+  /* The receiver dies while the sender waits for room: DISCONNECTED. */
+  ck_assert_err(ipc_shm_channel_open(&ch, name, IPC_SHM_CHANNEL_RECEIVER), 0);
+  {
+    const char *argv[] = {"helper", "channel-die", name, "sender-full", NULL};
+    test_proc_t *sender = test_proc_start("ipcshm_tests", argv);
+    char line[64];
+    ck_assert_int_eq(test_proc_read_line(sender, line, sizeof(line)), 0);
+    ck_assert_str_eq(line, "sending");
+    ipc_shm_channel_close(ch); /* the receiver goes: the blocked sender hears */
+    ck_assert_int_eq(test_proc_read_line(sender, line, sizeof(line)), 0);
+    ck_assert_str_eq(line, "send DISCONNECTED");
+    ck_assert_int_eq(test_proc_wait(sender), 0);
+  }
+  ipc_shm_close(keep);
+  remove_name(name);
+}
+END_TEST
+
+void add_channel_cases(Suite *suite) {
+  TCase *tc = tcase_create("channel_rules");
+  tcase_add_test(tc, channel_in_one_process);
+  tcase_add_test(tc, channel_arguments_and_kinds);
+  tcase_add_test(tc, scribbled_control_area);
+  tcase_set_timeout(tc, 60);
+  suite_add_tcase(suite, tc);
+
+  tc = tcase_create("channel_processes");
+  tcase_add_test(tc, messages_arrive_whole_and_in_order);
+  tcase_add_test(tc, a_dead_peer_is_noticed_at_every_point);
+  tcase_set_timeout(tc, 600);
+  suite_add_tcase(suite, tc);
+}
