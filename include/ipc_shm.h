@@ -18,7 +18,9 @@
  *   - A failed call leaves nothing behind: no segment, name, handle,
  *     descriptor or mapping, and output pointers are set to NULL.
  *   - No hidden header: the bytes of a segment are exactly the bytes that a
- *     program using the raw OS calls sees under the same name.
+ *     program using the raw OS calls sees under the same name. The one
+ *     exception is a channel's segment, which starts with its documented
+ *     control area (see ipc_shm_channel_create()).
  *
  * Segment names (the portable rule)
  *   A name is 1 to IPC_SHM_NAME_MAX (30) bytes of well-formed UTF-8. It must

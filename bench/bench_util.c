@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/* ipc-shm-bench's shared helpers: the clock, errors and the outputs. */
+#include "bench.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _WIN32
+#include <windows.h>
+#include <psapi.h>
+#else
+#include <time.h>
+#include <unistd.h>
+#endif
+
+int bench_quick;
+int bench_csv;
+int bench_missed;
+
+
+/* ---- Clock and memory ---- */
+
+double now_seconds(void) {
+#ifdef _WIN32
+  LARGE_INTEGER count, frequency;
+  QueryPerformanceCounter(&count);
+  QueryPerformanceFrequency(&frequency);
+  return (double)count.QuadPart / (double)frequency.QuadPart;
+#else
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+#endif
+}
+
+/* Resident memory of this process in bytes. */
+double resident_bytes(void) {
+#ifdef _WIN32
+  PROCESS_MEMORY_COUNTERS counters;
+  if (!GetProcessMemoryInfo(GetCurrentProcess(), &counters, sizeof(counters)))
+    return 0;
+  return (double)counters.WorkingSetSize;
+#else
+  long pages = 0, resident = 0;
+  FILE *statm = fopen("/proc/self/statm", "r");
+  if (statm == NULL)
+    return 0;
+  if (fscanf(statm, "%ld %ld", &pages, &resident) != 2)
+    resident = 0;
+  fclose(statm);
+  return (double)resident * (double)sysconf(_SC_PAGESIZE);
+#endif
+}
+
+static int compare_doubles(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+double median(double *values, int n) {
+  qsort(values, (size_t)n, sizeof(double), compare_doubles);
+  return values[n / 2];
+}
+
+void check(int err, const char *what) {
+  if (err != 0) {
+    fprintf(stderr, "ipc-shm-bench: %s: %s (%s: %ld)\n", what, ipc_shm_strerror(err),
+            ipc_shm_last_native_call(), ipc_shm_last_native_error());
+    exit(1);
+  }
+}
+
+unsigned char *allocate(size_t size) {
+  unsigned char *p = (unsigned char *)malloc(size);
+  if (p == NULL) {
+    fprintf(stderr, "ipc-shm-bench: out of memory for %zu bytes\n", size);
+    exit(1);
+  }
+  return p;
+}
+
+/* ---- The table ---- */
+
+
+
+/* One row. lower_is_better says which side of the target passes. */
+void row(const char *name, double value, const char *unit, double target,
+                int lower_is_better) {
+  int met = lower_is_better ? value <= target : value >= target;
+  if (!met)
+    bench_missed++;
+  if (bench_csv)
+    return;
+  printf("| %-46s | %12.2f | %-5s | %s %10.2f | %-6s |\n", name, value, unit,
+         lower_is_better ? "<=" : ">=", target, met ? "ok" : "MISSED");
+}
+
+/* A row that informs and has no target of its own. */
+void info_row(const char *name, double value, const char *unit) {
+  if (bench_csv)
+    return;
+  printf("| %-46s | %12.2f | %-5s | %13s | %-6s |\n", name, value, unit, "-", "-");
+}
+
+void bench_name(char *out, const char *tag, int i) {
+#ifdef _WIN32
+  snprintf(out, IPC_SHM_NAME_MAX + 1, "bench%lu-%s%d", GetCurrentProcessId(), tag, i);
+#else
+  snprintf(out, IPC_SHM_NAME_MAX + 1, "bench%ld-%s%d", (long)getpid(), tag, i);
+#endif
+}
+
+
+double percentile(double *values, int n, double fraction) {
+  int at;
+  qsort(values, (size_t)n, sizeof(double), compare_doubles);
+  at = (int)(fraction * (double)(n - 1) + 0.5);
+  return values[at < n ? at : n - 1];
+}
+
+void section(const char *title) {
+  if (!bench_csv)
+    printf("| %-46s | %12s | %-5s | %13s | %-6s |\n", title, "", "", "", "");
+}
+
+static void csv_field(double value, int last) {
+  if (value >= 0)
+    printf("%.6g", value);
+  putchar(last ? '\n' : ',');
+}
+
+void csv_row(const char *kind, const char *transport, double msg_bytes, double total_bytes,
+             double seconds, double gb_per_s, double msgs_per_s, double p50_us, double p99_us) {
+  if (!bench_csv)
+    return;
+  printf("%s,%s,", kind, transport);
+  csv_field(msg_bytes, 0);
+  csv_field(total_bytes, 0);
+  csv_field(seconds, 0);
+  csv_field(gb_per_s, 0);
+  csv_field(msgs_per_s, 0);
+  csv_field(p50_us, 0);
+  csv_field(p99_us, 1);
+}

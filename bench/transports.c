@@ -1,0 +1,559 @@
+/* SPDX-License-Identifier: MIT */
+/* Moving data between two processes: the channel (copying and zero-copy)
+ * against a pipe and a Unix-domain socket (a named pipe on Windows), with
+ * memcpy in one process as the ceiling; and round trips over the channel
+ * and a pipe, with a busy and with a sleeping peer. Every transport is
+ * measured by this program in the same run.
+ *
+ * The parent sends for a fixed time, then a message whose first byte is 1;
+ * the child (this program with --transport-child) takes messages until that
+ * one and exits. Stream transports carry messages back to back. */
+#include "bench.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _WIN32
+#include <windows.h>
+#else
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#endif
+
+static const size_t sizes[] = {64, 4096, 65536, 1048576};
+#define SIZES (sizeof(sizes) / sizeof(sizes[0]))
+
+static double duration(void) { return bench_quick ? 0.15 : 0.5; }
+
+/* ---- Stream transports: a FIFO and a socket (POSIX), a named pipe ---- */
+
+#ifdef _WIN32
+typedef HANDLE stream_t;
+#define NO_STREAM INVALID_HANDLE_VALUE
+
+static void pipe_name(WCHAR *out, size_t size, const char *tag) {
+  _snwprintf(out, size, L"\\\\.\\pipe\\ipcshm-bench-%lu-%hs", GetCurrentProcessId(), tag);
+}
+
+static int stream_write(stream_t s, const void *data, size_t size) {
+  const char *p = (const char *)data;
+  while (size > 0) {
+    DWORD n = 0;
+    if (!WriteFile(s, p, (DWORD)(size > (1u << 20) ? (1u << 20) : size), &n, NULL))
+      return -1;
+    p += n;
+    size -= n;
+  }
+  return 0;
+}
+
+static int stream_read(stream_t s, void *data, size_t size) {
+  char *p = (char *)data;
+  while (size > 0) {
+    DWORD n = 0;
+    if (!ReadFile(s, p, (DWORD)(size > (1u << 20) ? (1u << 20) : size), &n, NULL) || n == 0)
+      return -1;
+    p += n;
+    size -= n;
+  }
+  return 0;
+}
+
+static void stream_close(stream_t s) { CloseHandle(s); }
+#else
+typedef int stream_t;
+#define NO_STREAM (-1)
+
+static int stream_write(stream_t s, const void *data, size_t size) {
+  const char *p = (const char *)data;
+  while (size > 0) {
+    ssize_t n = write(s, p, size);
+    if (n <= 0)
+      return -1;
+    p += n;
+    size -= (size_t)n;
+  }
+  return 0;
+}
+
+static int stream_read(stream_t s, void *data, size_t size) {
+  char *p = (char *)data;
+  while (size > 0) {
+    ssize_t n = read(s, p, size);
+    if (n <= 0)
+      return -1;
+    p += n;
+    size -= (size_t)n;
+  }
+  return 0;
+}
+
+static void stream_close(stream_t s) { close(s); }
+
+static void socket_path(char *out, size_t size, const char *name) {
+  snprintf(out, size, "/tmp/%s.sock", name);
+}
+#endif
+
+/* The child's end of a stream named `name` of kind `kind`. */
+static stream_t child_stream(const char *kind, const char *name, int writing) {
+#ifdef _WIN32
+  WCHAR wide[128];
+  (void)kind;
+  MultiByteToWideChar(CP_UTF8, 0, name, -1, wide, 128);
+  return CreateFileW(wide, writing ? GENERIC_WRITE : GENERIC_READ, 0, NULL, OPEN_EXISTING, 0,
+                     NULL);
+#else
+  if (strcmp(kind, "unix") == 0) {
+    struct sockaddr_un address;
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    memset(&address, 0, sizeof(address));
+    address.sun_family = AF_UNIX;
+    socket_path(address.sun_path, sizeof(address.sun_path), name);
+    if (s < 0 || connect(s, (struct sockaddr *)&address, sizeof(address)) != 0)
+      return NO_STREAM;
+    return s;
+  }
+  return open(name, writing ? O_WRONLY : O_RDONLY);
+#endif
+}
+
+/* The parent's end: made before the child starts, opened after. */
+typedef struct parent_stream {
+  char name[128]; /* what the child is told */
+  stream_t listening, stream;
+#ifndef _WIN32
+  char path[128]; /* what to remove afterwards */
+#endif
+} parent_stream_t;
+
+static void parent_stream_make(parent_stream_t *ps, const char *kind, const char *tag,
+                               int writing) {
+  char base[IPC_SHM_NAME_MAX + 1];
+  bench_name(base, tag, 0);
+  ps->listening = ps->stream = NO_STREAM;
+#ifdef _WIN32
+  {
+    WCHAR wide[128];
+    (void)kind;
+    pipe_name(wide, 128, tag);
+    WideCharToMultiByte(CP_UTF8, 0, wide, -1, ps->name, sizeof(ps->name), NULL, NULL);
+    ps->stream = CreateNamedPipeW(wide, writing ? PIPE_ACCESS_OUTBOUND : PIPE_ACCESS_INBOUND,
+                                  PIPE_TYPE_BYTE | PIPE_WAIT, 1, 1 << 20, 1 << 20, 0, NULL);
+    if (ps->stream == INVALID_HANDLE_VALUE) {
+      fprintf(stderr, "ipc-shm-bench: CreateNamedPipeW: %lu\n", GetLastError());
+      exit(1);
+    }
+  }
+#else
+  (void)writing;
+  if (strcmp(kind, "unix") == 0) {
+    struct sockaddr_un address;
+    snprintf(ps->name, sizeof(ps->name), "%s", base);
+    memset(&address, 0, sizeof(address));
+    address.sun_family = AF_UNIX;
+    socket_path(address.sun_path, sizeof(address.sun_path), base);
+    snprintf(ps->path, sizeof(ps->path), "%s", address.sun_path);
+    unlink(ps->path);
+    ps->listening = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (ps->listening < 0 ||
+        bind(ps->listening, (struct sockaddr *)&address, sizeof(address)) != 0 ||
+        listen(ps->listening, 1) != 0) {
+      perror("ipc-shm-bench: socket");
+      exit(1);
+    }
+  } else {
+    snprintf(ps->name, sizeof(ps->name), "/tmp/%s.fifo", base);
+    snprintf(ps->path, sizeof(ps->path), "%s", ps->name);
+    unlink(ps->path);
+    if (mkfifo(ps->path, 0600) != 0) {
+      perror("ipc-shm-bench: mkfifo");
+      exit(1);
+    }
+  }
+#endif
+}
+
+/* Once the child runs: connect the parent's end. */
+static void parent_stream_open(parent_stream_t *ps, int writing) {
+#ifdef _WIN32
+  (void)writing;
+  if (!ConnectNamedPipe(ps->stream, NULL) && GetLastError() != ERROR_PIPE_CONNECTED) {
+    fprintf(stderr, "ipc-shm-bench: ConnectNamedPipe: %lu\n", GetLastError());
+    exit(1);
+  }
+#else
+  if (ps->listening >= 0)
+    ps->stream = accept(ps->listening, NULL, NULL);
+  else
+    ps->stream = open(ps->path, writing ? O_WRONLY : O_RDONLY);
+  if (ps->stream < 0) {
+    perror("ipc-shm-bench: open the stream");
+    exit(1);
+  }
+#endif
+}
+
+static void parent_stream_close(parent_stream_t *ps) {
+  if (ps->stream != NO_STREAM)
+    stream_close(ps->stream);
+  if (ps->listening != NO_STREAM)
+    stream_close(ps->listening);
+#ifndef _WIN32
+  unlink(ps->path);
+#endif
+}
+
+/* ---- The child ---- */
+
+/* sink KIND NAME SIZE: take messages of SIZE bytes until the last one.
+ * echo KIND NAME_IN NAME_OUT SIZE: send each message back, until the last. */
+int run_transport_child(int argc, char **argv) {
+  const char *mode, *kind;
+  size_t size;
+  unsigned char *buffer;
+  int echo;
+  if (argc < 4)
+    return 2;
+  mode = argv[0];
+  kind = argv[1];
+  echo = strcmp(mode, "echo") == 0;
+  size = (size_t)strtoul(argv[echo ? 4 : 3], NULL, 10);
+  buffer = allocate(size);
+  if (strncmp(kind, "channel", 7) == 0) {
+    int zero_copy = strcmp(kind, "channel-zc") == 0;
+    ipc_shm_channel_t *in, *out = NULL;
+    check(ipc_shm_channel_open(&in, argv[2], IPC_SHM_CHANNEL_RECEIVER), "channel_open");
+    if (echo)
+      check(ipc_shm_channel_open(&out, argv[3], IPC_SHM_CHANNEL_SENDER), "channel_open");
+    for (;;) {
+      const void *data;
+      size_t got;
+      int last;
+      if (zero_copy) {
+        const unsigned char *bytes;
+        size_t at;
+        unsigned sum = 0;
+        check(ipc_shm_channel_peek(in, &data, &got, IPC_SHM_FOREVER), "peek");
+        /* In place: read every cache line of the message. */
+        bytes = (const unsigned char *)data;
+        for (at = 0; at < got; at += 64)
+          sum += bytes[at];
+        last = bytes[0] == 1;
+        buffer[0] = (unsigned char)sum;
+        check(ipc_shm_channel_release(in), "release");
+      } else {
+        check(ipc_shm_channel_receive(in, buffer, size, &got, IPC_SHM_FOREVER), "receive");
+        last = buffer[0] == 1;
+      }
+      if (echo)
+        check(ipc_shm_channel_send(out, buffer, got, IPC_SHM_FOREVER), "send");
+      if (last)
+        break;
+    }
+    ipc_shm_channel_close(in);
+    if (out != NULL)
+      ipc_shm_channel_close(out);
+  } else {
+    stream_t in = child_stream(kind, argv[2], 0), out = NO_STREAM;
+    if (in == NO_STREAM)
+      return 1;
+    if (echo) {
+      out = child_stream(kind, argv[3], 1);
+      if (out == NO_STREAM)
+        return 1;
+    }
+    for (;;) {
+      if (stream_read(in, buffer, size) != 0)
+        return 1;
+      if (echo && stream_write(out, buffer, size) != 0)
+        return 1;
+      if (buffer[0] == 1)
+        break;
+    }
+    stream_close(in);
+    if (echo)
+      stream_close(out);
+  }
+  free(buffer);
+  return 0;
+}
+
+/* ---- The parent ---- */
+
+typedef struct sender {
+  ipc_shm_channel_t *channel;
+  int zero_copy;
+  stream_t stream;
+} sender_t;
+
+static void send_one(sender_t *s, unsigned char *message, size_t size) {
+  if (s->channel != NULL && s->zero_copy) {
+    void *space;
+    check(ipc_shm_channel_reserve(s->channel, size, &space, IPC_SHM_FOREVER), "reserve");
+    /* In place: the producer writes its whole message where it goes. */
+    memset(space, message[0], size);
+    check(ipc_shm_channel_commit(s->channel, size), "commit");
+  } else if (s->channel != NULL) {
+    check(ipc_shm_channel_send(s->channel, message, size, IPC_SHM_FOREVER), "send");
+  } else if (stream_write(s->stream, message, size) != 0) {
+    fprintf(stderr, "ipc-shm-bench: the stream broke\n");
+    exit(1);
+  }
+}
+
+static ipc_shm_process_t *start_child(const char *self, const char *const *args) {
+  const char *argv[9];
+  ipc_shm_process_t *child;
+  int i;
+  argv[0] = self;
+  argv[1] = "--transport-child";
+  for (i = 0; args[i] != NULL && i < 6; i++)
+    argv[2 + i] = args[i];
+  argv[2 + i] = NULL;
+  check(ipc_shm_spawn(&child, argv, NULL, 0), "spawn");
+  return child;
+}
+
+static void end_child(ipc_shm_process_t *child) {
+  int code = -1;
+  check(ipc_shm_process_wait(child, &code), "wait");
+  if (code != 0) {
+    fprintf(stderr, "ipc-shm-bench: a transport child failed (%d)\n", code);
+    exit(1);
+  }
+}
+
+/* GB/s and messages per second of one transport at one size. */
+static void throughput(const char *self, const char *kind, size_t size, double *gbps,
+                       double *msgs) {
+  char size_text[24], name[IPC_SHM_NAME_MAX + 1];
+  unsigned char *message = allocate(size);
+  sender_t s;
+  parent_stream_t ps;
+  ipc_shm_process_t *child;
+  double start, elapsed;
+  long count = 0;
+  memset(message, 0, size);
+  memset(&s, 0, sizeof(s));
+  snprintf(size_text, sizeof(size_text), "%zu", size);
+  if (strncmp(kind, "channel", 7) == 0) {
+    bench_name(name, "t", 0);
+    s.zero_copy = strcmp(kind, "channel-zc") == 0;
+    /* A ring of 16 messages, 4 MiB at least: a sender running ahead
+     * leaves its data in the shared cache rather than in its own core's. */
+    check(ipc_shm_channel_create(&s.channel, name, size,
+                                 16 * size > ((size_t)4 << 20) ? 16 * size : (size_t)4 << 20,
+                                 IPC_SHM_CHANNEL_SENDER), "channel_create");
+    {
+      const char *args[] = {"sink", kind, name, size_text, NULL};
+      child = start_child(self, args);
+    }
+  } else {
+    parent_stream_make(&ps, kind, "t", 1);
+    {
+      const char *args[] = {"sink", kind, ps.name, size_text, NULL};
+      child = start_child(self, args);
+    }
+    parent_stream_open(&ps, 1);
+    s.stream = ps.stream;
+  }
+  start = now_seconds();
+  do {
+    int i;
+    for (i = 0; i < 64; i++)
+      send_one(&s, message, size);
+    count += 64;
+  } while (now_seconds() - start < duration());
+  message[0] = 1;
+  send_one(&s, message, size);
+  count++;
+  end_child(child);
+  elapsed = now_seconds() - start;
+  if (s.channel != NULL) {
+    ipc_shm_channel_close(s.channel);
+    if (ipc_shm_lifetime() == IPC_SHM_LIFETIME_UNTIL_REMOVED)
+      ipc_shm_remove(name, 0);
+  } else {
+    parent_stream_close(&ps);
+  }
+  free(message);
+  *gbps = (double)count * (double)size / elapsed / 1e9;
+  *msgs = (double)count / elapsed;
+  csv_row("throughput", kind, (double)size, (double)count * (double)size, elapsed, *gbps,
+          *msgs, NA, NA);
+}
+
+/* memcpy in one process: the ceiling. */
+static double memcpy_gbps(size_t size) {
+  unsigned char *from = allocate(size), *to = allocate(size);
+  double start, elapsed;
+  long count = 0;
+  memset(from, 3, size);
+  memset(to, 0, size);
+  start = now_seconds();
+  do {
+    int i;
+    for (i = 0; i < 64; i++) {
+      from[0] = (unsigned char)i;
+      memcpy(to, from, size);
+    }
+    count += 64;
+  } while (now_seconds() - start < duration());
+  elapsed = now_seconds() - start;
+  if (to[0] == 0xFF)
+    puts(""); /* keep the copies */
+  free(from);
+  free(to);
+  csv_row("throughput", "memcpy", (double)size, (double)count * (double)size, elapsed,
+          (double)count * (double)size / elapsed / 1e9, (double)count / elapsed, NA, NA);
+  return (double)count * (double)size / elapsed / 1e9;
+}
+
+/* Round trips of 64-byte messages: p50 and p99 in microseconds. `gap`:
+ * seconds the parent spins between round trips, so that the child sleeps. */
+static void round_trips(const char *self, const char *kind, double gap, double *p50,
+                        double *p99) {
+  char in_name[IPC_SHM_NAME_MAX + 1], out_name[IPC_SHM_NAME_MAX + 1];
+  unsigned char message[64];
+  int rounds = bench_quick ? 2000 : 20000, i;
+  double *samples;
+  sender_t s;
+  parent_stream_t to_child, from_child;
+  ipc_shm_channel_t *back = NULL;
+  ipc_shm_process_t *child;
+  if (gap > 0)
+    rounds /= 10;
+  samples = (double *)allocate(sizeof(double) * (size_t)rounds);
+  memset(message, 0, sizeof(message));
+  memset(&s, 0, sizeof(s));
+  if (strcmp(kind, "channel") == 0) {
+    bench_name(out_name, "po", 0);
+    bench_name(in_name, "pi", 0);
+    check(ipc_shm_channel_create(&s.channel, out_name, 64, 0, IPC_SHM_CHANNEL_SENDER),
+          "channel_create");
+    check(ipc_shm_channel_create(&back, in_name, 64, 0, IPC_SHM_CHANNEL_RECEIVER),
+          "channel_create");
+    {
+      const char *args[] = {"echo", kind, out_name, in_name, "64", NULL};
+      child = start_child(self, args);
+    }
+  } else {
+    parent_stream_make(&to_child, kind, "po", 1);
+    parent_stream_make(&from_child, kind, "pi", 0);
+    {
+      const char *args[] = {"echo", kind, to_child.name, from_child.name, "64", NULL};
+      child = start_child(self, args);
+    }
+    parent_stream_open(&to_child, 1);
+    parent_stream_open(&from_child, 0);
+    s.stream = to_child.stream;
+  }
+  for (i = 0; i <= rounds; i++) {
+    double start;
+    size_t got;
+    if (i == rounds)
+      message[0] = 1;
+    if (gap > 0) {
+      double until = now_seconds() + gap;
+      while (now_seconds() < until) {
+      }
+    }
+    start = now_seconds();
+    send_one(&s, message, sizeof(message));
+    if (back != NULL)
+      check(ipc_shm_channel_receive(back, message, sizeof(message), &got, IPC_SHM_FOREVER),
+            "receive");
+    else if (stream_read(from_child.stream, message, sizeof(message)) != 0)
+      check(IPC_SHM_E_DISCONNECTED, "the stream broke");
+    if (i < rounds)
+      samples[i] = (now_seconds() - start) * 1e6;
+  }
+  end_child(child);
+  if (back != NULL) {
+    ipc_shm_channel_close(s.channel);
+    ipc_shm_channel_close(back);
+    if (ipc_shm_lifetime() == IPC_SHM_LIFETIME_UNTIL_REMOVED) {
+      ipc_shm_remove(out_name, 0);
+      ipc_shm_remove(in_name, 0);
+    }
+  } else {
+    parent_stream_close(&to_child);
+    parent_stream_close(&from_child);
+  }
+  *p50 = percentile(samples, rounds, 0.50);
+  *p99 = percentile(samples, rounds, 0.99);
+  free(samples);
+  {
+    char transport[32];
+    snprintf(transport, sizeof(transport), "%s-%s", kind, gap > 0 ? "sleeping" : "busy");
+    csv_row("latency", transport, 64, NA, NA, NA, NA, *p50, *p99);
+  }
+}
+
+void transport_rows(const char *self) {
+#ifdef _WIN32
+  static const char *const streams[] = {"npipe"};
+#else
+  static const char *const streams[] = {"pipe", "unix"};
+#endif
+  const size_t nstreams = sizeof(streams) / sizeof(streams[0]);
+  size_t i, k;
+#ifndef _WIN32
+  signal(SIGPIPE, SIG_IGN);
+#endif
+  for (i = 0; i < SIZES; i++) {
+    double channel, channel_msgs, zc, zc_msgs, stream[2] = {0, 0}, msgs, ceiling;
+    char title[64];
+    size_t size = sizes[i];
+    throughput(self, "channel", size, &channel, &channel_msgs);
+    throughput(self, "channel-zc", size, &zc, &zc_msgs);
+    for (k = 0; k < nstreams; k++)
+      throughput(self, streams[k], size, &stream[k], &msgs);
+    ceiling = memcpy_gbps(size);
+    snprintf(title, sizeof(title), "throughput, %zu-byte messages (GB/s)", size);
+    section(title);
+    info_row("  channel (copying)", channel, "GB/s");
+    info_row("  channel (zero-copy)", zc, "GB/s");
+    for (k = 0; k < nstreams; k++)
+      info_row(streams[k][0] == 'p'   ? "  pipe"
+               : streams[k][0] == 'u' ? "  Unix-domain socket"
+                                      : "  named pipe",
+               stream[k], "GB/s");
+    info_row("  memcpy in one process", ceiling, "GB/s");
+    if (size == 64) {
+      row("  channel: million messages per second", channel_msgs / 1e6, "M/s", 10, 0);
+    } else if (size == 65536) {
+      row(nstreams > 1 ? "  channel / pipe" : "  channel / named pipe", channel / stream[0], "x",
+          10, 0);
+      if (nstreams > 1)
+        row("  channel / Unix socket", channel / stream[1], "x", 4, 0);
+      row("  channel / memcpy", 100.0 * channel / ceiling, "%", 25, 0);
+    } else if (size == 1048576 && nstreams > 1) {
+      row("  channel / Unix socket", channel / stream[1], "x", 2, 0);
+    }
+  }
+  section("round trips of 64 bytes (us)");
+  {
+    double p50, p99;
+    round_trips(self, "channel", 0, &p50, &p99);
+    row("  channel, busy peer: p50", p50, "us", 1.0, 1);
+    row("  channel, busy peer: p99", p99, "us", 1.5, 1);
+    round_trips(self, "channel", 200e-6, &p50, &p99);
+    info_row("  channel, sleeping peer: p50", p50, "us");
+    info_row("  channel, sleeping peer: p99", p99, "us");
+    round_trips(self, streams[0], 0, &p50, &p99);
+    info_row(nstreams > 1 ? "  pipe, busy peer: p50" : "  named pipe, busy peer: p50", p50, "us");
+    info_row(nstreams > 1 ? "  pipe, busy peer: p99" : "  named pipe, busy peer: p99", p99, "us");
+    round_trips(self, streams[0], 200e-6, &p50, &p99);
+    info_row(nstreams > 1 ? "  pipe, sleeping peer: p50" : "  named pipe, sleeping peer: p50",
+             p50, "us");
+    info_row(nstreams > 1 ? "  pipe, sleeping peer: p99" : "  named pipe, sleeping peer: p99",
+             p99, "us");
+  }
+}
