@@ -223,7 +223,8 @@ typedef int ipc_shm_native_t; /**< file descriptor */
  * No opener sees the segment before it has its full size. Windows and
  * Linux publish the name only then (a section is created whole; Linux
  * sizes a nameless file in /dev/shm and links it under the name). Other
- * POSIX systems publish the name empty (O_EXCL) and size it at once;
+ * POSIX systems, and Linux with IPC_SHM_NORESERVE (as cheap as the raw
+ * calls), publish the name empty (O_EXCL) and size it at once;
  * ipc_shm_open() and ipc_shm_open_or_create() wait up to 2 seconds for an
  * empty segment to get its size.
  * POSIX: the memory is reserved up front (posix_fallocate on Linux), so a
