@@ -18,6 +18,10 @@
 extern int bench_quick; /* --quick: smaller sizes, fewer rounds */
 extern int bench_csv;   /* --csv: CSV rows instead of the table */
 extern int bench_missed;
+/* The median round trip of a ping-pong over the raw calls (a futex, or
+ * SetEvent/WaitForSingleObject) with a sleeping peer, measured by the
+ * event rows; 0 if not. */
+extern double bench_raw_rtt_us;
 
 double now_seconds(void);
 double resident_bytes(void);

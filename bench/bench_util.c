@@ -17,6 +17,7 @@
 int bench_quick;
 int bench_csv;
 int bench_missed;
+double bench_raw_rtt_us;
 
 
 /* ---- Clock and memory ---- */

@@ -301,11 +301,13 @@ typedef struct pinger {
   pong_area_t *area;
 } pinger_t;
 
-static double ping_rounds(const pinger_t *p, int rounds, double gap) {
-  double start = now_seconds(), *latency = NULL, result;
+static double ping_rounds(const pinger_t *p, int rounds, double gap, double *rtt_median) {
+  double start = now_seconds(), *latency = NULL, *rtt = NULL, result;
   int i;
-  if (gap > 0)
+  if (gap > 0) {
     latency = (double *)allocate(sizeof(double) * (size_t)rounds);
+    rtt = (double *)allocate(sizeof(double) * (size_t)rounds);
+  }
   for (i = 0; i < rounds; i++) {
     double sent;
     if (gap > 0)
@@ -313,11 +315,16 @@ static double ping_rounds(const pinger_t *p, int rounds, double gap) {
     sent = now_seconds();
     p->ping(p->ctx);
     p->await_pong(p->ctx);
-    if (gap > 0)
+    if (gap > 0) {
       latency[i] = (p->area->woken_at - sent) * 1e6;
+      rtt[i] = (now_seconds() - sent) * 1e6;
+    }
   }
   result = gap > 0 ? median(latency, rounds) : (now_seconds() - start) * 1e6 / rounds;
+  if (rtt_median != NULL)
+    *rtt_median = gap > 0 ? median(rtt, rounds) : result;
   free(latency);
+  free(rtt);
   return result;
 }
 
@@ -442,7 +449,7 @@ static void event_rows(const char *self, int rounds) {
   argv[5] = NULL;
   for (gap = 0; gap < 2; gap++) {
     /* Round trips answered at once, then wake-ups of a waiter asleep. */
-    int n = gap ? rounds / 10 : rounds;
+    int n = gap ? rounds / 20 : rounds;
     snprintf(count, sizeof(count), "%d", n);
     for (pass = 0; pass < 2; pass++) {
       ipc_shm_process_t *child;
@@ -478,9 +485,9 @@ static void event_rows(const char *self, int rounds) {
       }
       check(ipc_shm_spawn(&child, argv, NULL, 0), "spawn");
       if (pass == 0)
-        ours[gap] = ping_rounds(&pinger, n, gap ? 200e-6 : 0);
+        ours[gap] = ping_rounds(&pinger, n, gap ? 1e-3 : 0, NULL);
       else
-        raw[gap] = ping_rounds(&pinger, n, gap ? 200e-6 : 0);
+        raw[gap] = ping_rounds(&pinger, n, gap ? 1e-3 : 0, gap ? &bench_raw_rtt_us : NULL);
       check(ipc_shm_process_wait(child, &code), "wait");
       if (code != 0) {
         fprintf(stderr, "ipc-shm-bench: the ping-pong child failed\n");

@@ -416,7 +416,8 @@ static double memcpy_gbps(size_t size) {
 }
 
 /* Round trips of 64-byte messages: p50 and p99 in microseconds. `gap`:
- * seconds the parent spins between round trips, so that the child sleeps. */
+ * seconds the parent spins between round trips, longer than the child spins
+ * before it sleeps. */
 static void round_trips(const char *self, const char *kind, double gap, double *p50,
                         double *p99) {
   char in_name[IPC_SHM_NAME_MAX + 1], out_name[IPC_SHM_NAME_MAX + 1];
@@ -544,13 +545,17 @@ void transport_rows(const char *self) {
     round_trips(self, "channel", 0, &p50, &p99);
     row("  channel, busy peer: p50", p50, "us", 1.0, 1);
     row("  channel, busy peer: p99", p99, "us", 1.5, 1);
-    round_trips(self, "channel", 200e-6, &p50, &p99);
+    round_trips(self, "channel", 1e-3, &p50, &p99);
     info_row("  channel, sleeping peer: p50", p50, "us");
     info_row("  channel, sleeping peer: p99", p99, "us");
+    if (bench_raw_rtt_us > 0) {
+      info_row("  raw ping-pong, sleeping peer: p50", bench_raw_rtt_us, "us");
+      row("  channel / raw, sleeping peer", p50 / bench_raw_rtt_us, "x", 1.15, 1);
+    }
     round_trips(self, streams[0], 0, &p50, &p99);
     info_row(nstreams > 1 ? "  pipe, busy peer: p50" : "  named pipe, busy peer: p50", p50, "us");
     info_row(nstreams > 1 ? "  pipe, busy peer: p99" : "  named pipe, busy peer: p99", p99, "us");
-    round_trips(self, streams[0], 200e-6, &p50, &p99);
+    round_trips(self, streams[0], 1e-3, &p50, &p99);
     info_row(nstreams > 1 ? "  pipe, sleeping peer: p50" : "  named pipe, sleeping peer: p50",
              p50, "us");
     info_row(nstreams > 1 ? "  pipe, sleeping peer: p99" : "  named pipe, sleeping peer: p99",

@@ -17,6 +17,7 @@
  * the ring holds. */
 #include "shm_internal.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,8 +33,9 @@
 #define RING_MIN 4096u
 #define RING_MAX ((uint64_t)1 << 40)
 
-/* Spinning before sleeping: longer than one message's copy. */
-#define SPIN_ROUNDS 4000
+/* Spinning before sleeping: longer than one large message's copy, and
+ * than a sleep and a wake-up cost (Wine's are round trips to its server). */
+#define SPIN_NS 200000LL
 /* A sleeper asks whether its peer lives after each slice. */
 #define SLICE_NS 50000000LL
 
@@ -46,7 +48,7 @@ typedef struct ipc_shm__channel_header {
   uint64_t id;
   uint32_t flags;
   uint32_t unused0;
-  unsigned char pad0[64 - 40];
+  unsigned char pad0[64 - 48];
   /* Each index on a cache line of its own, written by one side only. */
   uint64_t write_index;
   unsigned char pad1[56];
@@ -60,7 +62,15 @@ typedef struct ipc_shm__channel_header {
   uint64_t peers[2]; /* PEER_NONE, PEER_LEFT or the attached process */
 } channel_header_t;
 
+/* Layout 1 as documented: the indices, the waiting flags and words, and
+ * the peers each start a cache line of their own. */
 typedef char header_fits[sizeof(channel_header_t) <= IPC_SHM_CHANNEL_HEADER ? 1 : -1];
+typedef char layout_1[offsetof(channel_header_t, write_index) == 64 &&
+                              offsetof(channel_header_t, read_index) == 128 &&
+                              offsetof(channel_header_t, waiting) == 192 &&
+                              offsetof(channel_header_t, peers) == 256
+                          ? 1
+                          : -1];
 
 static void cpu_relax(void) {
 #if defined(_MSC_VER) && !defined(__clang__) && (defined(_M_X64) || defined(_M_IX86))
@@ -411,13 +421,21 @@ static int peer_gone(struct ipc_shm_channel *ch, int ask_system) {
 static int wait_until(struct ipc_shm_channel *ch, int (*ready)(struct ipc_shm_channel *),
                       int64_t timeout_ms) {
   channel_header_t *h = ch->header;
-  int64_t deadline;
+  int64_t deadline, spin_until = 0;
   int round, checked_at_slice = 0;
-  for (round = 0; round < SPIN_ROUNDS; round++) {
+  for (round = 0;; round++) {
     if (ready(ch))
       return 0;
     if (timeout_ms == 0)
       break;
+    /* The clock is read now and then: it costs more than a look. */
+    if ((round & 63) == 0) {
+      int64_t now = ipc_shm__os_now_ns();
+      if (spin_until == 0)
+        spin_until = now + SPIN_NS;
+      else if (now >= spin_until)
+        break;
+    }
     cpu_relax();
   }
   if (timeout_ms == 0)
