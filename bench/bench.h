@@ -13,6 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define BENCH_MIB ((size_t)1 << 20)
 
 extern int bench_quick; /* --quick: smaller sizes, fewer rounds */
@@ -49,5 +53,16 @@ void csv_row(const char *kind, const char *transport, double msg_bytes, double t
  * round-trip latency, and the child's side of both. */
 void transport_rows(const char *self);
 int run_transport_child(int argc, char **argv);
+
+/* Boost.Interprocess message_queue (bench/boost_mq.cpp), built where
+ * Boost's headers are (IPC_SHM_BENCH_BOOST): the child's side, and the
+ * throughput for `seconds` (0, or -1 when it failed). */
+int boost_mq_sink(const char *name, size_t size);
+int boost_mq_throughput(const char *self, size_t size, double seconds, double *gbps,
+                        double *msgs);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

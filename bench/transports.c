@@ -37,7 +37,9 @@ typedef HANDLE stream_t;
 #define NO_STREAM INVALID_HANDLE_VALUE
 
 static void pipe_name(WCHAR *out, size_t size, const char *tag) {
-  _snwprintf(out, size, L"\\\\.\\pipe\\ipcshm-bench-%lu-%hs", GetCurrentProcessId(), tag);
+  char name[96];
+  snprintf(name, sizeof(name), "\\\\.\\pipe\\ipcshm-bench-%lu-%s", GetCurrentProcessId(), tag);
+  MultiByteToWideChar(CP_UTF8, 0, name, -1, out, (int)size);
 }
 
 static int stream_write(stream_t s, const void *data, size_t size) {
@@ -224,6 +226,10 @@ int run_transport_child(int argc, char **argv) {
   kind = argv[1];
   echo = strcmp(mode, "echo") == 0;
   size = (size_t)strtoul(argv[echo ? 4 : 3], NULL, 10);
+#if defined(IPC_SHM_BENCH_BOOST)
+  if (strcmp(kind, "boost-mq") == 0)
+    return boost_mq_sink(argv[2], size);
+#endif
   buffer = allocate(size);
   if (strncmp(kind, "channel", 7) == 0) {
     int zero_copy = strcmp(kind, "channel-zc") == 0;
@@ -510,12 +516,17 @@ void transport_rows(const char *self) {
 #endif
   for (i = 0; i < SIZES; i++) {
     double channel, channel_msgs, zc, zc_msgs, stream[2] = {0, 0}, msgs, ceiling;
+    double boost = 0, boost_msgs = 0;
+    int have_boost = 0;
     char title[64];
     size_t size = sizes[i];
     throughput(self, "channel", size, &channel, &channel_msgs);
     throughput(self, "channel-zc", size, &zc, &zc_msgs);
     for (k = 0; k < nstreams; k++)
       throughput(self, streams[k], size, &stream[k], &msgs);
+#if defined(IPC_SHM_BENCH_BOOST)
+    have_boost = boost_mq_throughput(self, size, duration(), &boost, &boost_msgs) == 0;
+#endif
     ceiling = memcpy_gbps(size);
     snprintf(title, sizeof(title), "throughput, %zu-byte messages (GB/s)", size);
     section(title);
@@ -526,9 +537,13 @@ void transport_rows(const char *self) {
                : streams[k][0] == 'u' ? "  Unix-domain socket"
                                       : "  named pipe",
                stream[k], "GB/s");
+    if (have_boost)
+      info_row("  Boost.Interprocess message_queue", boost, "GB/s");
     info_row("  memcpy in one process", ceiling, "GB/s");
     if (size == 64) {
       row("  channel: million messages per second", channel_msgs / 1e6, "M/s", 10, 0);
+      if (have_boost)
+        row("  channel / Boost message_queue", channel_msgs / boost_msgs, "x", 2, 0);
     } else if (size == 65536) {
       row(nstreams > 1 ? "  channel / pipe" : "  channel / named pipe", channel / stream[0], "x",
           10, 0);

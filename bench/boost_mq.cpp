@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+// Boost.Interprocess message_queue, the comparison the benchmark makes
+// where Boost's headers are installed (Debian: libboost-dev).
+#include <boost/interprocess/ipc/message_queue.hpp>
+
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "bench.h"
+
+namespace bip = boost::interprocess;
+
+extern "C" int boost_mq_sink(const char *name, size_t size) {
+  try {
+    bip::message_queue queue(bip::open_only, name);
+    std::vector<unsigned char> buffer(size);
+    for (;;) {
+      bip::message_queue::size_type got = 0;
+      unsigned int priority = 0;
+      queue.receive(buffer.data(), buffer.size(), got, priority);
+      if (buffer[0] == 1)
+        return 0;
+    }
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "ipc-shm-bench: boost-mq: %s\n", e.what());
+    return 1;
+  }
+}
+
+extern "C" int boost_mq_throughput(const char *self, size_t size, double seconds, double *gbps,
+                                   double *msgs) {
+  char name[64], size_text[24];
+  bench_name(name, "bq", 0);
+  std::snprintf(size_text, sizeof(size_text), "%zu", size);
+  try {
+    size_t depth = ((size_t)4 << 20) / size;
+    bip::message_queue::remove(name);
+    bip::message_queue queue(bip::create_only, name, depth < 4 ? 4 : depth, size);
+    std::vector<unsigned char> message(size, 0);
+    const char *argv[] = {self, "--transport-child", "sink", "boost-mq", name, size_text, NULL};
+    ipc_shm_process_t *child = NULL;
+    long count = 0;
+    int code = -1;
+    double start, elapsed;
+    check(ipc_shm_spawn(&child, argv, NULL, 0), "spawn");
+    start = now_seconds();
+    do {
+      for (int i = 0; i < 64; i++)
+        queue.send(message.data(), size, 0);
+      count += 64;
+    } while (now_seconds() - start < seconds);
+    message[0] = 1;
+    queue.send(message.data(), size, 0);
+    count++;
+    check(ipc_shm_process_wait(child, &code), "wait");
+    elapsed = now_seconds() - start;
+    bip::message_queue::remove(name);
+    if (code != 0)
+      return -1;
+    *gbps = (double)count * (double)size / elapsed / 1e9;
+    *msgs = (double)count / elapsed;
+    csv_row("throughput", "boost-mq", (double)size, (double)count * (double)size, elapsed, *gbps,
+            *msgs, NA, NA);
+    return 0;
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "ipc-shm-bench: boost-mq: %s\n", e.what());
+    bip::message_queue::remove(name);
+    return -1;
+  }
+}
