@@ -175,8 +175,42 @@ static int helper_channel_die(char **argv) {
     (void)getchar();
 }
 
+/* channel-by-route ROUTE TOKEN_OR_NAME: take the channel's segment by
+ * ROUTE (import, pull, receive), attach as sender, send messages 0..4. */
+static int helper_channel_by_route(char **argv) {
+  ipc_shm_t *shm = NULL;
+  ipc_shm_channel_t *ch;
+  ipc_shm_conn_t *conn = NULL;
+  long n;
+  int err;
+  if (strcmp(argv[0], "import") == 0)
+    err = ipc_shm_import(&shm, argv[1]);
+  else if (strcmp(argv[0], "pull") == 0)
+    err = ipc_shm_pull(&shm, argv[1]);
+  else {
+    err = ipc_shm_connect(&conn, argv[1]);
+    if (err == 0)
+      err = ipc_shm_receive(conn, &shm);
+  }
+  if (err == 0) {
+    err = ipc_shm_channel_attach(&ch, shm, IPC_SHM_CHANNEL_SENDER);
+    ipc_shm_close(shm);
+  }
+  for (n = 0; err == 0 && n < 5; n++)
+    err = send_message(ch, n);
+  if (conn != NULL)
+    ipc_shm_conn_close(conn);
+  if (err != 0) {
+    printf("error %s\n", ipc_shm_err_name(err));
+    return 1;
+  }
+  ipc_shm_channel_close(ch);
+  return 0;
+}
+
 int run_channel_helper(int argc, char **argv) {
   static const test_helper_mode_t modes[] = {
+      {"channel-by-route", 2, helper_channel_by_route},
       {"channel-send", 3, helper_channel_send},
       {"channel-die", 2, helper_channel_die},
   };
@@ -487,6 +521,64 @@ START_TEST(a_dead_peer_is_noticed_at_every_point) {
 }
 END_TEST
 
+/* The channel's segment travels by the routes segments have; the other
+ * side attaches to it. */
+START_TEST(a_channel_travels_by_every_route) {
+  char name[IPC_SHM_NAME_MAX + 1];
+  int route;
+  for (route = 0; route < 3; route++) {
+    ipc_shm_channel_t *rx;
+    ipc_shm_export_t *exp = NULL;
+    ipc_shm_listener_t *listener = NULL;
+    ipc_shm_conn_t *conn = NULL;
+    const char *argv[] = {"helper", "channel-by-route", NULL, NULL, NULL};
+    test_proc_t *sender;
+    long n;
+    ck_assert_err(ipc_shm_channel_create_anonymous(&rx, MAX_MESSAGE, 0, IPC_SHM_CHANNEL_RECEIVER), 0);
+    if (route == 0) {
+      argv[2] = "receive";
+      ck_assert_err(ipc_shm_listen(&listener, test_name(name, "cr")), 0);
+      argv[3] = name;
+    } else if (route == 1) {
+      if (!TEST_CAN_PULL) {
+        ipc_shm_channel_close(rx);
+        continue;
+      }
+      test_allow_pullers();
+      argv[2] = "pull";
+      ck_assert_err(ipc_shm_export(&exp, ipc_shm_channel_segment(rx), IPC_SHM_EXPORT_PULL), 0);
+      argv[3] = ipc_shm_export_token(exp);
+    } else {
+      /* A route that needs a spawn is tested above; import a token this
+       * process made for itself is refused (its own handle). */
+      ck_assert_err(ipc_shm_export(&exp, ipc_shm_channel_segment(rx), 0), 0);
+      {
+        ipc_shm_t *own = NULL;
+        ck_assert_err(ipc_shm_import(&own, ipc_shm_export_token(exp)), IPC_SHM_E_BAD_TOKEN);
+      }
+      ipc_shm_export_close(exp);
+      ipc_shm_channel_close(rx);
+      continue;
+    }
+    sender = test_proc_start("ipcshm_tests", argv);
+    if (listener != NULL) {
+      ck_assert_err(ipc_shm_accept(listener, &conn), 0);
+      ck_assert_err(ipc_shm_send(conn, ipc_shm_channel_segment(rx), 0), 0);
+    }
+    for (n = 0; n < 5; n++)
+      ck_assert_err(receive_message(rx, n), 0);
+    ck_assert_int_eq(test_proc_wait(sender), 0);
+    if (conn != NULL)
+      ipc_shm_conn_close(conn);
+    if (listener != NULL)
+      ipc_shm_listener_close(listener);
+    if (exp != NULL)
+      ipc_shm_export_close(exp);
+    ipc_shm_channel_close(rx);
+  }
+}
+END_TEST
+
 void add_channel_cases(Suite *suite) {
   TCase *tc = tcase_create("channel_rules");
   tcase_add_test(tc, channel_in_one_process);
@@ -498,6 +590,7 @@ void add_channel_cases(Suite *suite) {
   tc = tcase_create("channel_processes");
   tcase_add_test(tc, messages_arrive_whole_and_in_order);
   tcase_add_test(tc, a_dead_peer_is_noticed_at_every_point);
+  tcase_add_test(tc, a_channel_travels_by_every_route);
   tcase_set_timeout(tc, 600);
   suite_add_tcase(suite, tc);
 }
