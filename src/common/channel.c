@@ -1,76 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /* Channels: one sender, one receiver, and a ring of records in a segment.
  * Everything but sleeping, waking and asking whether a process lives is
- * portable and here.
+ * portable: making and attaching channels, and waiting, are here; the
+ * records, sending and receiving are in ring.c.
  *
  * The control area (layout 1) is the first IPC_SHM_CHANNEL_HEADER bytes of
  * the segment; the ring follows. Every value read from it is checked
  * before use, since the peer can write there: the sizes are read once, at
  * attach, and a record or index that could not have been written by a
  * well-behaved peer is CORRUPT, never a read or write outside the ring.
- *
- * Records are 8-byte aligned: a u32 length and a u32 kind (a message, or
- * padding to the end of the ring so that a message is always contiguous),
- * then the message. The sender publishes a record by advancing
- * write_index after writing it; the receiver hands its room back by
- * advancing read_index. Both indices only grow; their difference is what
- * the ring holds. */
-#include "shm_internal.h"
+ * The sender publishes a record by advancing write_index after writing it;
+ * the receiver hands its room back by advancing read_index. Both indices
+ * only grow; their difference is what the ring holds. */
+#include "channel_internal.h"
 
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define HEADER_MAGIC "ipcchan"
-#define LAYOUT 1u
-#define RECORD 8u
-#define KIND_MESSAGE 1u
-#define KIND_PADDING 2u
-#define PEER_NONE 0u /* never attached */
-#define PEER_LEFT 1u /* closed its end */
-#define FLAG_GLOBAL 1u
-/* Ring sizes: from one page to what a size_t and the checks can hold. */
-#define RING_MIN 4096u
-#define RING_MAX ((uint64_t)1 << 40)
-
-/* Spinning before sleeping: longer than one large message's copy, and
- * than a sleep and a wake-up cost (Wine's are round trips to its server). */
-#define SPIN_NS 200000LL
-/* A sleeper asks whether its peer lives after each slice. */
-#define SLICE_NS 50000000LL
-
-typedef struct ipc_shm__channel_header {
-  char magic[8];
-  uint32_t layout;
-  uint32_t header_size;
-  uint64_t capacity;
-  uint64_t max_message;
-  uint64_t id;
-  uint32_t flags;
-  uint32_t unused0;
-  unsigned char pad0[64 - 48];
-  /* Each index on a cache line of its own, written by one side only. */
-  uint64_t write_index;
-  unsigned char pad1[56];
-  uint64_t read_index;
-  unsigned char pad2[56];
-  /* Waiting flags and the words the sides sleep on, apart from the
-   * indices. */
-  uint32_t waiting[2]; /* IPC_SHM__CHANNEL_RECEIVER, _SENDER */
-  uint32_t words[2];
-  unsigned char pad3[48];
-  uint64_t peers[2]; /* PEER_NONE, PEER_LEFT or the attached process */
-} channel_header_t;
-
-/* Layout 1 as documented: the indices, the waiting flags and words, and
- * the peers each start a cache line of their own. */
-typedef char header_fits[sizeof(channel_header_t) <= IPC_SHM_CHANNEL_HEADER ? 1 : -1];
-typedef char layout_1[offsetof(channel_header_t, write_index) == 64 &&
-                              offsetof(channel_header_t, read_index) == 128 &&
-                              offsetof(channel_header_t, waiting) == 192 &&
-                              offsetof(channel_header_t, peers) == 256
-                          ? 1
-                          : -1];
 
 static void cpu_relax(void) {
 #if defined(_MSC_VER) && !defined(__clang__) && (defined(_M_X64) || defined(_M_IX86))
@@ -92,7 +38,7 @@ static void cpu_relax(void) {
 #else
 #define REP_MOVSB_MAX ((size_t)512 * 1024)
 #endif
-static void copy(void *dest, const void *src, size_t size) {
+void ipc_shm__channel_copy(void *dest, const void *src, size_t size) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   if (size >= 2048 && size < REP_MOVSB_MAX) {
     __asm__ __volatile__("rep movsb" : "+D"(dest), "+S"(src), "+c"(size) : : "memory");
@@ -107,10 +53,9 @@ static void copy(void *dest, const void *src, size_t size) {
   memcpy(dest, src, size);
 }
 
-static uint64_t round_record(uint64_t size) { return (size + RECORD - 1) & ~(uint64_t)(RECORD - 1); }
 
 static uint64_t ring_for(uint64_t max_message, uint64_t capacity) {
-  uint64_t need = 2 * (RECORD + round_record(max_message)), ring = RING_MIN;
+  uint64_t need = 2 * (RECORD + ipc_shm__round_record(max_message)), ring = RING_MIN;
   if (capacity < need)
     capacity = need;
   while (ring < capacity)
@@ -118,9 +63,6 @@ static uint64_t ring_for(uint64_t max_message, uint64_t capacity) {
   return ring;
 }
 
-static int check_timeout(int64_t timeout_ms) {
-  return timeout_ms < 0 && timeout_ms != IPC_SHM_FOREVER ? IPC_SHM_E_INVAL : 0;
-}
 
 static int64_t deadline_of(int64_t timeout_ms) {
   if (timeout_ms == IPC_SHM_FOREVER || timeout_ms > INT64_MAX / 2000000LL)
@@ -153,7 +95,7 @@ static int read_header(struct ipc_shm_channel *ch, uint64_t segment_size) {
   max_message = IPC_SHM__LOAD64(&h->max_message);
   if (capacity < RING_MIN || capacity > RING_MAX || (capacity & (capacity - 1)) != 0 ||
       capacity > segment_size - IPC_SHM_CHANNEL_HEADER || max_message == 0 ||
-      2 * (RECORD + round_record(max_message)) > capacity)
+      2 * (RECORD + ipc_shm__round_record(max_message)) > capacity)
     return ipc_shm__fail_arg(IPC_SHM_E_CORRUPT);
   ch->capacity = capacity;
   ch->max_message = max_message;
@@ -405,7 +347,7 @@ int ipc_shm_channel_close(ipc_shm_channel_t *ch) {
 /* Is the peer gone: it left, or its process ended? A receiver has nothing
  * more to wait for once its sender left; a sender that has not seen a
  * receiver yet fills the ring for the one to come. */
-static int peer_gone(struct ipc_shm_channel *ch, int ask_system) {
+int ipc_shm__channel_peer_gone(struct ipc_shm_channel *ch, int ask_system) {
   uint64_t peer = IPC_SHM__LOAD64(&ch->header->peers[1 - ch->side]);
   if (peer > PEER_LEFT) {
     ch->peer_seen = 1;
@@ -418,8 +360,8 @@ static int peer_gone(struct ipc_shm_channel *ch, int ask_system) {
 
 /* Wait until ready(ch) says yes: spin, then sleep flagged as waiting, and
  * give up at the deadline or when the peer is gone. */
-static int wait_until(struct ipc_shm_channel *ch, int (*ready)(struct ipc_shm_channel *),
-                      int64_t timeout_ms) {
+int ipc_shm__channel_wait_until(struct ipc_shm_channel *ch,
+                                int (*ready)(struct ipc_shm_channel *), int64_t timeout_ms) {
   channel_header_t *h = ch->header;
   int64_t deadline, spin_until = 0;
   int round, checked_at_slice = 0;
@@ -439,7 +381,7 @@ static int wait_until(struct ipc_shm_channel *ch, int (*ready)(struct ipc_shm_ch
     cpu_relax();
   }
   if (timeout_ms == 0)
-    return peer_gone(ch, 1) ? ipc_shm__fail_arg(IPC_SHM_E_DISCONNECTED)
+    return ipc_shm__channel_peer_gone(ch, 1) ? ipc_shm__fail_arg(IPC_SHM_E_DISCONNECTED)
                             : ipc_shm__fail_arg(IPC_SHM_E_TIMEOUT);
   deadline = deadline_of(timeout_ms);
   for (;;) {
@@ -451,7 +393,7 @@ static int wait_until(struct ipc_shm_channel *ch, int (*ready)(struct ipc_shm_ch
       IPC_SHM__STORE32(&h->waiting[ch->side], 0u);
       return 0;
     }
-    if (peer_gone(ch, checked_at_slice)) {
+    if (ipc_shm__channel_peer_gone(ch, checked_at_slice)) {
       IPC_SHM__STORE32(&h->waiting[ch->side], 0u);
       /* A receiver takes what was committed before the sender went. */
       return ready(ch) ? 0 : ipc_shm__fail_arg(IPC_SHM_E_DISCONNECTED);
@@ -471,7 +413,7 @@ static int wait_until(struct ipc_shm_channel *ch, int (*ready)(struct ipc_shm_ch
 }
 
 /* Wake the other side if it sleeps (or is about to). */
-static int wake_other(struct ipc_shm_channel *ch) {
+int ipc_shm__channel_wake_other(struct ipc_shm_channel *ch) {
   int other = 1 - ch->side;
   if (IPC_SHM__LOAD32(&ch->header->waiting[other]) == 0)
     return 0;
@@ -479,196 +421,3 @@ static int wake_other(struct ipc_shm_channel *ch) {
   return ipc_shm__os_channel_wake(ch, other, &ch->header->words[other]);
 }
 
-/* ---- Sending ---- */
-
-/* Bytes the next record of `size` needs from the sender's position: the
- * record, and the padding before it when it would not fit before the end
- * of the ring. */
-static uint64_t room_needed(const struct ipc_shm_channel *ch, uint64_t size) {
-  uint64_t record = RECORD + round_record(size);
-  uint64_t to_end = ch->capacity - (ch->position & (ch->capacity - 1));
-  return record <= to_end ? record : to_end + record;
-}
-
-static int has_room(struct ipc_shm_channel *ch) {
-  uint64_t used = ch->position - ch->other_index;
-  if (ch->capacity - used >= room_needed(ch, ch->pending))
-    return 1;
-  ch->other_index = IPC_SHM__LOAD64(&ch->header->read_index);
-  used = ch->position - ch->other_index;
-  return used <= ch->capacity && ch->capacity - used >= room_needed(ch, ch->pending);
-}
-
-static int check_sender(const struct ipc_shm_channel *ch, size_t size, int64_t timeout_ms) {
-  if (ch->side != IPC_SHM__CHANNEL_SENDER || ch->pending != 0 || size == 0 ||
-      (uint64_t)size > ch->max_message || check_timeout(timeout_ms) != 0)
-    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
-  return 0;
-}
-
-int ipc_shm_channel_reserve(ipc_shm_channel_t *ch, size_t size, void **space,
-                            int64_t timeout_ms) {
-  uint64_t record = RECORD + round_record(size), mask, offset;
-  int err;
-  if (space == NULL)
-    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
-  *space = NULL;
-  if (ch == NULL)
-    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
-  err = check_sender(ch, size, timeout_ms);
-  if (err != 0)
-    return err;
-  if (peer_gone(ch, 0))
-    return ipc_shm__fail_arg(IPC_SHM_E_DISCONNECTED);
-  ch->pending = size;
-  err = wait_until(ch, has_room, timeout_ms);
-  if (err == 0 && ch->position - ch->other_index > ch->capacity)
-    err = ipc_shm__fail_arg(IPC_SHM_E_CORRUPT);
-  if (err != 0) {
-    ch->pending = 0;
-    return err;
-  }
-  mask = ch->capacity - 1;
-  offset = ch->position & mask;
-  if (ch->capacity - offset < record) {
-    /* Padding to the end; published with the message. */
-    uint32_t padding[2];
-    padding[0] = (uint32_t)(ch->capacity - offset - RECORD);
-    padding[1] = KIND_PADDING;
-    memcpy(ch->ring + offset, padding, sizeof(padding));
-    ch->pending_at = ch->position + (ch->capacity - offset);
-  } else {
-    ch->pending_at = ch->position;
-  }
-  *space = ch->ring + (ch->pending_at & mask) + RECORD;
-  return 0;
-}
-
-int ipc_shm_channel_commit(ipc_shm_channel_t *ch, size_t size) {
-  uint32_t record[2];
-  if (ch == NULL || ch->side != IPC_SHM__CHANNEL_SENDER || ch->pending == 0 ||
-      (uint64_t)size > ch->pending)
-    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
-  ch->pending = 0;
-  if (size == 0)
-    return 0; /* dropped: nothing was published */
-  record[0] = (uint32_t)size;
-  record[1] = KIND_MESSAGE;
-  memcpy(ch->ring + (ch->pending_at & (ch->capacity - 1)), record, sizeof(record));
-  ch->position = ch->pending_at + RECORD + round_record(size);
-  IPC_SHM__STORE64(&ch->header->write_index, ch->position);
-  return wake_other(ch);
-}
-
-int ipc_shm_channel_send(ipc_shm_channel_t *ch, const void *data, size_t size,
-                         int64_t timeout_ms) {
-  void *space;
-  int err;
-  if (data == NULL)
-    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
-  err = ipc_shm_channel_reserve(ch, size, &space, timeout_ms);
-  if (err != 0)
-    return err;
-  copy(space, data, size);
-  return ipc_shm_channel_commit(ch, size);
-}
-
-/* ---- Receiving ---- */
-
-static int has_record(struct ipc_shm_channel *ch) {
-  if (ch->other_index != ch->position)
-    return 1;
-  ch->other_index = IPC_SHM__LOAD64(&ch->header->write_index);
-  return ch->other_index != ch->position;
-}
-
-/* The message at the receiver's position, skipping padding; CORRUPT for
- * anything a well-behaved sender cannot have written. */
-static int next_message(struct ipc_shm_channel *ch, uint64_t *offset, uint64_t *size) {
-  uint64_t mask = ch->capacity - 1;
-  int hops;
-  for (hops = 0; hops < 2; hops++) {
-    uint64_t available = ch->other_index - ch->position;
-    uint64_t at = ch->position & mask, to_end = ch->capacity - at;
-    uint32_t record[2];
-    if (available > ch->capacity || (available & (RECORD - 1)) != 0 || available < RECORD)
-      return ipc_shm__fail_arg(IPC_SHM_E_CORRUPT);
-    memcpy(record, ch->ring + at, sizeof(record));
-    if (record[1] == KIND_PADDING) {
-      if ((uint64_t)record[0] + RECORD != to_end || available < to_end ||
-          available == to_end)
-        return ipc_shm__fail_arg(IPC_SHM_E_CORRUPT);
-      ch->position += to_end;
-      continue;
-    }
-    if (record[1] != KIND_MESSAGE || record[0] == 0 || record[0] > ch->max_message ||
-        RECORD + round_record(record[0]) > to_end ||
-        RECORD + round_record(record[0]) > available)
-      return ipc_shm__fail_arg(IPC_SHM_E_CORRUPT);
-    *offset = at + RECORD;
-    *size = record[0];
-    return 0;
-  }
-  return ipc_shm__fail_arg(IPC_SHM_E_CORRUPT);
-}
-
-static int check_receiver(const struct ipc_shm_channel *ch, int64_t timeout_ms) {
-  if (ch->side != IPC_SHM__CHANNEL_RECEIVER || ch->pending != 0 ||
-      check_timeout(timeout_ms) != 0)
-    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
-  return 0;
-}
-
-int ipc_shm_channel_peek(ipc_shm_channel_t *ch, const void **data, size_t *size,
-                         int64_t timeout_ms) {
-  uint64_t offset = 0, length = 0;
-  int err;
-  if (data == NULL || size == NULL)
-    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
-  *data = NULL;
-  *size = 0;
-  if (ch == NULL)
-    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
-  err = check_receiver(ch, timeout_ms);
-  if (err == 0)
-    err = wait_until(ch, has_record, timeout_ms);
-  if (err == 0)
-    err = next_message(ch, &offset, &length);
-  if (err != 0)
-    return err;
-  ch->pending = length;
-  *data = ch->ring + offset;
-  *size = (size_t)length;
-  return 0;
-}
-
-int ipc_shm_channel_release(ipc_shm_channel_t *ch) {
-  if (ch == NULL || ch->side != IPC_SHM__CHANNEL_RECEIVER || ch->pending == 0)
-    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
-  ch->position += RECORD + round_record(ch->pending);
-  ch->pending = 0;
-  IPC_SHM__STORE64(&ch->header->read_index, ch->position);
-  return wake_other(ch);
-}
-
-int ipc_shm_channel_receive(ipc_shm_channel_t *ch, void *buffer, size_t buffer_size,
-                            size_t *size, int64_t timeout_ms) {
-  const void *data;
-  size_t length;
-  int err;
-  if (size == NULL)
-    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
-  *size = 0;
-  if (buffer == NULL && buffer_size != 0)
-    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
-  err = ipc_shm_channel_peek(ch, &data, &length, timeout_ms);
-  if (err != 0)
-    return err;
-  *size = length;
-  if (length > buffer_size) {
-    ch->pending = 0; /* it stays for a larger buffer */
-    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
-  }
-  copy(buffer, data, length);
-  return ipc_shm_channel_release(ch);
-}

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+/* The records of a channel's ring: reserving, committing and sending on one
+ * side; peeking, releasing and receiving on the other. Records are 8-byte
+ * aligned: a u32 length and a u32 kind (a message, or padding to the end of
+ * the ring so that a message is always contiguous), then the message. */
+#include "channel_internal.h"
+
+#include <string.h>
+
+/* ---- Sending ---- */
+
+/* Bytes the next record of `size` needs from the sender's position: the
+ * record, and the padding before it when it would not fit before the end
+ * of the ring. */
+static uint64_t room_needed(const struct ipc_shm_channel *ch, uint64_t size) {
+  uint64_t record = RECORD + ipc_shm__round_record(size);
+  uint64_t to_end = ch->capacity - (ch->position & (ch->capacity - 1));
+  return record <= to_end ? record : to_end + record;
+}
+
+static int has_room(struct ipc_shm_channel *ch) {
+  uint64_t used = ch->position - ch->other_index;
+  if (ch->capacity - used >= room_needed(ch, ch->pending))
+    return 1;
+  ch->other_index = IPC_SHM__LOAD64(&ch->header->read_index);
+  used = ch->position - ch->other_index;
+  return used <= ch->capacity && ch->capacity - used >= room_needed(ch, ch->pending);
+}
+
+static int check_sender(const struct ipc_shm_channel *ch, size_t size, int64_t timeout_ms) {
+  if (ch->side != IPC_SHM__CHANNEL_SENDER || ch->pending != 0 || size == 0 ||
+      (uint64_t)size > ch->max_message || ipc_shm__check_timeout(timeout_ms) != 0)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  return 0;
+}
+
+int ipc_shm_channel_reserve(ipc_shm_channel_t *ch, size_t size, void **space,
+                            int64_t timeout_ms) {
+  uint64_t record = RECORD + ipc_shm__round_record(size), mask, offset;
+  int err;
+  if (space == NULL)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  *space = NULL;
+  if (ch == NULL)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  err = check_sender(ch, size, timeout_ms);
+  if (err != 0)
+    return err;
+  if (ipc_shm__channel_peer_gone(ch, 0))
+    return ipc_shm__fail_arg(IPC_SHM_E_DISCONNECTED);
+  ch->pending = size;
+  err = ipc_shm__channel_wait_until(ch, has_room, timeout_ms);
+  if (err == 0 && ch->position - ch->other_index > ch->capacity)
+    err = ipc_shm__fail_arg(IPC_SHM_E_CORRUPT);
+  if (err != 0) {
+    ch->pending = 0;
+    return err;
+  }
+  mask = ch->capacity - 1;
+  offset = ch->position & mask;
+  if (ch->capacity - offset < record) {
+    /* Padding to the end; published with the message. */
+    uint32_t padding[2];
+    padding[0] = (uint32_t)(ch->capacity - offset - RECORD);
+    padding[1] = KIND_PADDING;
+    memcpy(ch->ring + offset, padding, sizeof(padding));
+    ch->pending_at = ch->position + (ch->capacity - offset);
+  } else {
+    ch->pending_at = ch->position;
+  }
+  *space = ch->ring + (ch->pending_at & mask) + RECORD;
+  return 0;
+}
+
+int ipc_shm_channel_commit(ipc_shm_channel_t *ch, size_t size) {
+  uint32_t record[2];
+  if (ch == NULL || ch->side != IPC_SHM__CHANNEL_SENDER || ch->pending == 0 ||
+      (uint64_t)size > ch->pending)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  ch->pending = 0;
+  if (size == 0)
+    return 0; /* dropped: nothing was published */
+  record[0] = (uint32_t)size;
+  record[1] = KIND_MESSAGE;
+  memcpy(ch->ring + (ch->pending_at & (ch->capacity - 1)), record, sizeof(record));
+  ch->position = ch->pending_at + RECORD + ipc_shm__round_record(size);
+  IPC_SHM__STORE64(&ch->header->write_index, ch->position);
+  return ipc_shm__channel_wake_other(ch);
+}
+
+int ipc_shm_channel_send(ipc_shm_channel_t *ch, const void *data, size_t size,
+                         int64_t timeout_ms) {
+  void *space;
+  int err;
+  if (data == NULL)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  err = ipc_shm_channel_reserve(ch, size, &space, timeout_ms);
+  if (err != 0)
+    return err;
+  ipc_shm__channel_copy(space, data, size);
+  return ipc_shm_channel_commit(ch, size);
+}
+
+/* ---- Receiving ---- */
+
+static int has_record(struct ipc_shm_channel *ch) {
+  if (ch->other_index != ch->position)
+    return 1;
+  ch->other_index = IPC_SHM__LOAD64(&ch->header->write_index);
+  return ch->other_index != ch->position;
+}
+
+/* The message at the receiver's position, skipping padding; CORRUPT for
+ * anything a well-behaved sender cannot have written. */
+static int next_message(struct ipc_shm_channel *ch, uint64_t *offset, uint64_t *size) {
+  uint64_t mask = ch->capacity - 1;
+  int hops;
+  for (hops = 0; hops < 2; hops++) {
+    uint64_t available = ch->other_index - ch->position;
+    uint64_t at = ch->position & mask, to_end = ch->capacity - at;
+    uint32_t record[2];
+    if (available > ch->capacity || (available & (RECORD - 1)) != 0 || available < RECORD)
+      return ipc_shm__fail_arg(IPC_SHM_E_CORRUPT);
+    memcpy(record, ch->ring + at, sizeof(record));
+    if (record[1] == KIND_PADDING) {
+      if ((uint64_t)record[0] + RECORD != to_end || available < to_end ||
+          available == to_end)
+        return ipc_shm__fail_arg(IPC_SHM_E_CORRUPT);
+      ch->position += to_end;
+      continue;
+    }
+    if (record[1] != KIND_MESSAGE || record[0] == 0 || record[0] > ch->max_message ||
+        RECORD + ipc_shm__round_record(record[0]) > to_end ||
+        RECORD + ipc_shm__round_record(record[0]) > available)
+      return ipc_shm__fail_arg(IPC_SHM_E_CORRUPT);
+    *offset = at + RECORD;
+    *size = record[0];
+    return 0;
+  }
+  return ipc_shm__fail_arg(IPC_SHM_E_CORRUPT);
+}
+
+static int check_receiver(const struct ipc_shm_channel *ch, int64_t timeout_ms) {
+  if (ch->side != IPC_SHM__CHANNEL_RECEIVER || ch->pending != 0 ||
+      ipc_shm__check_timeout(timeout_ms) != 0)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  return 0;
+}
+
+int ipc_shm_channel_peek(ipc_shm_channel_t *ch, const void **data, size_t *size,
+                         int64_t timeout_ms) {
+  uint64_t offset = 0, length = 0;
+  int err;
+  if (data == NULL || size == NULL)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  *data = NULL;
+  *size = 0;
+  if (ch == NULL)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  err = check_receiver(ch, timeout_ms);
+  if (err == 0)
+    err = ipc_shm__channel_wait_until(ch, has_record, timeout_ms);
+  if (err == 0)
+    err = next_message(ch, &offset, &length);
+  if (err != 0)
+    return err;
+  ch->pending = length;
+  *data = ch->ring + offset;
+  *size = (size_t)length;
+  return 0;
+}
+
+int ipc_shm_channel_release(ipc_shm_channel_t *ch) {
+  if (ch == NULL || ch->side != IPC_SHM__CHANNEL_RECEIVER || ch->pending == 0)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  ch->position += RECORD + ipc_shm__round_record(ch->pending);
+  ch->pending = 0;
+  IPC_SHM__STORE64(&ch->header->read_index, ch->position);
+  return ipc_shm__channel_wake_other(ch);
+}
+
+int ipc_shm_channel_receive(ipc_shm_channel_t *ch, void *buffer, size_t buffer_size,
+                            size_t *size, int64_t timeout_ms) {
+  const void *data;
+  size_t length;
+  int err;
+  if (size == NULL)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  *size = 0;
+  if (buffer == NULL && buffer_size != 0)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  err = ipc_shm_channel_peek(ch, &data, &length, timeout_ms);
+  if (err != 0)
+    return err;
+  *size = length;
+  if (length > buffer_size) {
+    ch->pending = 0; /* it stays for a larger buffer */
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  }
+  ipc_shm__channel_copy(buffer, data, length);
+  return ipc_shm_channel_release(ch);
+}
