@@ -208,8 +208,32 @@ static int helper_channel_by_route(char **argv) {
   return 0;
 }
 
+/* channel-idle NAME: attach as receiver to an empty channel, say "ready",
+ * wait 1.5 s for a message; say the result and the CPU time it took. */
+static int helper_channel_idle(char **argv) {
+  ipc_shm_channel_t *ch;
+  unsigned char buffer[16];
+  size_t size;
+  double cpu;
+  char line[96];
+  int err = ipc_shm_channel_open(&ch, argv[0], IPC_SHM_CHANNEL_RECEIVER);
+  if (err != 0) {
+    printf("attach %s\n", ipc_shm_err_name(err));
+    return 1;
+  }
+  say("ready");
+  cpu = test_cpu_seconds();
+  err = ipc_shm_channel_receive(ch, buffer, sizeof(buffer), &size, 1500);
+  snprintf(line, sizeof(line), "%s cpu_ms=%.0f", ipc_shm_err_name(err),
+           (test_cpu_seconds() - cpu) * 1000.0);
+  say(line);
+  ipc_shm_channel_close(ch);
+  return 0;
+}
+
 int run_channel_helper(int argc, char **argv) {
   static const test_helper_mode_t modes[] = {
+      {"channel-idle", 1, helper_channel_idle},
       {"channel-by-route", 2, helper_channel_by_route},
       {"channel-send", 3, helper_channel_send},
       {"channel-die", 2, helper_channel_die},
@@ -579,6 +603,32 @@ START_TEST(a_channel_travels_by_every_route) {
 }
 END_TEST
 
+/* A receiver with nothing to receive sleeps: it spins a fraction of a
+ * millisecond, then waits in the kernel. */
+START_TEST(an_idle_receiver_uses_no_cpu) {
+  char name[IPC_SHM_NAME_MAX + 1], line[128];
+  ipc_shm_channel_t *tx;
+  ipc_shm_t *keep;
+  double cpu_ms = -1;
+  const char *argv[] = {"helper", "channel-idle", NULL, NULL};
+  test_proc_t *receiver;
+  ck_assert_err(ipc_shm_channel_create(&tx, test_name(name, "ci"), 64, 0, IPC_SHM_CHANNEL_SENDER), 0);
+  ck_assert_err(ipc_shm_open(&keep, name, 0), 0);
+  argv[2] = name;
+  receiver = test_proc_start("ipcshm_tests", argv);
+  ck_assert_int_eq(test_proc_read_line(receiver, line, sizeof(line)), 0);
+  ck_assert_str_eq(line, "ready");
+  ck_assert_int_eq(test_proc_read_line(receiver, line, sizeof(line)), 0);
+  ck_assert_int_eq(sscanf(line, "TIMEOUT cpu_ms=%lf", &cpu_ms), 1);
+  /* Other POSIX systems poll at most every 5 ms. */
+  ck_assert_msg(cpu_ms < 150.0, "an idle receiver used %.0f ms of CPU in 1.5 s", cpu_ms);
+  ck_assert_int_eq(test_proc_wait(receiver), 0);
+  ipc_shm_channel_close(tx);
+  ipc_shm_close(keep);
+  remove_name(name);
+}
+END_TEST
+
 void add_channel_cases(Suite *suite) {
   TCase *tc = tcase_create("channel_rules");
   tcase_add_test(tc, channel_in_one_process);
@@ -591,6 +641,7 @@ void add_channel_cases(Suite *suite) {
   tcase_add_test(tc, messages_arrive_whole_and_in_order);
   tcase_add_test(tc, a_dead_peer_is_noticed_at_every_point);
   tcase_add_test(tc, a_channel_travels_by_every_route);
+  tcase_add_test(tc, an_idle_receiver_uses_no_cpu);
   tcase_set_timeout(tc, 600);
   suite_add_tcase(suite, tc);
 }

@@ -41,24 +41,6 @@
 
 /* ---- Helpers for other processes ---- */
 
-static double cpu_seconds(void) {
-#ifdef _WIN32
-  FILETIME created, ended, kernel, user;
-  ULARGE_INTEGER k, u;
-  GetProcessTimes(GetCurrentProcess(), &created, &ended, &kernel, &user);
-  k.LowPart = kernel.dwLowDateTime;
-  k.HighPart = kernel.dwHighDateTime;
-  u.LowPart = user.dwLowDateTime;
-  u.HighPart = user.dwHighDateTime;
-  return (double)(k.QuadPart + u.QuadPart) / 1e7;
-#else
-  struct rusage usage;
-  getrusage(RUSAGE_SELF, &usage);
-  return (double)usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 +
-         (double)usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
-#endif
-}
-
 static void say(const char *what) {
   puts(what);
   fflush(stdout);
@@ -83,10 +65,10 @@ static int helper_event_wait(char **argv) {
     return 1;
   }
   say("ready");
-  cpu = cpu_seconds();
+  cpu = test_cpu_seconds();
   err = ipc_shm_event_wait(event, atol(argv[1]));
   snprintf(line, sizeof(line), "%s cpu_ms=%.0f", ipc_shm_err_name(err),
-           (cpu_seconds() - cpu) * 1000.0);
+           (test_cpu_seconds() - cpu) * 1000.0);
   say(line);
   ipc_shm_event_close(event);
   return 0;

@@ -79,6 +79,9 @@ FILE *test_fopen(const char *path, const char *mode);
 /* Seconds on a monotonic clock. */
 double test_seconds(void);
 
+/* CPU seconds this process has used, user and system. */
+double test_cpu_seconds(void);
+
 /* Start a program from the test binaries' folder ("ipcshm_tests",
  * "ipc-shm", "raw_peer"; ".exe" is added on Windows) with a pipe on its
  * standard input and output; standard error is shared with ours. argv is

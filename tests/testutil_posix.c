@@ -319,3 +319,10 @@ void test_raw_connect_send(const char *name, const void *bytes, size_t size) {
   ck_assert_int_eq(write(fd, bytes, size), (ssize_t)size);
   close(fd);
 }
+
+double test_cpu_seconds(void) {
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6 +
+         (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6;
+}

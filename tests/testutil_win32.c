@@ -332,3 +332,14 @@ void test_raw_connect_send(const char *name, const void *bytes, size_t size) {
   ck_assert(WriteFile(pipe, bytes, (DWORD)size, &written, NULL) && written == size);
   CloseHandle(pipe);
 }
+
+double test_cpu_seconds(void) {
+  FILETIME created, ended, kernel, user;
+  ULARGE_INTEGER k, u;
+  GetProcessTimes(GetCurrentProcess(), &created, &ended, &kernel, &user);
+  k.LowPart = kernel.dwLowDateTime;
+  k.HighPart = kernel.dwHighDateTime;
+  u.LowPart = user.dwLowDateTime;
+  u.HighPart = user.dwHighDateTime;
+  return (double)(k.QuadPart + u.QuadPart) / 1e7;
+}
