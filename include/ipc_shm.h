@@ -820,16 +820,19 @@ IPC_SHM_API int ipc_shm_mutex_receive(ipc_shm_conn_t *conn, ipc_shm_mutex_t **mu
  * A message is visible to the receiver only once committed: one that a
  * sender dies writing is never delivered.
  *
- * Waiting: a side with nothing to do spins briefly (longer than one
- * message's copy), then sleeps (Linux: a futex word in the control area;
- * Windows: two events named "Local\ipcshm.channel.ID.r" and ".w"; other
- * POSIX systems poll as events do), and is woken only when it sleeps.
+ * Waiting: a side with nothing to do spins up to 200 microseconds (longer
+ * than a large message's copy), then sleeps (Linux: a futex word in the
+ * control area; Windows: two events named "Local\ipcshm.channel.ID.r" and
+ * ".w"; other POSIX systems poll as events do), and is woken only when it
+ * sleeps.
  *
  * Peers: one sender and one receiver at a time. When the other side closes,
  * or its process ends or is killed, the survivor gets DISCONNECTED (a
- * receiver first takes every message committed before). A new peer may
- * then attach in the free role; a role held by a live process is refused
- * with EXISTS. */
+ * receiver first takes every message committed before). A sender that
+ * has not seen a receiver yet fills the ring for the one to come. A new
+ * peer may then attach in the free role; a role held by a live process is
+ * refused with EXISTS. A message a dead receiver had peeked and not
+ * released is delivered again to the next receiver. */
 
 /** One end of a channel. Opaque. */
 typedef struct ipc_shm_channel ipc_shm_channel_t;
