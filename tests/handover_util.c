@@ -248,22 +248,28 @@ static int helper_pull(char **argv) {
   return rc;
 }
 
-/* push-target: say our pid, read a token from standard input, import it. */
-static int helper_push_target(char **argv) {
-  char token[IPC_SHM_TOKEN_MAX + 2];
-  ipc_shm_t *shm = NULL;
-  int err;
-  (void)argv;
+int await_pushed_token(char token[IPC_SHM_TOKEN_MAX + 2]) {
 #ifdef _WIN32
   printf("pid %lu\n", (unsigned long)GetCurrentProcessId());
 #else
   printf("pid %lu\n", (unsigned long)getpid());
 #endif
   fflush(stdout);
-  if (fgets(token, sizeof(token), stdin) == NULL)
-    return 1;
+  if (fgets(token, IPC_SHM_TOKEN_MAX + 2, stdin) == NULL)
+    return -1;
   token[strcspn(token, "\r\n")] = '\0';
-  err = ipc_shm_import(&shm, token);
+  return 0;
+}
+
+/* push-target: say our pid, read a token from standard input, import it. */
+static int helper_push_target(char **argv) {
+  char token[IPC_SHM_TOKEN_MAX + 2];
+  ipc_shm_t *shm = NULL;
+  int err;
+  (void)argv;
+  if (await_pushed_token(token) != 0)
+    return 1;
+  err = ipc_shm_import(&shm, token); /* before print_received reads shm */
   return print_received(err, shm);
 }
 

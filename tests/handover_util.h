@@ -31,6 +31,10 @@ const char *refused_here(void);
 /* Replace field `index` (0-based, ':'-separated) of a token. */
 void forge(const char *token, int index, const char *value, char *out, size_t size);
 
+/* For a helper a token is pushed to: say "pid N", then read the token from
+ * standard input (without its line end). 0, or -1 at end of input. */
+int await_pushed_token(char token[IPC_SHM_TOKEN_MAX + 2]);
+
 /* The test binary's path, for ipc_shm_spawn. */
 void helper_path(char *path, size_t size);
 

@@ -266,15 +266,8 @@ static int receive_by(const char *route, char **argv) {
   char token[IPC_SHM_TOKEN_MAX + 2];
   int err = 0;
   if (strcmp(route, "push") == 0) {
-#ifdef _WIN32
-    printf("pid %lu\n", (unsigned long)GetCurrentProcessId());
-#else
-    printf("pid %lu\n", (unsigned long)getpid());
-#endif
-    fflush(stdout);
-    if (fgets(token, sizeof(token), stdin) == NULL)
+    if (await_pushed_token(token) != 0)
       return 1;
-    token[strcspn(token, "\r\n")] = '\0';
     route = "import";
   } else if (argv[1] != NULL) {
     snprintf(token, sizeof(token), "%s", argv[1]);
