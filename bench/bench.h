@@ -22,6 +22,10 @@ extern "C" {
 extern int bench_quick; /* --quick: smaller sizes, fewer rounds */
 extern int bench_csv;   /* --csv: CSV rows instead of the table */
 extern int bench_missed;
+/* --only PART: segments, sync or transports; NULL runs them all. */
+extern const char *bench_only;
+/* --size N: the transports' message size; 0 runs every size. */
+extern size_t bench_size;
 /* The median round trip of a ping-pong over the raw calls (a futex, or
  * SetEvent/WaitForSingleObject) with a sleeping peer, measured by the
  * event rows; 0 if not. */

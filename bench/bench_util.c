@@ -15,6 +15,8 @@
 #endif
 
 int bench_quick;
+const char *bench_only;
+size_t bench_size;
 int bench_csv;
 int bench_missed;
 double bench_raw_rtt_us;

@@ -620,55 +620,14 @@ static int run_child(void) {
   return 0;
 }
 
-int main(int argc, char **argv) {
-  size_t big = 256 * MIB;
-  int n = 2000;
+static int part(const char *name) { return bench_only == NULL || strcmp(bench_only, name) == 0; }
+
+/* Segments: lifecycle, memory, copies into a view, hand-over. */
+static void segment_rows(const char *self, size_t big, int n) {
   ipc_shm_t *shm;
   ipc_shm_view_t *view;
   unsigned char *source;
   double shared_touch, private_touch, shared_copy, private_copy, before, after;
-
-  if (argc == 2 && strcmp(argv[1], "--child") == 0)
-    return run_child();
-  if (argc == 5 && strcmp(argv[1], "--pong") == 0)
-    return run_ponger(argv[2], argv[3], atoi(argv[4]));
-  if (argc >= 2 && strcmp(argv[1], "--transport-child") == 0)
-    return run_transport_child(argc - 2, argv + 2);
-  {
-    int i;
-    for (i = 1; i < argc; i++) {
-      if (strcmp(argv[i], "--quick") == 0) {
-        bench_quick = 1;
-      } else if (strcmp(argv[i], "--csv") == 0) {
-        bench_csv = 1;
-      } else {
-        fprintf(stderr, "usage: ipc-shm-bench [--quick] [--csv]\n");
-        return 2;
-      }
-    }
-  }
-  if (bench_quick) {
-    big = 32 * MIB;
-    n = 200;
-  }
-
-  if (bench_csv)
-    puts("kind,transport,msg_bytes,total_bytes,seconds,gb_per_s,msgs_per_s,p50_us,p99_us");
-  else
-  printf("ipcshm %d.%d.%d, %s, %zu MiB for throughput\n\n", IPC_SHM_VERSION_MAJOR,
-         IPC_SHM_VERSION_MINOR, IPC_SHM_VERSION_PATCH,
-#ifdef _WIN32
-         "Windows backend",
-#else
-         "POSIX backend",
-#endif
-         big / MIB);
-  if (!bench_csv) {
-    printf("| %-46s | %12s | %-5s | %13s | %-6s |\n", "benchmark", "measured", "unit",
-           "target", "result");
-    printf("|%s|%s|%s|%s|%s|\n", "------------------------------------------------",
-           "--------------", "-------", "---------------", "--------");
-  }
 
   {
     double us = create_close_us(n / 4);
@@ -764,17 +723,74 @@ int main(int argc, char **argv) {
     double us = send_receive_us(shm, n / 4), ms;
     row("send + receive a segment (read-only)", us, "us", 100, 1);
     lifecycle("handover-send-receive", 65536, us);
-    ms = spawn_ms(argv[0], shm, bench_quick ? 5 : 20);
+    ms = spawn_ms(self, shm, bench_quick ? 5 : 20);
     row("spawn + wait a child inheriting a segment", ms, "ms", 20, 1);
     lifecycle("handover-spawn-wait", 65536, ms * 1000);
   }
   ipc_shm_close(shm);
+}
 
-  event_rows(argv[0], bench_quick ? 2000 : 20000);
-  mutex_rows(bench_quick ? 0.2 : 1.0);
+int main(int argc, char **argv) {
+  size_t big = 256 * MIB;
+  int n = 2000;
 
-  transport_rows(argv[0]);
+  if (argc == 2 && strcmp(argv[1], "--child") == 0)
+    return run_child();
+  if (argc == 5 && strcmp(argv[1], "--pong") == 0)
+    return run_ponger(argv[2], argv[3], atoi(argv[4]));
+  if (argc >= 2 && strcmp(argv[1], "--transport-child") == 0)
+    return run_transport_child(argc - 2, argv + 2);
+  {
+    int i;
+    for (i = 1; i < argc; i++) {
+      if (strcmp(argv[i], "--quick") == 0) {
+        bench_quick = 1;
+      } else if (strcmp(argv[i], "--csv") == 0) {
+        bench_csv = 1;
+      } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc &&
+                 (strcmp(argv[i + 1], "segments") == 0 || strcmp(argv[i + 1], "sync") == 0 ||
+                  strcmp(argv[i + 1], "transports") == 0)) {
+        bench_only = argv[++i];
+      } else if (strcmp(argv[i], "--size") == 0 && i + 1 < argc && atol(argv[i + 1]) > 0) {
+        bench_size = (size_t)atol(argv[++i]);
+      } else {
+        fprintf(stderr, "usage: ipc-shm-bench [--quick] [--csv] "
+                        "[--only segments|sync|transports] [--size BYTES]\n");
+        return 2;
+      }
+    }
+  }
+  if (bench_quick) {
+    big = 32 * MIB;
+    n = 200;
+  }
 
+  if (bench_csv)
+    puts("kind,transport,msg_bytes,total_bytes,seconds,gb_per_s,msgs_per_s,p50_us,p99_us");
+  else
+    printf("ipcshm %d.%d.%d, %s, %zu MiB for throughput\n\n", IPC_SHM_VERSION_MAJOR,
+         IPC_SHM_VERSION_MINOR, IPC_SHM_VERSION_PATCH,
+#ifdef _WIN32
+         "Windows backend",
+#else
+         "POSIX backend",
+#endif
+         big / MIB);
+  if (!bench_csv) {
+    printf("| %-46s | %12s | %-5s | %13s | %-6s |\n", "benchmark", "measured", "unit",
+           "target", "result");
+    printf("|%s|%s|%s|%s|%s|\n", "------------------------------------------------",
+           "--------------", "-------", "---------------", "--------");
+  }
+
+  if (part("segments"))
+    segment_rows(argv[0], big, n);
+  if (part("sync")) {
+    event_rows(argv[0], bench_quick ? 2000 : 20000);
+    mutex_rows(bench_quick ? 0.2 : 1.0);
+  }
+  if (part("transports"))
+    transport_rows(argv[0]);
   if (!bench_csv)
     printf("\n%s\n", bench_missed == 0 ? "every target met" : "some targets MISSED");
   return 0;

@@ -520,6 +520,8 @@ void transport_rows(const char *self) {
     int have_boost = 0;
     char title[64];
     size_t size = sizes[i];
+    if (bench_size != 0 && bench_size != size)
+      continue;
     throughput(self, "channel", size, &channel, &channel_msgs);
     throughput(self, "channel-zc", size, &zc, &zc_msgs);
     for (k = 0; k < nstreams; k++)
