@@ -821,10 +821,14 @@ IPC_SHM_API int ipc_shm_mutex_receive(ipc_shm_conn_t *conn, ipc_shm_mutex_t **mu
  * sender dies writing is never delivered.
  *
  * Waiting: a side with nothing to do spins up to 200 microseconds (longer
- * than a large message's copy), then sleeps (Linux: a futex word in the
- * control area; Windows: two events named "Local\ipcshm.channel.ID.r" and
- * ".w"; other POSIX systems poll as events do), and is woken only when it
- * sleeps.
+ * than a large message's copy), looking less often as it goes, then sleeps
+ * (Linux: a futex word in the control area; Windows: two events named
+ * "Local\ipcshm.channel.ID.r" and ".w"; other POSIX systems poll as events
+ * do). It is woken only when it sleeps, and once, however many messages or
+ * releases follow. A sender spinning for room waits for 4 KiB of it at
+ * least (a quarter of a smaller ring), so that the two sides do not work
+ * on the same cache lines; asleep, it wakes for the room its message
+ * needs.
  *
  * Peers: one sender and one receiver at a time. When the other side closes,
  * or its process ends or is killed, the survivor gets DISCONNECTED (a

@@ -4,6 +4,7 @@
  * peer's death at every point of a message, and a scribbled control
  * area. */
 #include "handover_util.h"
+#include "../src/common/shm_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,12 +232,36 @@ static int helper_channel_idle(char **argv) {
   return 0;
 }
 
+/* channel-receive NAME COUNT: attach as receiver, say "ready", receive and
+ * check messages 0..COUNT-1; say "ok" or what went wrong. */
+static int helper_channel_receive(char **argv) {
+  ipc_shm_channel_t *ch;
+  long count = atol(argv[1]), n;
+  int err = ipc_shm_channel_open(&ch, argv[0], IPC_SHM_CHANNEL_RECEIVER);
+  if (err != 0) {
+    printf("attach %s\n", ipc_shm_err_name(err));
+    return 1;
+  }
+  say("ready");
+  for (n = 0; n < count; n++) {
+    err = receive_message(ch, n);
+    if (err != 0) {
+      printf("message %ld: %s\n", n, err == 1 ? "wrong" : ipc_shm_err_name(err));
+      return 1;
+    }
+  }
+  say("ok");
+  ipc_shm_channel_close(ch);
+  return 0;
+}
+
 int run_channel_helper(int argc, char **argv) {
   static const test_helper_mode_t modes[] = {
       {"channel-idle", 1, helper_channel_idle},
       {"channel-by-route", 2, helper_channel_by_route},
       {"channel-send", 3, helper_channel_send},
       {"channel-die", 2, helper_channel_die},
+      {"channel-receive", 2, helper_channel_receive},
   };
   return test_dispatch_helper(modes, sizeof(modes) / sizeof(modes[0]), argc, argv);
 }
@@ -629,6 +654,109 @@ START_TEST(an_idle_receiver_uses_no_cpu) {
 }
 END_TEST
 
+/* Wait up to 10 s for the receiver's waiting flag (layout 1: the u32 at
+ * offset 192 of the control area) to be set. */
+static void await_sleeping_receiver(ipc_shm_view_t *control) {
+  const volatile uint32_t *waiting =
+      (const volatile uint32_t *)((const char *)ipc_shm_view_data(control) + 192);
+  double until = test_seconds() + 10;
+  while (*waiting == 0 && test_seconds() < until)
+    test_sleep_ms(1);
+  ck_assert_msg(*waiting != 0, "the receiver never went to sleep");
+}
+
+/* A receiver asleep hears a message at once, not at the end of the slice
+ * after which it asks whether its sender lives (50 ms): where there is no
+ * futex, its polls are at most 5 ms apart. */
+START_TEST(a_sleeping_receiver_hears_at_once) {
+  char name[IPC_SHM_NAME_MAX + 1], line[128];
+  ipc_shm_channel_t *tx;
+  ipc_shm_view_t *control;
+  const char *argv[] = {"helper", "channel-receive", NULL, "1", NULL};
+  double delays[3];
+  int round;
+  argv[2] = test_name(name, "cs");
+  for (round = 0; round < 3; round++) {
+    test_proc_t *receiver;
+    double sent;
+    ck_assert_err(ipc_shm_channel_create(&tx, name, MAX_MESSAGE, 0, IPC_SHM_CHANNEL_SENDER), 0);
+    ck_assert_err(ipc_shm_map(&control, ipc_shm_channel_segment(tx), 0, 4096,
+                              IPC_SHM_MAP_WRITE),
+                  0);
+    receiver = test_proc_start("ipcshm_tests", argv);
+    ck_assert_int_eq(test_proc_read_line(receiver, line, sizeof(line)), 0);
+    ck_assert_str_eq(line, "ready");
+    await_sleeping_receiver(control);
+    sent = test_seconds();
+    ck_assert_err(send_message(tx, 0), 0);
+    ck_assert_int_eq(test_proc_read_line(receiver, line, sizeof(line)), 0);
+    delays[round] = (test_seconds() - sent) * 1000.0;
+    ck_assert_str_eq(line, "ok");
+    ck_assert_int_eq(test_proc_wait(receiver), 0);
+    ck_assert_err(ipc_shm_unmap(control), 0);
+    ipc_shm_channel_close(tx);
+    remove_name(name);
+  }
+  /* The fastest of three, so that a busy machine's scheduling is not
+   * taken for the receiver's slowness. */
+  if (delays[1] < delays[0])
+    delays[0] = delays[1];
+  if (delays[2] < delays[0])
+    delays[0] = delays[2];
+  ck_assert_msg(delays[0] < 25.0, "a sleeping receiver took %.1f ms to hear a message",
+                delays[0]);
+}
+END_TEST
+
+/* A sleeping receiver is woken once by a burst of messages, not once per
+ * message while it wakes up: the sender takes its waiting flag. Counted
+ * through the table of system calls (Linux: futex; Windows: SetEvent);
+ * elsewhere sleepers poll and the sender makes no system call at all. */
+START_TEST(a_sleeping_peer_is_woken_once) {
+  char name[IPC_SHM_NAME_MAX + 1], line[128];
+  ipc_shm_channel_t *tx;
+  ipc_shm_view_t *view;
+  const char *argv[] = {"helper", "channel-receive", NULL, "1000", NULL};
+  test_proc_t *receiver;
+  long n;
+  int entry, wake = -1;
+  unsigned long wakes = 0, others = 0;
+  ck_assert_err(ipc_shm_channel_create(&tx, test_name(name, "cw"), MAX_MESSAGE, 1u << 22,
+                                       IPC_SHM_CHANNEL_SENDER),
+                0);
+  ck_assert_err(ipc_shm_map(&view, ipc_shm_channel_segment(tx), 0, 4096, IPC_SHM_MAP_WRITE), 0);
+  argv[2] = name;
+  receiver = test_proc_start("ipcshm_tests", argv);
+  ck_assert_int_eq(test_proc_read_line(receiver, line, sizeof(line)), 0);
+  ck_assert_str_eq(line, "ready");
+  await_sleeping_receiver(view);
+#if TEST_LINUX
+  wake = ipc_shm__syscall_find("futex");
+#elif defined(_WIN32)
+  wake = ipc_shm__syscall_find("SetEvent");
+#endif
+  ipc_shm__faults_begin();
+  for (n = 0; n < 1000; n++)
+    ck_assert_err(send_message(tx, n), 0);
+  for (entry = 0; entry < ipc_shm__syscall_count(); entry++)
+    if (entry == wake)
+      wakes = ipc_shm__fault_calls(entry);
+    else
+      others += ipc_shm__fault_calls(entry);
+  ipc_shm__faults_end();
+  ck_assert_int_eq(test_proc_read_line(receiver, line, sizeof(line)), 0);
+  ck_assert_str_eq(line, "ok");
+  ck_assert_int_eq(test_proc_wait(receiver), 0);
+  ck_assert_msg(others == 0, "sending made %lu other system calls", others);
+  /* Once, and again only if the receiver went back to sleep mid-burst. */
+  if (wake >= 0)
+    ck_assert_msg(wakes >= 1 && wakes <= 3, "%lu wake-ups for one burst", wakes);
+  ck_assert_err(ipc_shm_unmap(view), 0);
+  ipc_shm_channel_close(tx);
+  remove_name(name);
+}
+END_TEST
+
 void add_channel_cases(Suite *suite) {
   TCase *tc = tcase_create("channel_rules");
   tcase_add_test(tc, channel_in_one_process);
@@ -642,6 +770,8 @@ void add_channel_cases(Suite *suite) {
   tcase_add_test(tc, a_dead_peer_is_noticed_at_every_point);
   tcase_add_test(tc, a_channel_travels_by_every_route);
   tcase_add_test(tc, an_idle_receiver_uses_no_cpu);
+  tcase_add_test(tc, a_sleeping_peer_is_woken_once);
+  tcase_add_test(tc, a_sleeping_receiver_hears_at_once);
   tcase_set_timeout(tc, 600);
   suite_add_tcase(suite, tc);
 }

@@ -327,18 +327,6 @@ static void expect_line(test_proc_t *proc, const char *expected) {
   ck_assert_str_eq(line, expected);
 }
 
-static void pause_ms(int ms) {
-#ifdef _WIN32
-  Sleep((DWORD)ms);
-#else
-  struct timespec pause;
-  pause.tv_sec = ms / 1000;
-  pause.tv_nsec = (long)(ms % 1000) * 1000000L;
-  while (nanosleep(&pause, &pause) != 0) {
-  }
-#endif
-}
-
 static long read_counter(ipc_shm_t *shm) {
   ipc_shm_view_t *view;
   long value;
@@ -353,7 +341,7 @@ static long read_counter(ipc_shm_t *shm) {
 static void await_counter(ipc_shm_t *shm, long value) {
   double until = test_seconds() + 10.0;
   while (read_counter(shm) < value && test_seconds() < until)
-    pause_ms(5);
+    test_sleep_ms(5);
   ck_assert_int_eq(read_counter(shm), value);
 }
 
@@ -617,7 +605,7 @@ START_TEST(auto_reset_wakes_one_manual_wakes_all) {
     } else {
       /* One set, one waiter released: the others stay asleep. */
       await_counter(counter, 1);
-      pause_ms(300);
+      test_sleep_ms(300);
       ck_assert_int_eq(read_counter(counter), 1);
       ck_assert_err(ipc_shm_event_set(event), 0);
       await_counter(counter, 2);
@@ -655,7 +643,7 @@ START_TEST(waiters_are_released_and_idle_ones_sleep) {
     waiter = test_proc_start("ipcshm_tests", argv);
   }
   expect_line(waiter, "ready");
-  pause_ms(1500); /* asleep in its wait by now */
+  test_sleep_ms(1500); /* asleep in its wait by now */
   ck_assert_err(ipc_shm_event_set(event), 0);
   ck_assert_err(ipc_shm_event_reset(event), 0);
   ck_assert_int_eq(test_proc_read_line(waiter, line, sizeof(line)), 0);
@@ -742,7 +730,7 @@ START_TEST(killed_owner_is_detected) {
     waiter = round == 0 ? test_proc_start("ipcshm_tests", wait) : NULL;
     if (waiter != NULL) {
       expect_line(waiter, "ready");
-      pause_ms(200);
+      test_sleep_ms(200);
     }
     test_proc_kill(holder);
     /* Linux sees a killed owner before it is reaped; other POSIX systems
@@ -841,7 +829,7 @@ START_TEST(the_tool_sets_waits_and_locks) {
     const char *set[] = {"event", "set", ev_name, NULL};
     const char *poll[] = {"event", "wait", ev_name, "--timeout", "0", NULL};
     test_proc_t *waiter = test_proc_start("ipc-shm", wait);
-    pause_ms(200);
+    test_sleep_ms(200);
     ck_assert_int_eq(test_run("ipc-shm", set, NULL, out, sizeof(out)), 0);
     ck_assert_int_eq(test_proc_wait(waiter), 0);
     ck_assert_int_eq(test_run_merged("ipc-shm", poll, NULL, out, sizeof(out)), 124);

@@ -82,6 +82,9 @@ double test_seconds(void);
 /* CPU seconds this process has used, user and system. */
 double test_cpu_seconds(void);
 
+/* Sleep for `ms` milliseconds. */
+void test_sleep_ms(int ms);
+
 /* Start a program from the test binaries' folder ("ipcshm_tests",
  * "ipc-shm", "raw_peer"; ".exe" is added on Windows) with a pipe on its
  * standard input and output; standard error is shared with ours. argv is

@@ -320,6 +320,14 @@ void test_raw_connect_send(const char *name, const void *bytes, size_t size) {
   close(fd);
 }
 
+void test_sleep_ms(int ms) {
+  struct timespec pause;
+  pause.tv_sec = ms / 1000;
+  pause.tv_nsec = (long)(ms % 1000) * 1000000L;
+  while (nanosleep(&pause, &pause) != 0) {
+  }
+}
+
 double test_cpu_seconds(void) {
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);

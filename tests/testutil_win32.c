@@ -333,6 +333,8 @@ void test_raw_connect_send(const char *name, const void *bytes, size_t size) {
   CloseHandle(pipe);
 }
 
+void test_sleep_ms(int ms) { Sleep((DWORD)ms); }
+
 double test_cpu_seconds(void) {
   FILETIME created, ended, kernel, user;
   ULARGE_INTEGER k, u;

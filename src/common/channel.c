@@ -358,27 +358,35 @@ int ipc_shm__channel_peer_gone(struct ipc_shm_channel *ch, int ask_system) {
   return 0;
 }
 
-/* Wait until ready(ch) says yes: spin, then sleep flagged as waiting, and
- * give up at the deadline or when the peer is gone. */
+/* Wait until ready(ch, spinning) says yes: spin, looking less and less
+ * often, then sleep flagged as waiting; give up at the deadline or when the
+ * peer is gone. */
 int ipc_shm__channel_wait_until(struct ipc_shm_channel *ch,
-                                int (*ready)(struct ipc_shm_channel *), int64_t timeout_ms) {
+                                int (*ready)(struct ipc_shm_channel *, int spinning),
+                                int64_t timeout_ms) {
   channel_header_t *h = ch->header;
   int64_t deadline, spin_until = 0;
-  int round, checked_at_slice = 0;
+  unsigned round, pauses = 1, i;
+  int checked_at_slice = 0;
   for (round = 0;; round++) {
-    if (ready(ch))
+    if (ready(ch, round != 0))
       return 0;
     if (timeout_ms == 0)
       break;
     /* The clock is read now and then: it costs more than a look. */
-    if ((round & 63) == 0) {
+    if ((round & 15) == 0) {
       int64_t now = ipc_shm__os_now_ns();
       if (spin_until == 0)
         spin_until = now + SPIN_NS;
       else if (now >= spin_until)
         break;
     }
-    cpu_relax();
+    /* Looks further apart the longer the wait: each look takes the line
+     * the peer writes away from it. */
+    for (i = 0; i < pauses; i++)
+      cpu_relax();
+    if (pauses < SPIN_PAUSES_MAX)
+      pauses <<= 1;
   }
   if (timeout_ms == 0)
     return ipc_shm__channel_peer_gone(ch, 1) ? ipc_shm__fail_arg(IPC_SHM_E_DISCONNECTED)
@@ -389,14 +397,14 @@ int ipc_shm__channel_wait_until(struct ipc_shm_channel *ch,
     int64_t left, pause;
     int slept;
     IPC_SHM__STORE32(&h->waiting[ch->side], 1u);
-    if (ready(ch)) {
+    if (ready(ch, 0)) {
       IPC_SHM__STORE32(&h->waiting[ch->side], 0u);
       return 0;
     }
     if (ipc_shm__channel_peer_gone(ch, checked_at_slice)) {
       IPC_SHM__STORE32(&h->waiting[ch->side], 0u);
       /* A receiver takes what was committed before the sender went. */
-      return ready(ch) ? 0 : ipc_shm__fail_arg(IPC_SHM_E_DISCONNECTED);
+      return ready(ch, 0) ? 0 : ipc_shm__fail_arg(IPC_SHM_E_DISCONNECTED);
     }
     left = deadline == INT64_MAX ? INT64_MAX : deadline - ipc_shm__os_now_ns();
     if (left <= 0) {
@@ -412,10 +420,12 @@ int ipc_shm__channel_wait_until(struct ipc_shm_channel *ch,
   }
 }
 
-/* Wake the other side if it sleeps (or is about to). */
+/* Wake the other side if it sleeps (or is about to), once: taking its flag
+ * spares the next messages a system call each while it wakes up. */
 int ipc_shm__channel_wake_other(struct ipc_shm_channel *ch) {
   int other = 1 - ch->side;
-  if (IPC_SHM__LOAD32(&ch->header->waiting[other]) == 0)
+  if (IPC_SHM__LOAD32(&ch->header->waiting[other]) == 0 ||
+      IPC_SHM__XCHG32(&ch->header->waiting[other], 0u) == 0)
     return 0;
   IPC_SHM__ADD32(&ch->header->words[other], 1u);
   return ipc_shm__os_channel_wake(ch, other, &ch->header->words[other]);

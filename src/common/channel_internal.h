@@ -23,6 +23,12 @@
 /* Spinning before sleeping: longer than one large message's copy, and
  * than a sleep and a wake-up cost (Wine's are round trips to its server). */
 #define SPIN_NS 200000LL
+/* While spinning, the pauses between looks double up to this many (about
+ * 25 ns each here): a look takes the line the peer writes away from it. */
+#define SPIN_PAUSES_MAX 16u
+/* A sender spinning for room waits for this much at least (a quarter of a
+ * smaller ring), so that the two sides keep apart in the ring. */
+#define SPIN_ROOM 4096u
 /* A sleeper asks whether its peer lives after each slice. */
 #define SLICE_NS 50000000LL
 
@@ -73,10 +79,13 @@ static inline int ipc_shm__check_timeout(int64_t timeout_ms) {
  * that has not seen a receiver yet fills the ring for the one to come. */
 int ipc_shm__channel_peer_gone(struct ipc_shm_channel *ch, int ask_system);
 
-/* Wait until ready(ch) says yes: spin, then sleep flagged as waiting; give
- * up at the deadline (TIMEOUT) or when the peer is gone (DISCONNECTED). */
+/* Wait until ready(ch, spinning) says yes: spin, then sleep flagged as
+ * waiting; give up at the deadline (TIMEOUT) or when the peer is gone
+ * (DISCONNECTED). `spinning` is 1 while spinning after a first no: ready
+ * may then ask for more than it needs, never while sleeping. */
 int ipc_shm__channel_wait_until(struct ipc_shm_channel *ch,
-                                int (*ready)(struct ipc_shm_channel *), int64_t timeout_ms);
+                                int (*ready)(struct ipc_shm_channel *, int spinning),
+                                int64_t timeout_ms);
 
 /* Wake the other side if it sleeps (or is about to). */
 int ipc_shm__channel_wake_other(struct ipc_shm_channel *ch);

@@ -374,10 +374,28 @@ int ipc_shm__receive(ipc_shm_conn_t *conn, struct ipc_shm **out,
 /* Atomic operations on shared memory, sequentially consistent. */
 #if defined(_MSC_VER) && !defined(__clang__)
 #include <intrin.h>
-#define IPC_SHM__LOAD32(p) ((uint32_t)_InterlockedCompareExchange((volatile long *)(p), 0, 0))
+/* Loads are plain loads then a barrier, as MSVC's <atomic> does them: a
+ * locked instruction would take the line from the peer at each look. */
+#if defined(_M_ARM64) || defined(_M_ARM)
+#define IPC_SHM__LOAD_BARRIER() __dmb(0xB) /* ISH */
+#else
+#define IPC_SHM__LOAD_BARRIER() _ReadWriteBarrier()
+#endif
+static __inline uint32_t ipc_shm__load32(const volatile void *p) {
+  uint32_t v = (uint32_t)__iso_volatile_load32((const volatile __int32 *)p);
+  IPC_SHM__LOAD_BARRIER();
+  return v;
+}
+static __inline uint64_t ipc_shm__load64(const volatile void *p) {
+  uint64_t v = (uint64_t)__iso_volatile_load64((const volatile __int64 *)p);
+  IPC_SHM__LOAD_BARRIER();
+  return v;
+}
+#define IPC_SHM__LOAD32(p) ipc_shm__load32(p)
 #define IPC_SHM__STORE32(p, v) ((void)_InterlockedExchange((volatile long *)(p), (long)(v)))
 #define IPC_SHM__ADD32(p, v) ((void)_InterlockedExchangeAdd((volatile long *)(p), (long)(v)))
-#define IPC_SHM__LOAD64(p) ((uint64_t)_InterlockedCompareExchange64((volatile __int64 *)(p), 0, 0))
+#define IPC_SHM__XCHG32(p, v) ((uint32_t)_InterlockedExchange((volatile long *)(p), (long)(v)))
+#define IPC_SHM__LOAD64(p) ipc_shm__load64(p)
 #define IPC_SHM__STORE64(p, v) ((void)_InterlockedExchange64((volatile __int64 *)(p), (__int64)(v)))
 #define IPC_SHM__CAS64(p, expected, desired)                                   \
   (_InterlockedCompareExchange64((volatile __int64 *)(p), (__int64)(desired),  \
@@ -386,6 +404,7 @@ int ipc_shm__receive(ipc_shm_conn_t *conn, struct ipc_shm **out,
 #define IPC_SHM__LOAD32(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
 #define IPC_SHM__STORE32(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
 #define IPC_SHM__ADD32(p, v) ((void)__atomic_add_fetch((p), (v), __ATOMIC_SEQ_CST))
+#define IPC_SHM__XCHG32(p, v) __atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST)
 #define IPC_SHM__LOAD64(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
 #define IPC_SHM__STORE64(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
 #define IPC_SHM__CAS64(p, expected, desired)                                   \

@@ -30,7 +30,25 @@ int ipc_shm__os_channel_sleep(struct ipc_shm_channel *channel, int side,
                               uint32_t *word, uint32_t expected, int64_t ns) {
   (void)channel;
   (void)side;
+#if IPC_SHM__LINUX
   return ipc_shm__posix_sleep_on(word, expected, ns);
+#else
+  {
+    /* Polling: a wake-up is seen within POLL_MAX, not at the slice's end. */
+    int64_t end = ns == INT64_MAX ? INT64_MAX : ipc_shm__os_now_ns() + ns;
+    int64_t pause = IPC_SHM__POLL_FIRST_NS;
+    for (;;) {
+      int64_t left = end == INT64_MAX ? pause : end - ipc_shm__os_now_ns();
+      int slept;
+      if (left <= 0)
+        return 1;
+      slept = ipc_shm__posix_sleep_on(word, expected, left < pause ? left : pause);
+      if (slept != 1)
+        return slept;
+      pause = pause * 2 < IPC_SHM__POLL_MAX_NS ? pause * 2 : IPC_SHM__POLL_MAX_NS;
+    }
+  }
+#endif
 }
 
 int ipc_shm__os_channel_wake(struct ipc_shm_channel *channel, int side, uint32_t *word) {

@@ -163,6 +163,10 @@ int ipc_shm__posix_sync_attach(struct ipc_shm *obj);
  * INT64_MAX: no limit): 0 when woken or interrupted, 1 when the time ran
  * out, or an error. */
 int ipc_shm__posix_sleep_on(uint32_t *word, uint32_t expected, int64_t ns);
+/* Where there is no futex, sleepers poll: the pause between looks grows
+ * from POLL_FIRST to POLL_MAX, which bounds how late a wake-up is seen. */
+#define IPC_SHM__POLL_FIRST_NS 50000LL
+#define IPC_SHM__POLL_MAX_NS 5000000LL
 int ipc_shm__posix_wake(uint32_t *word, int all);
 
 /* 0 if the thread or process `owner` (pid << 32 | thread) is certainly

@@ -51,8 +51,8 @@ enum { STATE_CONSISTENT = 0, STATE_OWNER_DIED = 1, STATE_NOT_RECOVERABLE = 2 };
  * unlock); elsewhere the pause between polls grows to POLL_MAX_NS. */
 #define SLICE_FIRST_NS 2000000LL
 #define SLICE_MAX_NS 64000000LL
-#define POLL_FIRST_NS 50000LL
-#define POLL_MAX_NS 5000000LL
+#define POLL_FIRST_NS IPC_SHM__POLL_FIRST_NS
+#define POLL_MAX_NS IPC_SHM__POLL_MAX_NS
 
 static uint64_t block_magic(void) {
   uint64_t magic;
