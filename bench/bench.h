@@ -59,11 +59,11 @@ void transport_rows(const char *self);
 int run_transport_child(int argc, char **argv);
 
 /* Boost.Interprocess message_queue (bench/boost_mq.cpp), built where
- * Boost's headers are (IPC_SHM_BENCH_BOOST): the child's side, and the
- * throughput for `seconds` (0, or -1 when it failed). */
+ * Boost's headers are (IPC_SHM_BENCH_BOOST): the child's side, and one
+ * round of throughput for `seconds` (0, or -1 when it failed). */
 int boost_mq_sink(const char *name, size_t size);
 int boost_mq_throughput(const char *self, size_t size, double seconds, double *gbps,
-                        double *msgs);
+                        double *msgs, double *bytes, double *elapsed_seconds);
 
 #ifdef __cplusplus
 }

@@ -29,7 +29,7 @@ extern "C" int boost_mq_sink(const char *name, size_t size) {
 }
 
 extern "C" int boost_mq_throughput(const char *self, size_t size, double seconds, double *gbps,
-                                   double *msgs) {
+                                   double *msgs, double *bytes, double *elapsed_seconds) {
   char name[64], size_text[24];
   bench_name(name, "bq", 0);
   std::snprintf(size_text, sizeof(size_text), "%zu", size);
@@ -60,8 +60,8 @@ extern "C" int boost_mq_throughput(const char *self, size_t size, double seconds
       return -1;
     *gbps = (double)count * (double)size / elapsed / 1e9;
     *msgs = (double)count / elapsed;
-    csv_row("throughput", "boost-mq", (double)size, (double)count * (double)size, elapsed, *gbps,
-            *msgs, NA, NA);
+    *bytes = (double)count * (double)size;
+    *elapsed_seconds = elapsed;
     return 0;
   } catch (const std::exception &e) {
     std::fprintf(stderr, "ipc-shm-bench: boost-mq: %s\n", e.what());
