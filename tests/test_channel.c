@@ -271,6 +271,46 @@ static void remove_name(const char *name) {
     ck_assert_err(ipc_shm_remove(name, 0), 0);
 }
 
+
+/* Messages copied in and out at every offset from a page boundary, in the
+ * sizes where the copy changes its method (2 KiB, a block's tail, a page,
+ * large): what arrives is what was sent. */
+START_TEST(copies_at_every_alignment) {
+  static const size_t sizes[] = {2047, 2048, 2049, 4088, 4096 + 127, 65528, 65536};
+  ipc_shm_channel_t *tx, *rx;
+  unsigned char *out = (unsigned char *)malloc(65536 + 8192);
+  unsigned char *in = (unsigned char *)malloc(65536 + 8192);
+  unsigned char *out_page, *in_page;
+  size_t s, shift, i;
+  long n = 0;
+  ck_assert_ptr_nonnull(out);
+  ck_assert_ptr_nonnull(in);
+  out_page = out + (4096 - ((uintptr_t)out & 4095));
+  in_page = in + (4096 - ((uintptr_t)in & 4095));
+  ck_assert_err(ipc_shm_channel_create_anonymous(&tx, 65536, 1u << 18, IPC_SHM_CHANNEL_SENDER), 0);
+  ck_assert_err(ipc_shm_channel_attach(&rx, ipc_shm_channel_segment(tx), IPC_SHM_CHANNEL_RECEIVER),
+                0);
+  for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
+    for (shift = 0; shift <= 128; shift += 8) {
+      unsigned char *message = out_page + shift, *got = in_page + (128 - shift);
+      size_t size;
+      for (i = 0; i < sizes[s]; i++)
+        message[i] = (unsigned char)(i * 7u + (size_t)n);
+      ck_assert_err(ipc_shm_channel_send(tx, message, sizes[s], 0), 0);
+      memset(got, 0, sizes[s]);
+      ck_assert_err(ipc_shm_channel_receive(rx, got, sizes[s], &size, 0), 0);
+      ck_assert_uint_eq(size, sizes[s]);
+      ck_assert_msg(memcmp(got, message, size) == 0, "%lu bytes from offset %lu differ",
+                    (unsigned long)size, (unsigned long)shift);
+      n++;
+    }
+  ipc_shm_channel_close(rx);
+  ipc_shm_channel_close(tx);
+  free(out);
+  free(in);
+}
+END_TEST
+
 /* ---- Rules and errors ---- */
 
 START_TEST(channel_in_one_process) {
@@ -760,6 +800,7 @@ END_TEST
 void add_channel_cases(Suite *suite) {
   TCase *tc = tcase_create("channel_rules");
   tcase_add_test(tc, channel_in_one_process);
+  tcase_add_test(tc, copies_at_every_alignment);
   tcase_add_test(tc, channel_arguments_and_kinds);
   tcase_add_test(tc, scribbled_control_area);
   tcase_set_timeout(tc, 60);
