@@ -28,30 +28,28 @@ static void cpu_relax(void) {
 #endif
 }
 
-/* The library's copy: `rep movsb` on x86-64 from 2 KiB, which moves blocks
- * at the memory's speed where MinGW's memcpy does not. Elsewhere glibc's
- * memcpy takes over from 512 KiB: its non-temporal stores move such blocks
- * faster through a ring than `rep movsb` (measured: 1 MiB messages at 27
- * against 14 GB/s on the development machine).
- *
- * Neither suits a destination up to 63 bytes ahead of the source in page
- * offset: each load then seems to depend on a store just made (4K
- * aliasing), and `rep movsb` (glibc's memcpy too) moved 64 KiB at 2.8
- * against 43 GB/s here. A ring's records fall at every offset, so this
- * happens: to 4088-byte messages from a page-aligned buffer, every time.
- * Such copies go 128 bytes at a time, loads before stores. */
+/* The library's copy. On x86-64, blocks of 2 KiB and more go 128 bytes at
+ * a time through SSE2 registers, every load of a block before its stores:
+ * MinGW's memcpy is slow under Wine, and `rep movsb` (which glibc's memcpy
+ * uses at these sizes) falls to a fraction of that speed from one run to
+ * the next (64 KiB messages through a ring: 13 to 35 GB/s against 28 to
+ * 40 this way), and to 2.8 GB/s for a destination 1 to 63 bytes ahead of
+ * the source in page offset (4K aliasing, which a ring's records meet at
+ * every offset). Beyond 512 KiB glibc's memcpy takes over, but for that
+ * offset: its non-temporal stores move such blocks faster through a ring
+ * (1 MiB messages: 27 against 14 GB/s with `rep movsb`). */
 #if defined(__x86_64__) || (defined(_MSC_VER) && defined(_M_X64))
 #include <emmintrin.h>
 #define COPY_X86_64 1
 #else
 #define COPY_X86_64 0
 #endif
+#define BLOCKS_MIN ((size_t)2048)
 #if defined(_WIN32)
-#define REP_MOVSB_MAX SIZE_MAX
+#define BLOCKS_MAX SIZE_MAX
 #else
-#define REP_MOVSB_MAX ((size_t)512 * 1024)
+#define BLOCKS_MAX ((size_t)512 * 1024)
 #endif
-#define REP_MOVSB_MIN ((size_t)2048)
 #define ALIASING_WINDOW 64u
 
 #if COPY_X86_64
@@ -73,18 +71,10 @@ static void copy_blocks(unsigned char *dest, const unsigned char *src, size_t si
 
 void ipc_shm__channel_copy(void *dest, const void *src, size_t size) {
 #if COPY_X86_64
-  if (size >= REP_MOVSB_MIN) {
+  if (size >= BLOCKS_MIN) {
     uintptr_t ahead = ((uintptr_t)dest - (uintptr_t)src) & 4095u;
-    if (ahead != 0 && ahead < ALIASING_WINDOW) {
+    if (size < BLOCKS_MAX || (ahead != 0 && ahead < ALIASING_WINDOW)) {
       copy_blocks((unsigned char *)dest, (const unsigned char *)src, size);
-      return;
-    }
-    if (size < REP_MOVSB_MAX) {
-#if defined(_MSC_VER) && !defined(__clang__)
-      __movsb((unsigned char *)dest, (const unsigned char *)src, size);
-#else
-      __asm__ __volatile__("rep movsb" : "+D"(dest), "+S"(src), "+c"(size) : : "memory");
-#endif
       return;
     }
   }
