@@ -67,6 +67,7 @@ static double create_big_ms(uint64_t size, unsigned flags) {
 }
 
 #define CYCLE_SIZE 65536
+#define CYCLES 400
 
 /* Microseconds per cycle of create, map, touch, unmap, close (and remove)
  * of a 64 KiB named segment through the API. */
@@ -638,18 +639,18 @@ static void segment_rows(const char *self, size_t big, int n) {
     lifecycle("open-close", 65536, us);
   }
   {
-    /* Raw and API by turns, a median of each: the machine's drift hits
-     * both alike. */
-    double raws[ROUNDS], exacts[ROUNDS], sparses[ROUNDS], raw, exact, api, sparse;
-    int r;
-    for (r = 0; r < ROUNDS; r++) {
-      raws[r] = cycle_raw_us(n / 20, 0);
-      exacts[r] = cycle_raw_us(n / 20, 1);
-      sparses[r] = cycle_api_us(IPC_SHM_NORESERVE, n / 20);
+    /* Raw and API by turns, cycle by cycle, the median cycle of each: the
+     * machine's drift hits all alike, and an interrupt one cycle only. */
+    double raws[CYCLES], exacts[CYCLES], sparses[CYCLES], raw, exact, api, sparse;
+    int r, cycles = n / 5 < CYCLES ? n / 5 : CYCLES;
+    for (r = 0; r < cycles; r++) {
+      raws[r] = cycle_raw_us(1, 0);
+      exacts[r] = cycle_raw_us(1, 1);
+      sparses[r] = cycle_api_us(IPC_SHM_NORESERVE, 1);
     }
-    raw = median(raws, ROUNDS);
-    exact = median(exacts, ROUNDS);
-    sparse = median(sparses, ROUNDS);
+    raw = median(raws, cycles);
+    exact = median(exacts, cycles);
+    sparse = median(sparses, cycles);
     api = cycle_api_us(0, n / 4);
     info_row("64 KiB create/map/touch/unmap/close: raw calls", raw, "us");
     info_row("  raw calls + fchmod to the exact mode", exact, "us");
