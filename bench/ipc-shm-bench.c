@@ -644,24 +644,35 @@ static void segment_rows(const char *self, size_t big, int n) {
     double raws[CYCLES], exacts[CYCLES], sparses[CYCLES], raw, exact, api, sparse;
     int r, cycles = n / 5 < CYCLES ? n / 5 : CYCLES;
     for (r = 0; r < cycles; r++) {
-      raws[r] = cycle_raw_us(1, 0);
-      exacts[r] = cycle_raw_us(1, 1);
-      sparses[r] = cycle_api_us(IPC_SHM_NORESERVE, 1);
+      int k;
+      for (k = 0; k < 3; k++) /* each first, second and third by turns */
+        switch ((r + k) % 3) {
+        case 0:
+          raws[r] = cycle_raw_us(1, 0);
+          break;
+        case 1:
+          exacts[r] = cycle_raw_us(1, 1);
+          break;
+        default:
+          sparses[r] = cycle_api_us(IPC_SHM_NORESERVE, 1);
+        }
     }
     raw = median(raws, cycles);
     exact = median(exacts, cycles);
     sparse = median(sparses, cycles);
     api = cycle_api_us(0, n / 4);
-    info_row("64 KiB create/map/touch/unmap/close: raw calls", raw, "us");
-    info_row("  raw calls + fchmod to the exact mode", exact, "us");
+    /* The library gives the object exactly the mode asked for, whatever
+     * the umask: the raw calls doing the same work include the fchmod
+     * (CSV "raw"); the plainest ones skip it ("raw-plain"). */
+    section("64 KiB create, map, touch, unmap, close, remove");
+    info_row("  raw calls, with fchmod to the exact mode", exact, "us");
+    info_row("  the plainest raw calls (no fchmod)", raw, "us");
     info_row("  the same through the API (NORESERVE)", sparse, "us");
     info_row("  the same through the API (reserved)", api, "us");
-    info_row("  API NORESERVE / raw calls", sparse / raw, "x");
-    /* The library gives the object exactly the mode asked for, whatever
-     * the umask: the raw calls doing the same work include the fchmod. */
-    row("  API NORESERVE / raw calls with fchmod", sparse / exact, "x", 1.05, 1);
-    lifecycle("raw-exact-mode", 65536, exact);
-    lifecycle("raw", 65536, raw);
+    info_row("  API NORESERVE / plainest raw calls", sparse / raw, "x");
+    row("  API NORESERVE / raw calls", sparse / exact, "x", 1.05, 1);
+    lifecycle("raw", 65536, exact);
+    lifecycle("raw-plain", 65536, raw);
     lifecycle("api-reserved", 65536, api);
     lifecycle("api", 65536, sparse);
   }
