@@ -665,11 +665,17 @@ static void segment_rows(const char *self, size_t big, int n) {
      * the umask: the raw calls doing the same work include the fchmod
      * (CSV "raw"); the plainest ones skip it ("raw-plain"). */
     section("64 KiB create, map, touch, unmap, close, remove");
+#ifdef _WIN32
+    info_row("  raw calls", exact, "us");
+#else
     info_row("  raw calls, with fchmod to the exact mode", exact, "us");
     info_row("  the plainest raw calls (no fchmod)", raw, "us");
+#endif
     info_row("  the same through the API (NORESERVE)", sparse, "us");
     info_row("  the same through the API (reserved)", api, "us");
+#ifndef _WIN32
     info_row("  API NORESERVE / plainest raw calls", sparse / raw, "x");
+#endif
     row("  API NORESERVE / raw calls", sparse / exact, "x", 1.05, 1);
     lifecycle("raw", 65536, exact);
     lifecycle("raw-plain", 65536, raw);
