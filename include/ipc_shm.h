@@ -811,9 +811,10 @@ IPC_SHM_API int ipc_shm_mutex_receive(ipc_shm_conn_t *conn, ipc_shm_mutex_t **mu
  * The one object with a header in its segment: a channel's segment starts
  * with its control area (4096 bytes: layout version, sizes, the two
  * indices on cache lines of their own, the waiting flags, each side's
- * process), and the ring follows. Its layout is versioned: attaching to a
- * segment that is not a channel is WRONG_KIND; to one of another layout,
- * VERSION; to one whose control area holds impossible values, CORRUPT.
+ * process; README.md gives the offsets), and the ring follows. Its layout
+ * is versioned: attaching to a segment that is not a channel is
+ * WRONG_KIND; to one of another layout, VERSION; to one whose control area
+ * holds impossible values, CORRUPT.
  * Plain segments never carry a header.
  *
  * Messages: each is 1 to max_message bytes, delivered whole and in order.

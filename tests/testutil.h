@@ -114,6 +114,10 @@ size_t test_proc_read_all(test_proc_t *proc, char *buffer, size_t size);
 /* Kill the child at once (SIGKILL, TerminateProcess), as a crash would. */
 void test_proc_kill(test_proc_t *proc);
 
+/* Stop every thread of the child (paused 1: SIGSTOP, NtSuspendProcess) or
+ * let them run again (0: SIGCONT, NtResumeProcess). */
+void test_proc_pause(test_proc_t *proc, int paused);
+
 /* Wait for the child to exit and free it; returns its exit status. */
 int test_proc_wait(test_proc_t *proc);
 

@@ -180,6 +180,16 @@ void test_proc_kill(test_proc_t *proc) {
     ck_assert_int_eq(errno, EINTR);
 }
 
+void test_proc_pause(test_proc_t *proc, int paused) {
+  ck_assert_int_eq(kill(proc->pid, paused ? SIGSTOP : SIGCONT), 0);
+  if (paused) {
+    siginfo_t info;
+    /* Stopped for sure before the caller goes on. */
+    while (waitid(P_PID, (id_t)proc->pid, &info, WSTOPPED | WNOWAIT) != 0)
+      ck_assert_int_eq(errno, EINTR);
+  }
+}
+
 int test_is_inheritable(ipc_shm_native_t native) {
   int flags = fcntl(native, F_GETFD);
   return flags < 0 || (flags & FD_CLOEXEC) == 0; /* no answer counts as yes */

@@ -189,6 +189,16 @@ void test_proc_kill(test_proc_t *proc) {
   ck_assert_uint_eq(WaitForSingleObject(proc->process, INFINITE), WAIT_OBJECT_0);
 }
 
+void test_proc_pause(test_proc_t *proc, int paused) {
+  typedef LONG(WINAPI * process_call_t)(HANDLE);
+  HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+  FARPROC call;
+  ck_assert_ptr_nonnull(ntdll);
+  call = GetProcAddress(ntdll, paused ? "NtSuspendProcess" : "NtResumeProcess");
+  ck_assert(call != NULL);
+  ck_assert_int_eq(((process_call_t)(void (*)(void))call)(proc->process), 0);
+}
+
 int test_is_inheritable(ipc_shm_native_t native) {
   DWORD flags = 0;
   /* No answer counts as yes. Also used by helpers, outside Check. */

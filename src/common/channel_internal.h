@@ -55,12 +55,19 @@ typedef struct ipc_shm__channel_header {
   uint64_t peers[2]; /* PEER_NONE, PEER_LEFT or the attached process */
 } channel_header_t;
 
-/* Layout 1 as documented: the indices, the waiting flags and words, and
- * the peers each start a cache line of their own. */
+/* Layout 1 as README.md documents it: the indices, the waiting flags and
+ * words, and the peers each start a cache line of their own. */
 typedef char header_fits[sizeof(channel_header_t) <= IPC_SHM_CHANNEL_HEADER ? 1 : -1];
-typedef char layout_1[offsetof(channel_header_t, write_index) == 64 &&
+typedef char layout_1[offsetof(channel_header_t, layout) == 8 &&
+                              offsetof(channel_header_t, header_size) == 12 &&
+                              offsetof(channel_header_t, capacity) == 16 &&
+                              offsetof(channel_header_t, max_message) == 24 &&
+                              offsetof(channel_header_t, id) == 32 &&
+                              offsetof(channel_header_t, flags) == 40 &&
+                              offsetof(channel_header_t, write_index) == 64 &&
                               offsetof(channel_header_t, read_index) == 128 &&
                               offsetof(channel_header_t, waiting) == 192 &&
+                              offsetof(channel_header_t, words) == 200 &&
                               offsetof(channel_header_t, peers) == 256
                           ? 1
                           : -1];
