@@ -93,7 +93,7 @@ int ipc_shm_channel_commit(ipc_shm_channel_t *ch, size_t size) {
   record[1] = KIND_MESSAGE;
   memcpy(ch->ring + (ch->pending_at & (ch->capacity - 1)), record, sizeof(record));
   ch->position = ch->pending_at + RECORD + ipc_shm__round_record(size);
-  __atomic_store_n(&ch->header->write_index, ch->position, __ATOMIC_RELEASE);
+  IPC_SHM__STORE64(&ch->header->write_index, ch->position);
   return ipc_shm__channel_wake_other(ch);
 }
 
@@ -185,7 +185,7 @@ int ipc_shm_channel_release(ipc_shm_channel_t *ch) {
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
   ch->position += RECORD + ipc_shm__round_record(ch->pending);
   ch->pending = 0;
-  __atomic_store_n(&ch->header->read_index, ch->position, __ATOMIC_RELEASE);
+  IPC_SHM__STORE64(&ch->header->read_index, ch->position);
   return ipc_shm__channel_wake_other(ch);
 }
 
