@@ -56,6 +56,8 @@ void csv_row(const char *kind, const char *transport, double msg_bytes, double t
 /* The transports (bench/transports.c): throughput between two processes,
  * round-trip latency, and the child's side of both. */
 void transport_rows(const char *self);
+/* Whether the transports measure messages of `size` bytes (--size). */
+int transport_size_known(size_t size);
 int run_transport_child(int argc, char **argv);
 
 /* Boost.Interprocess message_queue (bench/boost_mq.cpp), built where

@@ -769,11 +769,12 @@ int main(int argc, char **argv) {
                  (strcmp(argv[i + 1], "segments") == 0 || strcmp(argv[i + 1], "sync") == 0 ||
                   strcmp(argv[i + 1], "transports") == 0)) {
         bench_only = argv[++i];
-      } else if (strcmp(argv[i], "--size") == 0 && i + 1 < argc && atol(argv[i + 1]) > 0) {
+      } else if (strcmp(argv[i], "--size") == 0 && i + 1 < argc && atol(argv[i + 1]) > 0 &&
+                 transport_size_known((size_t)atol(argv[i + 1]))) {
         bench_size = (size_t)atol(argv[++i]);
       } else {
         fprintf(stderr, "usage: ipc-shm-bench [--quick] [--csv] "
-                        "[--only segments|sync|transports] [--size BYTES]\n");
+                        "[--only segments|sync|transports] [--size 64|4096|65536|1048576]\n");
         return 2;
       }
     }

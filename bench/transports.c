@@ -340,6 +340,13 @@ typedef struct measured {
   double gbps, msgs, bytes, seconds;
 } measured_t;
 
+static void set_rates(measured_t *out, long count, size_t size, double elapsed) {
+  out->bytes = (double)count * (double)size;
+  out->seconds = elapsed;
+  out->gbps = out->bytes / elapsed / 1e9;
+  out->msgs = (double)count / elapsed;
+}
+
 static void throughput(const char *self, const char *kind, size_t size, measured_t *out) {
   char size_text[24], name[IPC_SHM_NAME_MAX + 1];
   unsigned char *message = allocate(size);
@@ -392,10 +399,7 @@ static void throughput(const char *self, const char *kind, size_t size, measured
     parent_stream_close(&ps);
   }
   free(message);
-  out->bytes = (double)count * (double)size;
-  out->seconds = elapsed;
-  out->gbps = out->bytes / elapsed / 1e9;
-  out->msgs = (double)count / elapsed;
+  set_rates(out, count, size, elapsed);
 }
 
 /* memcpy in one process: the ceiling. */
@@ -419,10 +423,7 @@ static void memcpy_round(size_t size, measured_t *out) {
     puts(""); /* keep the copies */
   free(from);
   free(to);
-  out->bytes = (double)count * (double)size;
-  out->seconds = elapsed;
-  out->gbps = out->bytes / elapsed / 1e9;
-  out->msgs = (double)count / elapsed;
+  set_rates(out, count, size, elapsed);
 }
 
 /* Transports measured by turns, ROUNDS times: the round with the median
@@ -521,6 +522,14 @@ static void round_trips(const char *self, const char *kind, double gap, double *
     snprintf(transport, sizeof(transport), "%s-%s", kind, gap > 0 ? "sleeping" : "busy");
     csv_row("latency", transport, 64, NA, NA, NA, NA, *p50, *p99);
   }
+}
+
+int transport_size_known(size_t size) {
+  size_t i;
+  for (i = 0; i < SIZES; i++)
+    if (sizes[i] == size)
+      return 1;
+  return 0;
 }
 
 void transport_rows(const char *self) {
