@@ -271,7 +271,6 @@ static void remove_name(const char *name) {
     ck_assert_err(ipc_shm_remove(name, 0), 0);
 }
 
-
 /* Messages copied in and out at every offset from a page boundary, in the
  * sizes where the copy changes its method (2 KiB, a block's tail, a page,
  * large): what arrives is what was sent. */
