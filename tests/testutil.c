@@ -2,6 +2,8 @@
 /* Portable parts of the test helpers. */
 #include "testutil.h"
 
+#include "../src/common/shm_internal.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -80,4 +82,12 @@ int test_dispatch_helper(const test_helper_mode_t *modes, size_t count, int argc
         (modes[i].args < 0 || argc - 1 == modes[i].args))
       return modes[i].run(argv + 1);
   return -1;
+}
+
+unsigned long test_liveness_calls_made(void) {
+  const char *const *call;
+  unsigned long made = 0;
+  for (call = test_liveness_calls(); *call != NULL; call++)
+    made += ipc_shm__fault_calls(ipc_shm__syscall_find(*call));
+  return made;
 }

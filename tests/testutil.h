@@ -226,6 +226,15 @@ unsigned test_umask(unsigned mask);
  * Windows. */
 int test_mode_of(ipc_shm_native_t native);
 
+/* The entries of the table of system calls through which the library asks
+ * whether another process still lives (Linux: its presence lock; other
+ * POSIX systems: kill and waitid; Windows: opening, checking and waiting
+ * on its process), NULL-terminated. */
+const char *const *test_liveness_calls(void);
+
+/* Calls through those entries since ipc_shm__faults_begin(). */
+unsigned long test_liveness_calls_made(void);
+
 /* Names in the shared-memory directory that start with `prefix` (Linux:
  * /dev/shm); -1 where there is no such directory. */
 long test_shm_dir_count(const char *prefix);

@@ -211,6 +211,15 @@ int test_mode_of(ipc_shm_native_t native) {
   return (int)(st.st_mode & 07777);
 }
 
+const char *const *test_liveness_calls(void) {
+#if TEST_LINUX
+  static const char *const calls[] = {"fcntl_lock", NULL};
+#else
+  static const char *const calls[] = {"kill", "waitid", NULL};
+#endif
+  return calls;
+}
+
 long test_shm_dir_count(const char *prefix) {
   DIR *dir = opendir("/dev/shm");
   struct dirent *entry;

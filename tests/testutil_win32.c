@@ -255,6 +255,12 @@ int test_mode_of(ipc_shm_native_t native) {
   return -1;
 }
 
+const char *const *test_liveness_calls(void) {
+  static const char *const calls[] = {"OpenProcess", "GetProcessTimes", "WaitForSingleObject",
+                                      NULL};
+  return calls;
+}
+
 long test_shm_dir_count(const char *prefix) {
   (void)prefix;
   return -1;

@@ -20,7 +20,7 @@ static int fired;
 int ipc_shm__syscall_find(const char *name) {
   int i, n = ipc_shm__syscall_count();
   for (i = 0; i < n; i++)
-    if (strcmp(ipc_shm__syscall_name(i), name) == 0)
+    if (strcmp(ipc_shm__syscall_entry(i), name) == 0)
       return i;
   return -1;
 }

@@ -23,10 +23,8 @@ struct ipc_shm *ipc_shm__object_new(ipc_shm__object_t object, ipc_shm_kind_t kin
     ipc_shm__owned_init(&shm->owned);
     shm->object = object;
     shm->handle = IPC_SHM__NO_HANDLE;
-    shm->file = IPC_SHM__NO_HANDLE;
-    shm->readonly_twin = IPC_SHM__NO_HANDLE;
-    shm->state = IPC_SHM__NO_HANDLE;
     shm->kind = kind;
+    ipc_shm__os_object_init(shm);
   }
   return shm;
 }
@@ -62,9 +60,7 @@ static int finish(ipc_shm_t **out, struct ipc_shm *shm, int err) {
     return err;
   }
   shm->owned.handles[0] = shm->handle;
-  shm->owned.handles[1] = shm->file;
-  shm->owned.handles[2] = shm->readonly_twin;
-  shm->owned.handles[3] = shm->state;
+  ipc_shm__os_object_handles(shm, shm->owned.handles + 1);
   ipc_shm__owned_add(&shm->owned);
   *out = shm;
   return 0;
@@ -298,17 +294,16 @@ int ipc_shm_map(ipc_shm_view_t **out, const ipc_shm_t *shm, uint64_t offset,
   view->access = access;
   view->size = length;
   view->mapped = (size_t)(end - aligned);
-  view->file = IPC_SHM__NO_HANDLE;
+  ipc_shm__os_view_init(view);
   err = ipc_shm__os_map(view, shm, aligned, view->mapped);
   if (err != 0) {
     free(view);
     return err;
   }
   view->data = (unsigned char *)view->base + delta;
-  if (view->file != IPC_SHM__NO_HANDLE) {
-    view->owned.handles[0] = view->file;
+  view->owned.handles[0] = ipc_shm__os_view_handle(view);
+  if (view->owned.handles[0] != IPC_SHM__NO_HANDLE)
     ipc_shm__owned_add(&view->owned);
-  }
   *out = view;
   return 0;
 }

@@ -28,6 +28,9 @@
 
 #include "ipc_shm.h"
 
+#include "atomic.h"
+#include "wait.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -69,9 +72,12 @@ int ipc_shm__translate(long native);
 
 /* Entries of the backend's table, numbered from 0. */
 int ipc_shm__syscall_count(void);
-/* The entry's name, which is also the call name the error record gives. */
+/* The call the entry makes, as the error record names it. */
 const char *ipc_shm__syscall_name(int entry);
-/* The entry named `name`, or -1. */
+/* The entry's own name, unique in the table (two entries may make one call
+ * with different arguments: "fcntl" and "fcntl_lock"). */
+const char *ipc_shm__syscall_entry(int entry);
+/* The entry named `name` (its own name), or -1. */
 int ipc_shm__syscall_find(const char *name);
 
 /* For tests, one thread at a time. Begin routes every call through a
@@ -137,30 +143,31 @@ typedef enum ipc_shm__object {
   IPC_SHM__OBJECT_MUTEX = 3
 } ipc_shm__object_t;
 
+/* Each backend's own part of the objects below. */
+#ifdef _WIN32
+#include "../win32/win32_object.h"
+#else
+#include "../posix/posix_object.h"
+#endif
+
 /* A segment, or the native object of an event or mutex (which reuse the
  * segment's handling of names, handles and hand-over). */
 struct ipc_shm {
-  ipc_shm__owned_t owned; /* handle, file, readonly_twin, state */
+  ipc_shm__owned_t owned; /* handle and the backend's handles */
   ipc_shm__object_t object;
   ipc_shm_native_t handle; /* file-mapping HANDLE or descriptor */
-  ipc_shm_native_t file;   /* Windows, file-backed: the file HANDLE, which
-                              FlushFileBuffers needs; otherwise NO_HANDLE */
-  ipc_shm_native_t readonly_twin; /* POSIX without /proc/self/fd, anonymous:
-                              a read-only descriptor opened before the
-                              object's name was removed, the one way to make
-                              read-only copies later; otherwise NO_HANDLE */
   uint64_t size;
   ipc_shm_kind_t kind;
   int writable;
   int size_exact;
   char name[IPC_SHM_NAME_MAX + 1]; /* "" unless named */
-  /* Events and mutexes only. */
-  void *block;            /* POSIX: the mapped 64-byte state; Windows,
-                             mutexes: the view of the state section */
-  ipc_shm_native_t state; /* Windows, mutexes: the state section */
-  uint64_t state_id;      /* Windows, mutexes: names the state section */
-  unsigned long holder;   /* Windows, mutexes: the thread that holds it
-                             through this object, or 0 */
+  /* Events and mutexes. The thread that holds a mutex through this object
+   * (its ipc_shm__thread_serial()), or 0; what waiting has learnt about
+   * spinning here; the last verdict on a mutex owner's life. */
+  uint64_t holder;
+  ipc_shm__spin_t spin;
+  ipc_shm__verdict_t verdict;
+  struct ipc_shm__os_object os;
 };
 
 /* Events and mutexes are their native object. */
@@ -172,15 +179,27 @@ struct ipc_shm_mutex {
 };
 
 struct ipc_shm_view {
-  ipc_shm__owned_t owned; /* file */
+  ipc_shm__owned_t owned; /* the backend's handle, if any */
   void *data;      /* what the caller sees: base + (offset - aligned offset) */
   size_t size;     /* what the caller asked for */
   void *base;      /* start of the OS mapping, on a granularity boundary */
   size_t mapped;   /* length of the OS mapping */
   ipc_shm_access_t access;
-  ipc_shm_native_t file; /* Windows, writable file-backed view: its own
-                            duplicate of the file HANDLE for flushing */
+  struct ipc_shm__os_view os;
 };
+
+/* Backend: set the backend's part of a new object or view to "nothing
+ * held", and list the handles it holds (NO_HANDLE where none), so that the
+ * portable part can record them as owned. */
+void ipc_shm__os_object_init(struct ipc_shm *obj);
+void ipc_shm__os_object_handles(const struct ipc_shm *obj,
+                                ipc_shm_native_t handles[IPC_SHM__OWNED_MAX - 1]);
+void ipc_shm__os_view_init(struct ipc_shm_view *view);
+ipc_shm_native_t ipc_shm__os_view_handle(const struct ipc_shm_view *view);
+
+/* A number for the calling thread, never given to another thread of this
+ * process (src/common/wait.c). */
+uint64_t ipc_shm__thread_serial(void);
 
 struct ipc_shm_export {
   ipc_shm__owned_t owned; /* handle */
@@ -371,50 +390,6 @@ int ipc_shm__receive(ipc_shm_conn_t *conn, struct ipc_shm **out,
 /* ------------------------------------------------------------------------ */
 /* Channels (src/common/channel.c; backends: src/{posix,win32}/channel.c)     */
 
-/* Atomic operations on shared memory, sequentially consistent. */
-#if defined(_MSC_VER) && !defined(__clang__)
-#include <intrin.h>
-/* Loads are plain loads then a barrier, as MSVC's <atomic> does them: a
- * locked instruction would take the line from the peer at each look. */
-#if defined(_M_ARM64) || defined(_M_ARM)
-#define IPC_SHM__LOAD_BARRIER() __dmb(0xB) /* ISH */
-#else
-#define IPC_SHM__LOAD_BARRIER() _ReadWriteBarrier()
-#endif
-static __inline uint32_t ipc_shm__load32(const volatile void *p) {
-  uint32_t v = (uint32_t)__iso_volatile_load32((const volatile __int32 *)p);
-  IPC_SHM__LOAD_BARRIER();
-  return v;
-}
-static __inline uint64_t ipc_shm__load64(const volatile void *p) {
-  uint64_t v = (uint64_t)__iso_volatile_load64((const volatile __int64 *)p);
-  IPC_SHM__LOAD_BARRIER();
-  return v;
-}
-#define IPC_SHM__LOAD32(p) ipc_shm__load32(p)
-#define IPC_SHM__STORE32(p, v) ((void)_InterlockedExchange((volatile long *)(p), (long)(v)))
-#define IPC_SHM__ADD32(p, v) ((void)_InterlockedExchangeAdd((volatile long *)(p), (long)(v)))
-#define IPC_SHM__XCHG32(p, v) ((uint32_t)_InterlockedExchange((volatile long *)(p), (long)(v)))
-#define IPC_SHM__LOAD64(p) ipc_shm__load64(p)
-#define IPC_SHM__STORE64(p, v) ((void)_InterlockedExchange64((volatile __int64 *)(p), (__int64)(v)))
-#define IPC_SHM__CAS64(p, expected, desired)                                   \
-  (_InterlockedCompareExchange64((volatile __int64 *)(p), (__int64)(desired),  \
-                                 (__int64)(expected)) == (__int64)(expected))
-#else
-#define IPC_SHM__LOAD32(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
-#define IPC_SHM__STORE32(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
-#define IPC_SHM__ADD32(p, v) ((void)__atomic_add_fetch((p), (v), __ATOMIC_SEQ_CST))
-#define IPC_SHM__XCHG32(p, v) __atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST)
-#define IPC_SHM__LOAD64(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
-#define IPC_SHM__STORE64(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
-#define IPC_SHM__CAS64(p, expected, desired)                                   \
-  ipc_shm__cas64((p), (expected), (desired))
-static inline int ipc_shm__cas64(uint64_t *p, uint64_t expected, uint64_t desired) {
-  return __atomic_compare_exchange_n(p, &expected, desired, 0, __ATOMIC_SEQ_CST,
-                                     __ATOMIC_SEQ_CST);
-}
-#endif
-
 /* The two sides of a channel, which are also who waits for what: the
  * receiver for messages, the sender for room. */
 enum { IPC_SHM__CHANNEL_RECEIVER = 0, IPC_SHM__CHANNEL_SENDER = 1 };
@@ -431,31 +406,41 @@ struct ipc_shm_channel {
   uint64_t other_index; /* last seen index of the other side */
   uint64_t pending;     /* bytes reserved or peeked, 0 when none */
   uint64_t pending_at;  /* where the reservation's record starts */
+  uint32_t peer_attaches; /* the other role's attach count when this side
+                             attached (a sender has seen a receiver once
+                             it changes) */
   int peer_seen;        /* a peer was attached once */
-  ipc_shm_native_t wakers[2]; /* Windows: the events each side sleeps on */
+  ipc_shm__spin_t spin;
+  ipc_shm__verdict_t verdict; /* on the peer's life */
+  struct ipc_shm__os_channel os;
 };
 
-/* Nanoseconds on a monotonic clock. */
-int64_t ipc_shm__os_now_ns(void);
+/* This process as the peer words hold it (never 0 or 1). */
+int ipc_shm__os_self_process(uint64_t *self);
 
-/* This process as the peer words hold it (never 0 or 1), and whether the
- * process such a value names still runs (0: certainly not). */
-uint64_t ipc_shm__os_self_process(void);
-int ipc_shm__os_process_alive(uint64_t process);
+/* Backend: begin and end this side's attachment. Begin makes ready what
+ * the sides sleep on (Windows opens or makes the two events of channel
+ * `id`; POSIX sleeps on words of the header) and takes the role
+ * ch->side: EXISTS when a live process holds it. On success the peer word
+ * of the side holds ch->self. End leaves the role (the peer word is
+ * PEER_LEFT already) and releases what begin made; never fails. */
+int ipc_shm__os_channel_begin(struct ipc_shm_channel *ch, uint64_t id, int global);
+void ipc_shm__os_channel_end(struct ipc_shm_channel *ch);
 
-/* Make ready what the sides sleep on: Windows opens (or makes) the two
- * events of channel `id`; POSIX sleeps on words of the header. */
-int ipc_shm__os_channel_open_wakers(struct ipc_shm_channel *channel, uint64_t id,
-                                    int global);
-void ipc_shm__os_channel_close_wakers(struct ipc_shm_channel *channel);
+/* Backend: whether the peer whose word holds `peer` (> PEER_LEFT) is still
+ * attached: 1 yes or cannot tell, 0 certainly not (its process ended, or it
+ * let its role go). Asks the system. */
+int ipc_shm__os_channel_peer_alive(struct ipc_shm_channel *ch, uint64_t peer);
 
 /* Sleep while *word holds `expected`, at most `ns` (> 0, INT64_MAX: no
- * limit); `side` says who sleeps. 0 when woken (or for no reason), 1 when
- * the time ran out, or an error. */
-int ipc_shm__os_channel_sleep(struct ipc_shm_channel *channel, int side,
-                              uint32_t *word, uint32_t expected, int64_t ns);
+ * limit); `side` says who sleeps. A sleeper that its peer's death cannot
+ * wake (POSIX; Windows before it holds the peer's process) sleeps at most
+ * IPC_SHM__LIVENESS_SLICE_NS. 0 when woken (or for no reason), 1 when its
+ * time ran out, 2 when the peer's process ended, or an error. */
+int ipc_shm__os_channel_sleep(struct ipc_shm_channel *ch, int side, uint32_t *word,
+                              uint32_t expected, int64_t ns);
 /* Wake `side`, which sleeps on *word (its value was changed first). */
-int ipc_shm__os_channel_wake(struct ipc_shm_channel *channel, int side, uint32_t *word);
+int ipc_shm__os_channel_wake(struct ipc_shm_channel *ch, int side, uint32_t *word);
 
 /* ------------------------------------------------------------------------ */
 /* Backend: handles and their copies (src/{posix,win32}/handle.c)            */

@@ -1,58 +1,90 @@
 /* SPDX-License-Identifier: MIT */
 /* POSIX backend of channels: the sides sleep on words of the control area
- * (a futex on Linux, a pause and a look elsewhere), and a peer is a
- * process whose life is asked of the system as a mutex owner's is. */
+ * (a futex on Linux, a pause and a look elsewhere).
+ *
+ * Linux: a side holds its role as a presence (src/posix/live.c): a write
+ * lock on the first byte of its peer word (offset 256 for the receiver,
+ * 264 for the sender), through a description of its own. Taking it is how
+ * the role is taken, so two processes never hold one role, and a role
+ * whose holder died is free at once; its peer asks the kernel whether it
+ * is held, which is true across PID namespaces and cannot be fooled by a
+ * reused process id. Elsewhere the role is the peer word itself, taken by
+ * CAS from a holder whose process is gone (by its id). */
 #include "posix_internal.h"
 
-uint64_t ipc_shm__os_self_process(void) {
+#include "../common/channel_internal.h"
+
+#if IPC_SHM__LINUX
+/* The byte whose lock is the role `side`: the first of its peer word. */
+static uint64_t role_byte(int side) {
+  return (uint64_t)offsetof(channel_header_t, peers) + 8u * (uint64_t)side;
+}
+#endif
+
+int ipc_shm__os_self_process(uint64_t *self) {
   uint64_t pid = (uint64_t)(uint32_t)getpid();
-  /* As a mutex owner: the process and its main thread. */
-  return pid << 32 | pid;
+  *self = pid << 32 | pid;
+  return 0;
 }
 
-int ipc_shm__os_process_alive(uint64_t process) {
-  return ipc_shm__posix_owner_alive(process);
-}
-
-int ipc_shm__os_channel_open_wakers(struct ipc_shm_channel *channel, uint64_t id,
-                                    int global) {
-  (void)channel;
+int ipc_shm__os_channel_begin(struct ipc_shm_channel *ch, uint64_t id, int global) {
+  uint64_t *peer = &ch->header->peers[ch->side];
   (void)id;
   (void)global;
-  return 0; /* the words are in the control area */
-}
-
-void ipc_shm__os_channel_close_wakers(struct ipc_shm_channel *channel) {
-  (void)channel;
-}
-
-int ipc_shm__os_channel_sleep(struct ipc_shm_channel *channel, int side,
-                              uint32_t *word, uint32_t expected, int64_t ns) {
-  (void)channel;
-  (void)side;
+  ipc_shm__posix_presence_init(&ch->os.presence);
 #if IPC_SHM__LINUX
-  return ipc_shm__posix_sleep_on(word, expected, ns);
+  {
+    int err = ipc_shm__posix_presence_take(&ch->os.presence, ch->segment->handle, 1,
+                                           role_byte(ch->side), 1);
+    if (err != 0)
+      return err;
+    ipc_shm__store_seq_cst64(peer, ch->self);
+    return 0;
+  }
 #else
   {
-    /* Polling: a wake-up is seen within POLL_MAX, not at the slice's end. */
-    int64_t end = ns == INT64_MAX ? INT64_MAX : ipc_shm__os_now_ns() + ns;
-    int64_t pause = IPC_SHM__POLL_FIRST_NS;
-    for (;;) {
-      int64_t left = end == INT64_MAX ? pause : end - ipc_shm__os_now_ns();
-      int slept;
-      if (left <= 0)
-        return 1;
-      slept = ipc_shm__posix_sleep_on(word, expected, left < pause ? left : pause);
-      if (slept != 1)
-        return slept;
-      pause = pause * 2 < IPC_SHM__POLL_MAX_NS ? pause * 2 : IPC_SHM__POLL_MAX_NS;
+    int attempt;
+    for (attempt = 0; attempt < 16; attempt++) {
+      uint64_t holder = ipc_shm__load_acquire64(peer);
+      if (holder > IPC_SHM__CH_PEER_LEFT &&
+          !ipc_shm__posix_process_gone((uint32_t)(holder >> 32)))
+        return ipc_shm__fail_arg(IPC_SHM_E_EXISTS);
+      if (ipc_shm__cas_seq_cst64(peer, &holder, ch->self))
+        return 0;
     }
+    return ipc_shm__fail_arg(IPC_SHM_E_EXISTS);
   }
 #endif
 }
 
-int ipc_shm__os_channel_wake(struct ipc_shm_channel *channel, int side, uint32_t *word) {
-  (void)channel;
+void ipc_shm__os_channel_end(struct ipc_shm_channel *ch) {
+  ipc_shm__posix_presence_drop(&ch->os.presence);
+}
+
+int ipc_shm__os_channel_peer_alive(struct ipc_shm_channel *ch, uint64_t peer) {
+#if IPC_SHM__LINUX
+  (void)peer;
+  /* Held by anybody: alive (the holder is the peer, or a new one taking
+   * over). Cannot tell: alive. */
+  return ipc_shm__posix_presence_held(&ch->os.presence, role_byte(1 - ch->side)) != 0;
+#else
+  (void)ch;
+  return !ipc_shm__posix_process_gone((uint32_t)(peer >> 32));
+#endif
+}
+
+int ipc_shm__os_channel_sleep(struct ipc_shm_channel *ch, int side, uint32_t *word,
+                              uint32_t expected, int64_t ns) {
+  (void)ch;
+  (void)side;
+  /* No death wakes a sleeper here: it looks after each slice. */
+  if (ns > IPC_SHM__LIVENESS_SLICE_NS)
+    ns = IPC_SHM__LIVENESS_SLICE_NS;
+  return ipc_shm__posix_sleep_on(word, expected, ns);
+}
+
+int ipc_shm__os_channel_wake(struct ipc_shm_channel *ch, int side, uint32_t *word) {
+  (void)ch;
   (void)side;
   return ipc_shm__posix_wake(word, 0);
 }

@@ -51,8 +51,8 @@ static int reopen_readonly(const struct ipc_shm *shm, int *out) {
   /* No /proc: an anonymous object this process created kept a read-only
    * twin; a named one is reopened by its name. */
   ipc_shm__posix_name_t posix_name;
-  if (shm->readonly_twin >= 0) {
-    *out = SYS.fcntl(shm->readonly_twin, F_DUPFD_CLOEXEC, 3);
+  if (shm->os.readonly_twin >= 0) {
+    *out = SYS.fcntl(shm->os.readonly_twin, F_DUPFD_CLOEXEC, 3);
     return *out >= 0 ? 0 : ipc_shm__fail(errno, "fcntl");
   }
   if (shm->kind != IPC_SHM_KIND_NAMED)
@@ -195,10 +195,8 @@ int ipc_shm__os_adopt(struct ipc_shm *shm, ipc_shm_native_t fd,
   if (inherited) {
     err = ipc_shm__set_cloexec(fd, 1);
     if (err != 0) {
-      if (shm->block != NULL) {
-        (void)SYS.munmap(shm->block, IPC_SHM__SYNC_SIZE);
-        shm->block = NULL;
-      }
+      if (shm->os.block != NULL)
+        ipc_shm__posix_sync_detach(shm);
       shm->handle = -1;
       return err;
     }

@@ -8,6 +8,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -37,75 +40,83 @@
 #endif
 
 /* ---- The table of system calls (src/posix/syscall.c) ----
- * X(name, type, parameters, arguments, implementation, failure style).
+ * X(name, "name", type, parameters, arguments, implementation, failure style).
  * The failure styles say what a failing call returns: ERRNO (-1 and
  * errno), MAPPED (MAP_FAILED and errno), RETURN (the error itself),
  * RELEASE (the resource is released, then -1 and errno). */
 #define IPC_SHM__POSIX_SYSCALLS(X)                                              \
-  X(shm_open, int, (const char *a, int b, mode_t c), (a, b, c), shm_open, ERRNO)   \
-  X(shm_unlink, int, (const char *a), (a), shm_unlink, ERRNO)                     \
-  X(open, int, (const char *a, int b, mode_t c), (a, b, c), open, ERRNO)          \
-  X(unlink, int, (const char *a), (a), unlink, ERRNO)                             \
-  X(access, int, (const char *a, int b), (a, b), access, ERRNO)                   \
-  X(ftruncate, int, (int a, off_t b), (a, b), ftruncate, ERRNO)                   \
-  X(posix_fallocate, int, (int a, off_t b, off_t c), (a, b, c), posix_fallocate,  \
+  X(shm_open, "shm_open", int, (const char *a, int b, mode_t c), (a, b, c), shm_open, ERRNO)   \
+  X(shm_unlink, "shm_unlink", int, (const char *a), (a), shm_unlink, ERRNO)                     \
+  X(open, "open", int, (const char *a, int b, mode_t c), (a, b, c), open, ERRNO)          \
+  X(unlink, "unlink", int, (const char *a), (a), unlink, ERRNO)                             \
+  X(access, "access", int, (const char *a, int b), (a, b), access, ERRNO)                   \
+  X(ftruncate, "ftruncate", int, (int a, off_t b), (a, b), ftruncate, ERRNO)                   \
+  X(posix_fallocate, "posix_fallocate", int, (int a, off_t b, off_t c), (a, b, c), posix_fallocate,  \
     RETURN)                                                                     \
-  X(fchmod, int, (int a, mode_t b), (a, b), fchmod, ERRNO)                        \
-  X(fstat, int, (int a, struct stat *b), (a, b), fstat, ERRNO)                    \
-  X(stat, int, (const char *a, struct stat *b), (a, b), stat, ERRNO)              \
-  X(fcntl, int, (int a, int b, int c), (a, b, c), fcntl, ERRNO)                   \
-  X(close, int, (int a), (a), close, RELEASE)                                     \
-  X(mmap, void *, (void *a, size_t b, int c, int d, int e, off_t f),              \
+  X(fchmod, "fchmod", int, (int a, mode_t b), (a, b), fchmod, ERRNO)                        \
+  X(fstat, "fstat", int, (int a, struct stat *b), (a, b), fstat, ERRNO)                    \
+  X(stat, "stat", int, (const char *a, struct stat *b), (a, b), stat, ERRNO)              \
+  X(fcntl, "fcntl", int, (int a, int b, int c), (a, b, c), fcntl, ERRNO)                   \
+  X(close, "close", int, (int a), (a), close, RELEASE)                                     \
+  X(mmap, "mmap", void *, (void *a, size_t b, int c, int d, int e, off_t f),              \
     (a, b, c, d, e, f), mmap, MAPPED)                                           \
-  X(munmap, int, (void *a, size_t b), (a, b), munmap, RELEASE)                    \
-  X(msync, int, (void *a, size_t b, int c), (a, b, c), msync, ERRNO)              \
-  X(pipe, int, (int *a), (a), pipe, ERRNO)                                        \
-  X(fork, pid_t, (void), (), fork, ERRNO)                                         \
-  X(execve, int, (const char *a, char *const *b, char *const *c), (a, b, c),      \
+  X(munmap, "munmap", int, (void *a, size_t b), (a, b), munmap, RELEASE)                    \
+  X(msync, "msync", int, (void *a, size_t b, int c), (a, b, c), msync, ERRNO)              \
+  X(pipe, "pipe", int, (int *a), (a), pipe, ERRNO)                                        \
+  X(fork, "fork", pid_t, (void), (), fork, ERRNO)                                         \
+  X(execve, "execve", int, (const char *a, char *const *b, char *const *c), (a, b, c),      \
     execve, ERRNO)                                                              \
-  X(dup2, int, (int a, int b), (a, b), dup2, ERRNO)                               \
-  X(waitpid, pid_t, (pid_t a, int *b, int c), (a, b, c), waitpid, ERRNO)          \
-  X(read, ssize_t, (int a, void *b, size_t c), (a, b, c), read, ERRNO)            \
-  X(write, ssize_t, (int a, const void *b, size_t c), (a, b, c), write, ERRNO)    \
-  X(socket, int, (int a, int b, int c), (a, b, c), socket, ERRNO)                 \
-  X(bind, int, (int a, const struct sockaddr *b, socklen_t c), (a, b, c), bind,   \
+  X(dup2, "dup2", int, (int a, int b), (a, b), dup2, ERRNO)                               \
+  X(waitpid, "waitpid", pid_t, (pid_t a, int *b, int c), (a, b, c), waitpid, ERRNO)          \
+  X(read, "read", ssize_t, (int a, void *b, size_t c), (a, b, c), read, ERRNO)            \
+  X(write, "write", ssize_t, (int a, const void *b, size_t c), (a, b, c), write, ERRNO)    \
+  X(socket, "socket", int, (int a, int b, int c), (a, b, c), socket, ERRNO)                 \
+  X(bind, "bind", int, (int a, const struct sockaddr *b, socklen_t c), (a, b, c), bind,   \
     ERRNO)                                                                      \
-  X(listen, int, (int a, int b), (a, b), listen, ERRNO)                           \
-  X(accept, int, (int a, struct sockaddr *b, socklen_t *c), (a, b, c), accept,    \
+  X(listen, "listen", int, (int a, int b), (a, b), listen, ERRNO)                           \
+  X(accept, "accept", int, (int a, struct sockaddr *b, socklen_t *c), (a, b, c), accept,    \
     ERRNO)                                                                      \
-  X(connect, int, (int a, const struct sockaddr *b, socklen_t c), (a, b, c),      \
+  X(connect, "connect", int, (int a, const struct sockaddr *b, socklen_t c), (a, b, c),      \
     connect, ERRNO)                                                             \
-  X(getsockopt, int, (int a, int b, int c, void *d, socklen_t *e),                \
+  X(getsockopt, "getsockopt", int, (int a, int b, int c, void *d, socklen_t *e),                \
     (a, b, c, d, e), getsockopt, ERRNO)                                         \
-  X(setsockopt, int, (int a, int b, int c, const void *d, socklen_t e),           \
+  X(setsockopt, "setsockopt", int, (int a, int b, int c, const void *d, socklen_t e),           \
     (a, b, c, d, e), setsockopt, ERRNO)                                         \
-  X(sendmsg, ssize_t, (int a, const struct msghdr *b, int c), (a, b, c), sendmsg, \
+  X(sendmsg, "sendmsg", ssize_t, (int a, const struct msghdr *b, int c), (a, b, c), sendmsg, \
     ERRNO)                                                                      \
-  X(send, ssize_t, (int a, const void *b, size_t c, int d), (a, b, c, d), send,   \
+  X(send, "send", ssize_t, (int a, const void *b, size_t c, int d), (a, b, c, d), send,   \
     ERRNO)                                                                      \
-  X(recvmsg, ssize_t, (int a, struct msghdr *b, int c), (a, b, c), recvmsg,       \
+  X(recvmsg, "recvmsg", ssize_t, (int a, struct msghdr *b, int c), (a, b, c), recvmsg,       \
     ERRNO)                                                                      \
-  X(recv, ssize_t, (int a, void *b, size_t c, int d), (a, b, c, d), recv, ERRNO)  \
-  X(flock, int, (int a, int b), (a, b), flock, ERRNO)                             \
-  X(kill, int, (pid_t a, int b), (a, b), kill, ERRNO)                             \
+  X(recv, "recv", ssize_t, (int a, void *b, size_t c, int d), (a, b, c, d), recv, ERRNO)  \
+  X(flock, "flock", int, (int a, int b), (a, b), flock, ERRNO)                             \
+  X(kill, "kill", int, (pid_t a, int b), (a, b), kill, ERRNO)                             \
+  X(waitid, "waitid", int, (idtype_t a, id_t b, siginfo_t *c, int d), (a, b, c, d), waitid,  \
+    ERRNO)                                                                      \
+  X(fcntl_lock, "fcntl", int, (int a, int b, struct flock *c), (a, b, c), fcntl, ERRNO)    \
+  X(sched_yield, "sched_yield", int, (void), (), sched_yield, ERRNO)                             \
+  X(nanosleep, "nanosleep", int, (const struct timespec *a, struct timespec *b), (a, b),        \
+    nanosleep, ERRNO)                                                           \
   IPC_SHM__POSIX_LINUX_SYSCALLS(X)                                              \
   IPC_SHM__POSIX_PEERCRED_SYSCALLS(X)
 
 #if IPC_SHM__LINUX
 #define IPC_SHM__POSIX_LINUX_SYSCALLS(X)                                        \
-  X(memfd_create, int, (const char *a, unsigned b), (a, b), memfd_create, ERRNO)  \
-  X(linkat, int, (int a, const char *b, int c, const char *d, int e),             \
+  X(memfd_create, "memfd_create", int, (const char *a, unsigned b), (a, b), memfd_create, ERRNO)  \
+  X(linkat, "linkat", int, (int a, const char *b, int c, const char *d, int e),             \
     (a, b, c, d, e), linkat, ERRNO)                                             \
-  X(pidfd_open, int, (pid_t a, unsigned b), (a, b), ipc_shm__pidfd_open, ERRNO)   \
-  X(pidfd_getfd, int, (int a, int b, unsigned c), (a, b, c),                      \
+  X(pidfd_open, "pidfd_open", int, (pid_t a, unsigned b), (a, b), ipc_shm__pidfd_open, ERRNO)   \
+  X(pidfd_getfd, "pidfd_getfd", int, (int a, int b, unsigned c), (a, b, c),                      \
     ipc_shm__pidfd_getfd, ERRNO)                                                \
-  X(pipe2, int, (int *a, int b), (a, b), pipe2, ERRNO)                            \
-  X(accept4, int, (int a, struct sockaddr *b, socklen_t *c, int d),               \
+  X(pipe2, "pipe2", int, (int *a, int b), (a, b), pipe2, ERRNO)                            \
+  X(accept4, "accept4", int, (int a, struct sockaddr *b, socklen_t *c, int d),               \
     (a, b, c, d), accept4, ERRNO)                                               \
-  X(close_range, int, (unsigned a, unsigned b, int c), (a, b, c),                 \
+  X(close_range, "close_range", int, (unsigned a, unsigned b, int c), (a, b, c),                 \
     ipc_shm__close_range, ERRNO)                                                \
-  X(futex, long, (uint32_t *a, int b, uint32_t c, const struct timespec *d),      \
-    (a, b, c, d), ipc_shm__futex, ERRNO)
+  X(futex, "futex", long, (uint32_t *a, int b, uint32_t c, const struct timespec *d),      \
+    (a, b, c, d), ipc_shm__futex, ERRNO)                                        \
+  X(sched_getaffinity, "sched_getaffinity", int, (pid_t a, size_t b, cpu_set_t *c), (a, b, c),          \
+    sched_getaffinity, ERRNO)
 #else
 #define IPC_SHM__POSIX_LINUX_SYSCALLS(X)
 #endif
@@ -116,18 +127,18 @@
 #define IPC_SHM__POSIX_PEERCRED_SYSCALLS(X)
 #else
 #define IPC_SHM__POSIX_PEERCRED_SYSCALLS(X)                                     \
-  X(getpeereid, int, (int a, uid_t *b, gid_t *c), (a, b, c), getpeereid, ERRNO)
+  X(getpeereid, "getpeereid", int, (int a, uid_t *b, gid_t *c), (a, b, c), getpeereid, ERRNO)
 #endif
 
 enum {
-#define IPC_SHM__SYSCALL_INDEX_(name, type, params, args, impl, style) IPC_SHM__SYS_##name,
+#define IPC_SHM__SYSCALL_INDEX_(name, call, type, params, args, impl, style) IPC_SHM__SYS_##name,
   IPC_SHM__POSIX_SYSCALLS(IPC_SHM__SYSCALL_INDEX_)
 #undef IPC_SHM__SYSCALL_INDEX_
   IPC_SHM__SYS_COUNT_
 };
 
 struct ipc_shm__syscalls {
-#define IPC_SHM__SYSCALL_FIELD_(name, type, params, args, impl, style) type(*name) params;
+#define IPC_SHM__SYSCALL_FIELD_(name, call, type, params, args, impl, style) type(*name) params;
   IPC_SHM__POSIX_SYSCALLS(IPC_SHM__SYSCALL_FIELD_)
 #undef IPC_SHM__SYSCALL_FIELD_
 };
@@ -156,21 +167,57 @@ int ipc_shm__check_memory_object(const struct stat *st);
  * that it holds obj->object's kind (src/posix/sync.c). 0, or BAD_TOKEN with
  * nothing mapped. */
 int ipc_shm__posix_sync_attach(struct ipc_shm *obj);
+/* Undo ipc_shm__posix_sync_attach(): unmap the block, drop the presence. */
+void ipc_shm__posix_sync_detach(struct ipc_shm *obj);
 
-/* Sleeping and waking on a word of shared memory, for events, mutexes and
- * channels (src/posix/sync.c): Linux FUTEX_WAIT/FUTEX_WAKE, elsewhere a
- * pause and a look. Sleep while *word holds `expected`, at most `ns` (> 0;
- * INT64_MAX: no limit): 0 when woken or interrupted, 1 when the time ran
- * out, or an error. */
+/* ---- Waiting (src/posix/wait.c) ---- */
+
+/* Sleep while *word holds `expected`, at most `ns` (> 0; INT64_MAX: no
+ * limit): Linux FUTEX_WAIT on a word other processes share; elsewhere a
+ * pause and a look, the pause growing from POLL_FIRST to POLL_MAX, which
+ * bounds how late a change is seen. 0 when woken, interrupted or the word
+ * changed, 1 when the time ran out, or an error. */
 int ipc_shm__posix_sleep_on(uint32_t *word, uint32_t expected, int64_t ns);
-/* Where there is no futex, sleepers poll: the pause between looks grows
- * from POLL_FIRST to POLL_MAX, which bounds how late a wake-up is seen. */
 #define IPC_SHM__POLL_FIRST_NS 50000LL
 #define IPC_SHM__POLL_MAX_NS 5000000LL
+/* Wake one or every sleeper on *word (nothing to do where sleepers poll). */
 int ipc_shm__posix_wake(uint32_t *word, int all);
 
-/* 0 if the thread or process `owner` (pid << 32 | thread) is certainly
- * gone, 1 if it lives or that cannot be told. */
-int ipc_shm__posix_owner_alive(uint64_t owner);
+/* ---- Liveness (src/posix/live.c) ---- */
+
+/* The calling thread: its Linux thread id, elsewhere a number given to
+ * each thread of the process. Cached; a forked child asks again. */
+uint32_t ipc_shm__posix_thread_id(void);
+
+/* This process's slot: a random number (42 bits, never 0) that names it in
+ * the owner word of a mutex and is the byte of its presence there. A
+ * forked child gets its own. */
+#define IPC_SHM__POSIX_SLOT_MASK ((((uint64_t)1) << 42) - 1)
+#define IPC_SHM__POSIX_THREAD_BITS 22 /* Linux thread ids are below 2^22 */
+uint64_t ipc_shm__posix_process_slot(void);
+
+/* 1 if the process `pid` is certainly gone: no such process, or a child of
+ * this one that has ended and is not reaped yet; 0 if it may live (it may
+ * also be another process that reused the id). */
+int ipc_shm__posix_process_gone(uint32_t pid);
+
+#if IPC_SHM__LINUX
+/* 1 if the thread `thread` of this process has ended (or is a zombie). */
+int ipc_shm__posix_thread_gone(uint32_t thread);
+#endif
+
+/* Presences (see posix_object.h). Take: lock `byte` of the object behind
+ * `object_fd` (opened for writing when `writable`), exclusively (a write
+ * lock: EXISTS when another description holds any lock there) or shared
+ * (a read lock). Where there are no OFD locks, takes nothing and succeeds.
+ * Drop: release it (nothing if none is held). Held: 1 if another open
+ * file description holds a lock on `byte`, 0 if none does, -1 when it
+ * cannot be told (no presence of this process to ask through, no OFD
+ * locks, a failing call). */
+void ipc_shm__posix_presence_init(ipc_shm__presence_t *p);
+int ipc_shm__posix_presence_take(ipc_shm__presence_t *p, int object_fd, int writable,
+                                 uint64_t byte, int exclusive);
+void ipc_shm__posix_presence_drop(ipc_shm__presence_t *p);
+int ipc_shm__posix_presence_held(const ipc_shm__presence_t *mine, uint64_t byte);
 
 #endif

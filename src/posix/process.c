@@ -226,7 +226,7 @@ int ipc_shm__os_spawn(ipc_shm_process_t **child, const char *const argv[],
   while (got < 0 && errno == EINTR);
   if (got < 0) {
     err = ipc_shm__fail(errno, "read");
-    (void)kill(pid, SIGKILL);
+    (void)SYS.kill(pid, SIGKILL);
     reap(pid);
     goto done;
   }

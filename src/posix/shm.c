@@ -198,10 +198,7 @@ int ipc_shm__os_create(struct ipc_shm *shm, const char *name, uint64_t size,
 static int wait_for_size(int fd, struct stat *st) {
   long waited = 0, step = 1000000L; /* 1 ms, doubling up to 64 ms */
   while (st->st_size == 0 && waited < SIZING_WAIT_NS) {
-    struct timespec pause;
-    pause.tv_sec = 0;
-    pause.tv_nsec = step;
-    (void)nanosleep(&pause, NULL);
+    ipc_shm__os_sleep_ns(step);
     waited += step;
     if (step < 64000000L)
       step *= 2;
@@ -308,7 +305,7 @@ int ipc_shm__os_create_anonymous(struct ipc_shm *shm, uint64_t size,
     return err;
   }
   fill_created(shm, fd, size);
-  shm->readonly_twin = readonly_twin;
+  shm->os.readonly_twin = readonly_twin;
   return 0;
 }
 
@@ -372,11 +369,33 @@ int ipc_shm__os_open_file(struct ipc_shm *shm, const char *path,
   return 0;
 }
 
+void ipc_shm__os_object_init(struct ipc_shm *obj) {
+  obj->os.readonly_twin = -1;
+  obj->os.block = NULL;
+  ipc_shm__posix_presence_init(&obj->os.presence);
+}
+
+void ipc_shm__os_object_handles(const struct ipc_shm *obj,
+                                ipc_shm_native_t handles[IPC_SHM__OWNED_MAX - 1]) {
+  size_t i;
+  for (i = 0; i < IPC_SHM__OWNED_MAX - 1; i++)
+    handles[i] = -1;
+  handles[0] = obj->os.readonly_twin;
+}
+
+void ipc_shm__os_view_init(struct ipc_shm_view *view) { view->os.unused = 0; }
+
+ipc_shm_native_t ipc_shm__os_view_handle(const struct ipc_shm_view *view) {
+  (void)view;
+  return -1;
+}
+
 int ipc_shm__os_close(struct ipc_shm *shm) {
   int err = 0;
-  if (shm->block != NULL && SYS.munmap(shm->block, IPC_SHM__SYNC_SIZE) != 0)
+  ipc_shm__posix_presence_drop(&shm->os.presence);
+  if (shm->os.block != NULL && SYS.munmap(shm->os.block, IPC_SHM__SYNC_SIZE) != 0)
     err = ipc_shm__fail(errno, "munmap");
-  if (shm->readonly_twin >= 0 && SYS.close(shm->readonly_twin) != 0 && errno != EINTR)
+  if (shm->os.readonly_twin >= 0 && SYS.close(shm->os.readonly_twin) != 0 && errno != EINTR)
     err = ipc_shm__fail(errno, "close");
   /* On EINTR the descriptor is gone all the same (Linux, and POSIX 2024). */
   if (SYS.close(shm->handle) != 0 && errno != EINTR && err == 0)

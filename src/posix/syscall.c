@@ -65,7 +65,7 @@ static int ipc_shm__close_range(unsigned first, unsigned last, int flags) {
 
 /* The OS functions, with the table's exact types (open and fcntl are
  * variadic). */
-#define NATIVE_(name, type, params, args, impl, style)                         \
+#define NATIVE_(name, call, type, params, args, impl, style)                         \
   static type native_##name params { return impl args; }
 IPC_SHM__POSIX_SYSCALLS(NATIVE_)
 #undef NATIVE_
@@ -82,7 +82,7 @@ IPC_SHM__POSIX_SYSCALLS(NATIVE_)
   (void)native_##name args;                                                    \
   errno = (int)ipc_shm__fault_native();                                        \
   return -1;
-#define FAULTY_(name, type, params, args, impl, style)                         \
+#define FAULTY_(name, call, type, params, args, impl, style)                         \
   static type faulty_##name params {                                           \
     if (ipc_shm__fault_fires(IPC_SHM__SYS_##name)) {                           \
       FAIL_##style##_(name, args)                                              \
@@ -93,13 +93,19 @@ IPC_SHM__POSIX_SYSCALLS(FAULTY_)
 #undef FAULTY_
 
 struct ipc_shm__syscalls ipc_shm__sys = {
-#define INIT_(name, type, params, args, impl, style) native_##name,
+#define INIT_(name, call, type, params, args, impl, style) native_##name,
     IPC_SHM__POSIX_SYSCALLS(INIT_)
 #undef INIT_
 };
 
+static const char *const calls[] = {
+#define CALL_(name, call, type, params, args, impl, style) call,
+    IPC_SHM__POSIX_SYSCALLS(CALL_)
+#undef CALL_
+};
+
 static const char *const names[] = {
-#define NAME_(name, type, params, args, impl, style) #name,
+#define NAME_(name, call, type, params, args, impl, style) #name,
     IPC_SHM__POSIX_SYSCALLS(NAME_)
 #undef NAME_
 };
@@ -107,11 +113,15 @@ static const char *const names[] = {
 int ipc_shm__syscall_count(void) { return IPC_SHM__SYS_COUNT_; }
 
 const char *ipc_shm__syscall_name(int entry) {
+  return entry >= 0 && entry < IPC_SHM__SYS_COUNT_ ? calls[entry] : "";
+}
+
+const char *ipc_shm__syscall_entry(int entry) {
   return entry >= 0 && entry < IPC_SHM__SYS_COUNT_ ? names[entry] : "";
 }
 
 void ipc_shm__os_syscalls_wrap(int on) {
-#define SWITCH_(name, type, params, args, impl, style)                         \
+#define SWITCH_(name, call, type, params, args, impl, style)                         \
   ipc_shm__sys.name = on ? faulty_##name : native_##name;
   IPC_SHM__POSIX_SYSCALLS(SWITCH_)
 #undef SWITCH_

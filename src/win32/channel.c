@@ -2,42 +2,21 @@
 /* Windows backend of channels: each side sleeps on an auto-reset event
  * named after the channel's id ("Local\ipcshm.channel.ID.r" for the
  * receiver, ".w" for the sender), which every process that attaches opens
- * or makes; a peer is a process asked for by its id. */
+ * or makes, and on its peer's process (src/win32/live.c), whose end wakes
+ * it at once. The role is the peer word, taken by CAS from a holder that is
+ * gone. */
 #include "win32_internal.h"
+
+#include "../common/channel_internal.h"
 
 #include <stdio.h>
 
-int64_t ipc_shm__os_now_ns(void) {
-  static LARGE_INTEGER frequency;
-  LARGE_INTEGER count;
-  if (frequency.QuadPart == 0)
-    QueryPerformanceFrequency(&frequency);
-  QueryPerformanceCounter(&count);
-  return (int64_t)((double)count.QuadPart * 1e9 / (double)frequency.QuadPart);
-}
+/* Longest single wait: INFINITE is 0xFFFFFFFF. */
+#define WAIT_MAX_MS 0xFFFFFFFEu
 
-uint64_t ipc_shm__os_self_process(void) {
-  uint64_t pid = (uint64_t)GetCurrentProcessId();
-  return pid << 32 | pid;
-}
+int ipc_shm__os_self_process(uint64_t *self) { return ipc_shm__win_self_process(self); }
 
-int ipc_shm__os_process_alive(uint64_t value) {
-  DWORD pid = (DWORD)(value >> 32);
-  HANDLE process;
-  DWORD state;
-  if (pid == 0 || (DWORD)value != pid)
-    return 0; /* no process has such a value */
-  process = SYS.OpenProcess(SYNCHRONIZE, FALSE, pid);
-  if (process == NULL)
-    /* "Invalid parameter": no such process; anything else cannot tell. */
-    return GetLastError() != ERROR_INVALID_PARAMETER;
-  state = SYS.WaitForSingleObject(process, 0);
-  ipc_shm__close_quietly(process);
-  return state != WAIT_OBJECT_0;
-}
-
-int ipc_shm__os_channel_open_wakers(struct ipc_shm_channel *channel, uint64_t id,
-                                    int global) {
+static int open_wakers(struct ipc_shm_channel *ch, uint64_t id, int global) {
   static const char suffix[2] = {'r', 'w'};
   int side;
   for (side = 0; side < 2; side++) {
@@ -59,38 +38,88 @@ int ipc_shm__os_channel_open_wakers(struct ipc_shm_channel *channel, uint64_t id
       if (event == NULL)
         return ipc_shm__fail_last("CreateEventW");
     }
-    channel->wakers[side] = event;
+    ch->os.wakers[side] = event;
   }
   return 0;
 }
 
-void ipc_shm__os_channel_close_wakers(struct ipc_shm_channel *channel) {
+/* Take the role: free, left, or held by a process that is gone. */
+static int take_role(struct ipc_shm_channel *ch) {
+  uint64_t *peer = &ch->header->peers[ch->side];
+  ipc_shm__win_peer_t holder_process;
+  int attempt, err = IPC_SHM_E_EXISTS;
+  ipc_shm__win_peer_init(&holder_process);
+  for (attempt = 0; attempt < 16; attempt++) {
+    uint64_t holder = ipc_shm__load_acquire64(peer);
+    if (holder > IPC_SHM__CH_PEER_LEFT && ipc_shm__win_peer_alive(&holder_process, holder))
+      break;
+    if (ipc_shm__cas_seq_cst64(peer, &holder, ch->self)) {
+      err = 0;
+      break;
+    }
+  }
+  ipc_shm__win_peer_close(&holder_process);
+  return err == 0 ? 0 : ipc_shm__fail_arg(err);
+}
+
+int ipc_shm__os_channel_begin(struct ipc_shm_channel *ch, uint64_t id, int global) {
+  int err;
+  ch->os.wakers[0] = ch->os.wakers[1] = IPC_SHM__NO_HANDLE;
+  ipc_shm__win_peer_init(&ch->os.peer);
+  err = open_wakers(ch, id, global);
+  if (err == 0)
+    err = take_role(ch);
+  if (err != 0)
+    ipc_shm__os_channel_end(ch);
+  return err;
+}
+
+void ipc_shm__os_channel_end(struct ipc_shm_channel *ch) {
   int side;
+  ipc_shm__win_peer_close(&ch->os.peer);
   for (side = 0; side < 2; side++)
-    if (channel->wakers[side] != IPC_SHM__NO_HANDLE) {
-      ipc_shm__close_quietly(channel->wakers[side]);
-      channel->wakers[side] = IPC_SHM__NO_HANDLE;
+    if (ch->os.wakers[side] != IPC_SHM__NO_HANDLE) {
+      ipc_shm__close_quietly(ch->os.wakers[side]);
+      ch->os.wakers[side] = IPC_SHM__NO_HANDLE;
     }
 }
 
-int ipc_shm__os_channel_sleep(struct ipc_shm_channel *channel, int side,
-                              uint32_t *word, uint32_t expected, int64_t ns) {
-  DWORD ms, result;
-  /* The event carries the wake-up; the word says whether one came. */
-  if (*(volatile uint32_t *)word != expected)
-    return 0;
-  ms = ns == INT64_MAX ? INFINITE : (DWORD)((ns + 999999) / 1000000);
-  result = SYS.WaitForSingleObject(channel->wakers[side], ms);
-  if (result == WAIT_OBJECT_0)
-    return 0;
-  if (result == WAIT_TIMEOUT)
-    return 1;
-  return ipc_shm__fail_last("WaitForSingleObject");
+int ipc_shm__os_channel_peer_alive(struct ipc_shm_channel *ch, uint64_t peer) {
+  return ipc_shm__win_peer_alive(&ch->os.peer, peer);
 }
 
-int ipc_shm__os_channel_wake(struct ipc_shm_channel *channel, int side, uint32_t *word) {
-  (void)word;
-  if (channel->wakers[side] == IPC_SHM__NO_HANDLE)
+int ipc_shm__os_channel_sleep(struct ipc_shm_channel *ch, int side, uint32_t *word,
+                              uint32_t expected, int64_t ns) {
+  uint64_t peer = ipc_shm__load_acquire64(&ch->header->peers[1 - side]);
+  HANDLE objects[2];
+  DWORD ms, result, count = 1;
+  /* The event carries the wake-up; the word says whether one came. */
+  if (ipc_shm__load_seq_cst32(word) != expected)
     return 0;
-  return SYS.SetEvent(channel->wakers[side]) ? 0 : ipc_shm__fail_last("SetEvent");
+  objects[0] = ch->os.wakers[side];
+  if (peer > IPC_SHM__CH_PEER_LEFT &&
+      (peer == ch->os.peer.value || ipc_shm__win_peer_open(&ch->os.peer, peer) > 0)) {
+    objects[1] = ch->os.peer.process; /* its end wakes this side */
+    count = 2;
+  } else if (ns > IPC_SHM__LIVENESS_SLICE_NS) {
+    ns = IPC_SHM__LIVENESS_SLICE_NS; /* nothing would wake it: it looks */
+  }
+  ms = ns == INT64_MAX           ? INFINITE
+       : ns / 1000000 >= WAIT_MAX_MS ? WAIT_MAX_MS
+                                     : (DWORD)((ns + 999999) / 1000000);
+  result = SYS.WaitForMultipleObjects(count, objects, FALSE, ms);
+  if (result == WAIT_OBJECT_0)
+    return 0;
+  if (result == WAIT_OBJECT_0 + 1)
+    return 2;
+  if (result == WAIT_TIMEOUT)
+    return 1;
+  return ipc_shm__fail_last("WaitForMultipleObjects");
+}
+
+int ipc_shm__os_channel_wake(struct ipc_shm_channel *ch, int side, uint32_t *word) {
+  (void)word;
+  if (ch->os.wakers[side] == IPC_SHM__NO_HANDLE)
+    return 0;
+  return SYS.SetEvent(ch->os.wakers[side]) ? 0 : ipc_shm__fail_last("SetEvent");
 }

@@ -195,7 +195,7 @@ int ipc_shm__os_send(ipc_shm_conn_t *conn, const struct ipc_shm *shm,
     token.object = shm->object;
     token.writable = writable;
     token.size = shm->size;
-    token.inode = shm->state_id;
+    token.inode = shm->os.state_id;
     token.handle = (uint64_t)(ULONG_PTR)remote;
     ipc_shm__message_pack(message, &token);
     err = write_all(conn->pipe, message, sizeof(message));

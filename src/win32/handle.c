@@ -60,7 +60,7 @@ int ipc_shm__os_copy(const struct ipc_shm *shm, int writable, int inheritable,
   token->writable = writable;
   token->size = shm->size;
   token->handle = (uint64_t)(ULONG_PTR)*copy;
-  token->inode = shm->state_id; /* a mutex's state; 0 otherwise */
+  token->inode = shm->os.state_id; /* a mutex's state; 0 otherwise */
   return 0;
 }
 
@@ -126,18 +126,18 @@ int ipc_shm__os_adopt(struct ipc_shm *shm, ipc_shm_native_t handle,
   if (err != 0)
     return err;
   if (shm->object == IPC_SHM__OBJECT_MUTEX) {
-    shm->state_id = token->inode;
+    shm->os.state_id = token->inode;
     err = ipc_shm__win_attach_mutex_state(shm);
     if (err != 0)
       return err;
   }
   if (inherited && !SYS.SetHandleInformation(handle, HANDLE_FLAG_INHERIT, 0)) {
     err = ipc_shm__fail_last("SetHandleInformation");
-    if (shm->state != IPC_SHM__NO_HANDLE) {
-      (void)SYS.UnmapViewOfFile(shm->block);
-      ipc_shm__close_quietly(shm->state);
-      shm->block = NULL;
-      shm->state = IPC_SHM__NO_HANDLE;
+    if (shm->os.state != IPC_SHM__NO_HANDLE) {
+      (void)SYS.UnmapViewOfFile(shm->os.block);
+      ipc_shm__close_quietly(shm->os.state);
+      shm->os.block = NULL;
+      shm->os.state = IPC_SHM__NO_HANDLE;
     }
     return err;
   }
@@ -198,6 +198,6 @@ int ipc_shm__os_push(const struct ipc_shm *shm, unsigned long pid, int writable,
   token->writable = writable;
   token->size = shm->size;
   token->handle = (uint64_t)(ULONG_PTR)remote;
-  token->inode = shm->state_id;
+  token->inode = shm->os.state_id;
   return 0;
 }

@@ -287,7 +287,7 @@ int ipc_shm__os_open_file(struct ipc_shm *shm, const char *path,
   if (err == 0)
     err = map_file(shm, file, requested, (flags & IPC_SHM_READONLY) == 0);
   if (err == 0) {
-    shm->file = file;
+    shm->os.file = file;
   } else if (file != INVALID_HANDLE_VALUE) {
     DWORD saved = GetLastError();
     ipc_shm__close_quietly(file);
@@ -299,15 +299,37 @@ int ipc_shm__os_open_file(struct ipc_shm *shm, const char *path,
   return err;
 }
 
+void ipc_shm__os_object_init(struct ipc_shm *obj) {
+  obj->os.file = IPC_SHM__NO_HANDLE;
+  obj->os.block = NULL;
+  obj->os.state = IPC_SHM__NO_HANDLE;
+  obj->os.state_id = 0;
+}
+
+void ipc_shm__os_object_handles(const struct ipc_shm *obj,
+                                ipc_shm_native_t handles[IPC_SHM__OWNED_MAX - 1]) {
+  size_t i;
+  for (i = 0; i < IPC_SHM__OWNED_MAX - 1; i++)
+    handles[i] = IPC_SHM__NO_HANDLE;
+  handles[0] = obj->os.file;
+  handles[1] = obj->os.state;
+}
+
+void ipc_shm__os_view_init(struct ipc_shm_view *view) { view->os.file = IPC_SHM__NO_HANDLE; }
+
+ipc_shm_native_t ipc_shm__os_view_handle(const struct ipc_shm_view *view) {
+  return view->os.file;
+}
+
 int ipc_shm__os_close(struct ipc_shm *shm) {
   int err = 0;
-  if (shm->block != NULL && !SYS.UnmapViewOfFile(shm->block))
+  if (shm->os.block != NULL && !SYS.UnmapViewOfFile(shm->os.block))
     err = ipc_shm__fail_last("UnmapViewOfFile");
-  if (shm->state != IPC_SHM__NO_HANDLE && !SYS.CloseHandle(shm->state) && err == 0)
+  if (shm->os.state != IPC_SHM__NO_HANDLE && !SYS.CloseHandle(shm->os.state) && err == 0)
     err = ipc_shm__fail_last("CloseHandle");
   if (!SYS.CloseHandle(shm->handle) && err == 0)
     err = ipc_shm__fail_last("CloseHandle");
-  if (shm->file != IPC_SHM__NO_HANDLE && !SYS.CloseHandle(shm->file) && err == 0)
+  if (shm->os.file != IPC_SHM__NO_HANDLE && !SYS.CloseHandle(shm->os.file) && err == 0)
     err = ipc_shm__fail_last("CloseHandle");
   return err;
 }
@@ -342,8 +364,8 @@ int ipc_shm__os_map(struct ipc_shm_view *view, const struct ipc_shm *shm,
   void *base;
   /* Flushing a file-backed view also needs the file; the view keeps its own
    * handle so that it outlives the segment's. */
-  if (view->access == IPC_SHM_MAP_WRITE && shm->file != IPC_SHM__NO_HANDLE &&
-      !SYS.DuplicateHandle(self, shm->file, self, &view->file, 0, FALSE,
+  if (view->access == IPC_SHM_MAP_WRITE && shm->os.file != IPC_SHM__NO_HANDLE &&
+      !SYS.DuplicateHandle(self, shm->os.file, self, &view->os.file, 0, FALSE,
                            DUPLICATE_SAME_ACCESS))
     return ipc_shm__fail_last("DuplicateHandle");
   base = SYS.MapViewOfFile(shm->handle, view_access(view->access),
@@ -351,9 +373,9 @@ int ipc_shm__os_map(struct ipc_shm_view *view, const struct ipc_shm *shm,
                            length);
   if (base == NULL) {
     int err = ipc_shm__fail_last("MapViewOfFile");
-    if (view->file != IPC_SHM__NO_HANDLE)
-      ipc_shm__close_quietly(view->file);
-    view->file = IPC_SHM__NO_HANDLE;
+    if (view->os.file != IPC_SHM__NO_HANDLE)
+      ipc_shm__close_quietly(view->os.file);
+    view->os.file = IPC_SHM__NO_HANDLE;
     return err;
   }
   view->base = base;
@@ -364,7 +386,7 @@ int ipc_shm__os_unmap(struct ipc_shm_view *view) {
   int err = 0;
   if (!SYS.UnmapViewOfFile(view->base))
     err = ipc_shm__fail_last("UnmapViewOfFile");
-  if (view->file != IPC_SHM__NO_HANDLE && !SYS.CloseHandle(view->file) && err == 0)
+  if (view->os.file != IPC_SHM__NO_HANDLE && !SYS.CloseHandle(view->os.file) && err == 0)
     err = ipc_shm__fail_last("CloseHandle");
   return err;
 }
@@ -374,7 +396,7 @@ int ipc_shm__os_flush(struct ipc_shm_view *view, void *addr, size_t length) {
     return ipc_shm__fail_last("FlushViewOfFile");
   /* FlushViewOfFile only starts the writes of a file's pages; waiting for
    * them to reach the disk takes the file handle. */
-  if (view->file != IPC_SHM__NO_HANDLE && !SYS.FlushFileBuffers(view->file))
+  if (view->os.file != IPC_SHM__NO_HANDLE && !SYS.FlushFileBuffers(view->os.file))
     return ipc_shm__fail_last("FlushFileBuffers");
   return 0;
 }

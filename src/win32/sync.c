@@ -59,12 +59,12 @@ static uint64_t named_state_id(const char *name, unsigned flags) {
 
 /* The state id of an anonymous mutex: unique to this process and call. */
 static uint64_t anonymous_state_id(void) {
-  static volatile LONG counter;
+  static uint32_t counter;
   LARGE_INTEGER now;
   uint64_t id;
   QueryPerformanceCounter(&now);
   id = ((uint64_t)GetCurrentProcessId() << 32) ^
-       (uint64_t)(ULONG)InterlockedIncrement(&counter) ^
+       (uint64_t)(ipc_shm__fetch_add_seq_cst32(&counter, 1u) + 1u) ^
        ((uint64_t)now.QuadPart * 0x9E3779B97F4A7C15ull);
   return id & ~STATE_ID_GLOBAL;
 }
@@ -76,9 +76,9 @@ int ipc_shm__win_attach_mutex_state(struct ipc_shm *obj) {
   void *view;
   int err;
   snprintf(name, sizeof(name), "ipcshm.mutex-state.%016llx",
-           (unsigned long long)obj->state_id);
+           (unsigned long long)obj->os.state_id);
   err = ipc_shm__wide_name(wide_name,
-                           (obj->state_id & STATE_ID_GLOBAL) ? L"Global\\" : L"Local\\",
+                           (obj->os.state_id & STATE_ID_GLOBAL) ? L"Global\\" : L"Local\\",
                            name);
   if (err != 0)
     return err;
@@ -101,8 +101,8 @@ int ipc_shm__win_attach_mutex_state(struct ipc_shm *obj) {
     ipc_shm__close_quietly(section);
     return err;
   }
-  obj->state = section;
-  obj->block = view;
+  obj->os.state = section;
+  obj->os.block = view;
   return 0;
 }
 
@@ -144,7 +144,7 @@ int ipc_shm__os_sync_create(struct ipc_shm *obj, const char *name, unsigned flag
   }
   fill(obj, handle);
   if (mutex) {
-    obj->state_id = name != NULL ? named_state_id(name, flags) : anonymous_state_id();
+    obj->os.state_id = name != NULL ? named_state_id(name, flags) : anonymous_state_id();
     err = ipc_shm__win_attach_mutex_state(obj);
     if (err != 0) {
       ipc_shm__close_quietly(handle);
@@ -152,7 +152,7 @@ int ipc_shm__os_sync_create(struct ipc_shm *obj, const char *name, unsigned flag
       return err;
     }
     /* A new mutex starts consistent, whatever a stale state said. */
-    InterlockedExchange((volatile LONG *)obj->block, STATE_CONSISTENT);
+    ipc_shm__store_seq_cst32((uint32_t *)obj->os.block, STATE_CONSISTENT);
   }
   return 0;
 }
@@ -176,7 +176,7 @@ int ipc_shm__os_sync_open(struct ipc_shm *obj, const char *name, unsigned flags)
   }
   fill(obj, handle);
   if (mutex) {
-    obj->state_id = named_state_id(name, flags);
+    obj->os.state_id = named_state_id(name, flags);
     err = ipc_shm__win_attach_mutex_state(obj);
     if (err != 0) {
       ipc_shm__close_quietly(handle);
@@ -235,25 +235,30 @@ int ipc_shm__os_event_wait(struct ipc_shm *event, int64_t timeout_ms) {
 
 /* ---- Mutexes ---- */
 
-static volatile LONG *state_of(struct ipc_shm *mutex) {
-  return (volatile LONG *)mutex->block;
+/* The recovery state every user maps (see the top of this file): written
+ * by the owner only, read by each new owner. */
+static uint32_t *state_of(struct ipc_shm *mutex) {
+  return (uint32_t *)mutex->os.block;
 }
 
-static unsigned long holder_of(struct ipc_shm *mutex) {
-  return (unsigned long)InterlockedCompareExchange((volatile LONG *)&mutex->holder, 0, 0);
+/* The holder is this process's own record of which thread holds the mutex
+ * through this object: a thread serial, never reused, so that a thread
+ * that got the id of one that ended holding it is not taken for it. */
+static uint64_t holder_of(struct ipc_shm *mutex) {
+  return ipc_shm__load_relaxed64(&mutex->holder);
 }
 
-static void set_holder(struct ipc_shm *mutex, unsigned long thread) {
-  InterlockedExchange((volatile LONG *)&mutex->holder, (LONG)thread);
+static void set_holder(struct ipc_shm *mutex, uint64_t thread) {
+  ipc_shm__store_relaxed64(&mutex->holder, thread);
 }
 
 int ipc_shm__os_mutex_lock(struct ipc_shm *mutex, int64_t timeout_ms) {
-  DWORD self = GetCurrentThreadId();
-  LONG state;
+  uint64_t self = ipc_shm__thread_serial();
+  uint32_t state;
   DWORD result;
   if (holder_of(mutex) == self)
     return ipc_shm__fail_arg(IPC_SHM_E_DEADLOCK);
-  if (*state_of(mutex) == STATE_NOT_RECOVERABLE)
+  if (ipc_shm__load_acquire32(state_of(mutex)) == STATE_NOT_RECOVERABLE)
     return ipc_shm__fail_arg(IPC_SHM_E_NOT_RECOVERABLE);
   result = wait_for(mutex->handle, timeout_ms);
   if (result == WAIT_TIMEOUT)
@@ -262,26 +267,26 @@ int ipc_shm__os_mutex_lock(struct ipc_shm *mutex, int64_t timeout_ms) {
     return ipc_shm__translate(ipc_shm_last_native_error());
   if (result != WAIT_OBJECT_0 && result != WAIT_ABANDONED)
     return ipc_shm__fail_arg(IPC_SHM_E_SYSTEM);
-  state = *state_of(mutex);
+  state = ipc_shm__load_acquire32(state_of(mutex));
   if (state == STATE_NOT_RECOVERABLE) {
     (void)SYS.ReleaseMutex(mutex->handle);
     return ipc_shm__fail_arg(IPC_SHM_E_NOT_RECOVERABLE);
   }
   set_holder(mutex, self);
   if (result == WAIT_ABANDONED || state != STATE_CONSISTENT) {
-    InterlockedExchange(state_of(mutex), STATE_OWNER_DIED);
+    ipc_shm__store_seq_cst32(state_of(mutex), STATE_OWNER_DIED);
     return ipc_shm__fail_arg(IPC_SHM_E_OWNER_DEAD);
   }
   return 0;
 }
 
 int ipc_shm__os_mutex_unlock(struct ipc_shm *mutex) {
-  if (holder_of(mutex) != GetCurrentThreadId())
+  uint32_t died = STATE_OWNER_DIED;
+  if (holder_of(mutex) != ipc_shm__thread_serial())
     return ipc_shm__fail_arg(IPC_SHM_E_NOT_OWNER);
   /* Unlocked without ipc_shm_mutex_consistent() after OWNER_DEAD: nobody
    * may use it again. */
-  (void)InterlockedCompareExchange(state_of(mutex), STATE_NOT_RECOVERABLE,
-                                   STATE_OWNER_DIED);
+  (void)ipc_shm__cas_seq_cst32(state_of(mutex), &died, STATE_NOT_RECOVERABLE);
   set_holder(mutex, 0);
   if (!SYS.ReleaseMutex(mutex->handle)) {
     if (GetLastError() == ERROR_NOT_OWNER)
@@ -292,10 +297,10 @@ int ipc_shm__os_mutex_unlock(struct ipc_shm *mutex) {
 }
 
 int ipc_shm__os_mutex_consistent(struct ipc_shm *mutex) {
-  if (holder_of(mutex) != GetCurrentThreadId())
+  uint32_t died = STATE_OWNER_DIED;
+  if (holder_of(mutex) != ipc_shm__thread_serial())
     return ipc_shm__fail_arg(IPC_SHM_E_NOT_OWNER);
-  if (InterlockedCompareExchange(state_of(mutex), STATE_CONSISTENT,
-                                 STATE_OWNER_DIED) != STATE_OWNER_DIED)
+  if (!ipc_shm__cas_seq_cst32(state_of(mutex), &died, STATE_CONSISTENT))
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
   return 0;
 }

@@ -84,6 +84,9 @@ const char *ipc_shm__syscall_name(int entry) {
   return entry >= 0 && entry < IPC_SHM__SYS_COUNT_ ? names[entry] : "";
 }
 
+/* Every entry makes the call it is named after. */
+const char *ipc_shm__syscall_entry(int entry) { return ipc_shm__syscall_name(entry); }
+
 void ipc_shm__os_syscalls_wrap(int on) {
 #define SWITCH_(name, type, params, args, style)                               \
   ipc_shm__sys.name = on ? faulty_##name : name;

@@ -65,6 +65,15 @@ typedef struct ipc_shm__section_info {
   X(GetEnvironmentStringsW, LPWCH, (void), (), NULL)                              \
   X(GetEnvironmentVariableA, DWORD, (LPCSTR a, LPSTR b, DWORD c), (a, b, c), ZERO)  \
   X(WaitForSingleObject, DWORD, (HANDLE a, DWORD b), (a, b), WAIT)                \
+  X(WaitForMultipleObjects, DWORD, (DWORD a, const HANDLE *b, BOOL c, DWORD d),     \
+    (a, b, c, d), WAIT)                                                         \
+  X(GetProcessTimes, BOOL,                                                     \
+    (HANDLE a, LPFILETIME b, LPFILETIME c, LPFILETIME d, LPFILETIME e),           \
+    (a, b, c, d, e), FALSE)                                                     \
+  X(GetProcessAffinityMask, BOOL, (HANDLE a, PDWORD_PTR b, PDWORD_PTR c),         \
+    (a, b, c), FALSE)                                                           \
+  X(SwitchToThread, BOOL, (void), (), FALSE)                                      \
+  X(SleepEx, DWORD, (DWORD a, BOOL b), (a, b), ZERO)                              \
   X(GetExitCodeProcess, BOOL, (HANDLE a, LPDWORD b), (a, b), FALSE)               \
   X(CreateEventW, HANDLE, (LPSECURITY_ATTRIBUTES a, BOOL b, BOOL c, LPCWSTR d),   \
     (a, b, c, d), NULL)                                                         \
@@ -147,6 +156,21 @@ int ipc_shm__win_open_process(unsigned long pid, HANDLE *process);
  * into `process`; *remote is its value there. */
 int ipc_shm__win_duplicate_into(HANDLE process, const struct ipc_shm *shm,
                                 int writable, HANDLE *remote);
+
+/* ---- Liveness (src/win32/live.c) ---- */
+
+/* This process as shared memory names it: its id << 32 | the low half of
+ * its creation time (never 0 or 1). */
+int ipc_shm__win_self_process(uint64_t *self);
+
+/* Open the process `value` names, checking that it is that process: 1 (the
+ * handle kept in *peer), 0 if it is certainly gone, -1 if that cannot be
+ * told. Alive: 1 if it lives or that cannot be told, 0 if it is certainly
+ * gone, opening it first unless *peer holds it already. */
+void ipc_shm__win_peer_init(ipc_shm__win_peer_t *peer);
+int ipc_shm__win_peer_open(ipc_shm__win_peer_t *peer, uint64_t value);
+int ipc_shm__win_peer_alive(ipc_shm__win_peer_t *peer, uint64_t value);
+void ipc_shm__win_peer_close(ipc_shm__win_peer_t *peer);
 
 /* ---- Events and mutexes (src/win32/sync.c) ---- */
 

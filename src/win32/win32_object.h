@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* The Windows backend's own part of the portable objects (src/common/
+ * shm_internal.h embeds it; only this backend reads or writes it). Handles
+ * are ipc_shm_native_t (a HANDLE), so that no Windows header is needed. */
+#ifndef IPC_SHM_WIN32_OBJECT_H
+#define IPC_SHM_WIN32_OBJECT_H
+
+#include "ipc_shm.h"
+
+#include <stdint.h>
+
+struct ipc_shm__os_object {
+  ipc_shm_native_t file;  /* file-backed: the file, which FlushFileBuffers
+                             needs; otherwise NULL */
+  void *block;            /* mutexes: the view of the state section */
+  ipc_shm_native_t state; /* mutexes: the state section */
+  uint64_t state_id;      /* mutexes: names the state section */
+};
+
+struct ipc_shm__os_view {
+  ipc_shm_native_t file; /* writable file-backed view: its own duplicate of
+                            the file handle, for flushing */
+};
+
+/* A peer process: a handle opened while its identity was checked, and the
+ * value that names it (src/win32/live.c). */
+typedef struct ipc_shm__win_peer {
+  ipc_shm_native_t process; /* NULL when none is open */
+  uint64_t value;
+} ipc_shm__win_peer_t;
+
+struct ipc_shm__os_channel {
+  ipc_shm_native_t wakers[2]; /* the auto-reset events each side sleeps on */
+  ipc_shm__win_peer_t peer;   /* the other side's process */
+};
+
+#endif
