@@ -86,6 +86,8 @@ static Suite *all_cases(void) {
   add_hostile_cases(suite);
   add_sync_cases(suite);
   add_channel_cases(suite);
+  add_wait_cases(suite);
+  add_namespace_cases(suite);
   add_fault_cases(suite);
   return suite;
 }
@@ -112,6 +114,15 @@ int main(int argc, char **argv) {
     return 2;
   }
 
+#if TEST_LINUX
+  if (strcmp(argv[2], "namespaces") == 0) {
+    const char *why = "";
+    if (!test_pid_namespaces_usable(&why)) {
+      printf("namespaces: skipped: %s\n", why);
+      return TEST_SKIPPED;
+    }
+  }
+#endif
   runner = srunner_create(all_cases());
   srunner_run(runner, NULL, argv[2], CK_NORMAL);
   run = srunner_ntests_run(runner);

@@ -172,6 +172,8 @@ int run_helper(int argc, char **argv) {
     rc = run_sync_helper(argc, argv);
   if (rc < 0)
     rc = run_channel_helper(argc, argv);
+  if (rc < 0)
+    rc = run_namespace_helper(argc, argv);
   if (rc >= 0)
     return rc;
   fprintf(stderr, "unknown helper mode %s with %d arguments\n", argv[0], argc - 1);

@@ -87,11 +87,50 @@ static int helper_race_open(char **argv) {
   return 0;
 }
 
+/* race-channel-create NAME SIZE: create the channel, as its sender, with a
+ * ring of 4 MiB (SIZE is the segments' and is not used). */
+static int helper_race_channel_create(char **argv) {
+  ipc_shm_channel_t *ch = NULL;
+  int err;
+  if (wait_for_go() != 0)
+    return 1;
+  err = ipc_shm_channel_create(&ch, argv[0], 1024, (size_t)4 << 20, IPC_SHM_CHANNEL_SENDER);
+  report("created", err, err == 0 ? ipc_shm_channel_segment(ch) : NULL);
+  hold_and_close(NULL);
+  if (ch != NULL)
+    ipc_shm_channel_close(ch);
+  return 0;
+}
+
+/* race-channel-open NAME: open the channel as its receiver as soon as the
+ * name exists (at most 20 s); "busy" when another opener holds the role. */
+static int helper_race_channel_open(char **argv) {
+  ipc_shm_channel_t *ch = NULL;
+  double start;
+  int err;
+  if (wait_for_go() != 0)
+    return 1;
+  start = test_seconds();
+  do
+    err = ipc_shm_channel_open(&ch, argv[0], IPC_SHM_CHANNEL_RECEIVER);
+  while (err == IPC_SHM_E_NOT_FOUND && test_seconds() - start < 20);
+  if (err == IPC_SHM_E_EXISTS)
+    puts("busy");
+  else
+    report("opened", err, err == 0 ? ipc_shm_channel_segment(ch) : NULL);
+  hold_and_close(NULL);
+  if (ch != NULL)
+    ipc_shm_channel_close(ch);
+  return 0;
+}
+
 int run_race_helper(int argc, char **argv) {
   static const test_helper_mode_t modes[] = {
       {"race-ooc", 2, helper_race_ooc},
       {"race-create", 2, helper_race_create},
       {"race-open", 1, helper_race_open},
+      {"race-channel-create", 2, helper_race_channel_create},
+      {"race-channel-open", 1, helper_race_channel_open},
   };
   return test_dispatch_helper(modes, sizeof(modes) / sizeof(modes[0]), argc, argv);
 }
@@ -109,8 +148,8 @@ static void race(const char *name, const char *const modes[RACERS],
   for (i = 0; i < RACERS; i++) {
     const char *with_size[] = {"helper", modes[i], name, size, NULL};
     const char *without[] = {"helper", modes[i], name, NULL};
-    procs[i] = test_proc_start("ipcshm_tests",
-                               strcmp(modes[i], "race-open") == 0 ? without : with_size);
+    procs[i] = test_proc_start("ipcshm_tests", strstr(modes[i], "-open") != NULL ? without
+                                                                              : with_size);
   }
   for (i = 0; i < RACERS; i++) {
     ck_assert_int_eq(test_proc_read_line(procs[i], line, sizeof(line)), 0);
@@ -167,10 +206,38 @@ START_TEST(open_racing_create) {
 }
 END_TEST
 
+/* Openers of a channel racing its creator never see it half made: they
+ * wait for its control area, as for an event's state (WRONG_KIND was what
+ * an opener got that came between the segment and its control area). One
+ * of them holds the receiver's role; the others find it taken. */
+START_TEST(channel_open_racing_create) {
+  char name[IPC_SHM_NAME_MAX + 1], results[RACERS][64], expected[80];
+  const char *modes[RACERS];
+  int round, i;
+  modes[0] = "race-channel-create";
+  for (i = 1; i < RACERS; i++)
+    modes[i] = "race-channel-open";
+  for (round = 0; round < ROUNDS; round++) {
+    int opened = 0;
+    race(test_name(name, "rch"), modes, results);
+    ck_assert_msg(strncmp(results[0], "created ", 8) == 0, "round %d creator: %s", round,
+                  results[0]);
+    snprintf(expected, sizeof(expected), "opened %.60s", results[0] + 8);
+    for (i = 1; i < RACERS; i++) {
+      ck_assert_msg(strcmp(results[i], expected) == 0 || strcmp(results[i], "busy") == 0,
+                    "round %d opener %d: %s", round, i, results[i]);
+      opened += strcmp(results[i], expected) == 0;
+    }
+    ck_assert_msg(opened == 1, "round %d: %d receivers", round, opened);
+  }
+}
+END_TEST
+
 void add_race_cases(Suite *suite) {
   TCase *tc = tcase_create("race");
   tcase_add_test(tc, open_or_create_race);
   tcase_add_test(tc, open_racing_create);
+  tcase_add_test(tc, channel_open_racing_create);
   tcase_set_timeout(tc, 300);
   suite_add_tcase(suite, tc);
 }

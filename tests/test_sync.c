@@ -12,6 +12,7 @@
 #include <windows.h>
 #else
 #include <pthread.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -131,7 +132,11 @@ static int helper_mutex_hold(char **argv) {
   }
   say("locked");
   hold_until_stdin_ends();
-  ipc_shm_mutex_unlock(mutex);
+#ifndef _WIN32
+  signal(SIGPIPE, SIG_IGN); /* the parent may have stopped listening */
+#endif
+  printf("unlocked %s\n", ipc_shm_err_name(ipc_shm_mutex_unlock(mutex)));
+  fflush(stdout);
   ipc_shm_mutex_close(mutex);
   return 0;
 }
@@ -709,6 +714,14 @@ START_TEST(mutual_exclusion_under_contention) {
 }
 END_TEST
 
+static int defined_windows(void) {
+#ifdef _WIN32
+  return 1;
+#else
+  return 0;
+#endif
+}
+
 /* A locker killed holding the mutex: the next one gets OWNER_DEAD with the
  * half-written data, repairs it and goes on; without the repair the mutex
  * is NOT_RECOVERABLE for everyone after. */
@@ -732,11 +745,15 @@ START_TEST(killed_owner_is_detected) {
       expect_line(waiter, "ready");
       test_sleep_ms(200);
     }
+    /* Killed and not reaped yet (a zombie on POSIX): dead all the same to
+     * this process, its parent. The code of the other POSIX systems judges
+     * a process by its id: a zombie is seen only by its parent, so the
+     * other waiter there needs it reaped. */
     test_proc_kill(holder);
-    /* Linux sees a killed owner before it is reaped; other POSIX systems
-     * only after. */
-    if (!TEST_LINUX)
+    if (waiter != NULL && !TEST_LINUX && !defined_windows()) {
       ck_assert_int_ne(test_proc_wait(holder), 0);
+      holder = NULL;
+    }
     if (waiter != NULL) {
       expect_line(waiter, "OWNER_DEAD"); /* it repaired nothing but says so */
       ck_assert_int_eq(test_proc_wait(waiter), 0);
@@ -761,7 +778,7 @@ START_TEST(killed_owner_is_detected) {
         ck_assert_str_eq(out, "ready\nNOT_RECOVERABLE\n");
       }
     }
-    if (TEST_LINUX)
+    if (holder != NULL)
       ck_assert_int_ne(test_proc_wait(holder), 0);
   }
   ipc_shm_mutex_close(mutex);

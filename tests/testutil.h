@@ -86,7 +86,8 @@ double test_cpu_seconds(void);
 void test_sleep_ms(int ms);
 
 /* Start a program from the test binaries' folder ("ipcshm_tests",
- * "ipc-shm", "raw_peer"; ".exe" is added on Windows) with a pipe on its
+ * "ipc-shm", "raw_peer"; ".exe" is added on Windows), or (POSIX) one given
+ * by an absolute path, with a pipe on its
  * standard input and output; standard error is shared with ours. argv is
  * NULL-terminated and excludes the program name. */
 test_proc_t *test_proc_start(const char *program, const char *const *argv);
@@ -152,6 +153,8 @@ void add_hostile_cases(Suite *suite);
 void add_fault_cases(Suite *suite);
 void add_sync_cases(Suite *suite);
 void add_channel_cases(Suite *suite);
+void add_wait_cases(Suite *suite);
+void add_namespace_cases(Suite *suite);
 
 /* Helper modes of the test binary: "ipcshm_tests helper MODE ARGS...". */
 int run_helper(int argc, char **argv);
@@ -174,6 +177,15 @@ int run_handover_helper(int argc, char **argv);
 int run_race_helper(int argc, char **argv);
 int run_sync_helper(int argc, char **argv);
 int run_channel_helper(int argc, char **argv);
+int run_namespace_helper(int argc, char **argv);
+
+/* Linux: 1 if this process may start others in a new PID namespace
+ * (unshare); else 0 and why. */
+int test_pid_namespaces_usable(const char **why);
+
+/* The exit status of a test case that cannot run here (ctest's
+ * SKIP_RETURN_CODE): it is reported as skipped, never as passed. */
+#define TEST_SKIPPED 77
 
 /* ---- Platform probes ---- */
 
@@ -231,6 +243,9 @@ int test_mode_of(ipc_shm_native_t native);
  * POSIX systems: kill and waitid; Windows: opening, checking and waiting
  * on its process), NULL-terminated. */
 const char *const *test_liveness_calls(void);
+
+/* Let this process run on CPU 0 only (1), or on every CPU again (0). */
+void test_pin_to_one_cpu(int on);
 
 /* Calls through those entries since ipc_shm__faults_begin(). */
 unsigned long test_liveness_calls_made(void);

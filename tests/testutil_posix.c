@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* POSIX parts of the test helpers. */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* sched_setaffinity */
+#endif
+
 #include "testutil.h"
+
+#include <sched.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -93,7 +99,10 @@ static test_proc_t *start(const char *program, const char *const *argv, int merg
   int rc;
 
   ck_assert_ptr_nonnull(proc);
-  snprintf(path, sizeof(path), "%s/%s", test_bin_dir, program);
+  if (program[0] == '/')
+    snprintf(path, sizeof(path), "%s", program);
+  else
+    snprintf(path, sizeof(path), "%s/%s", test_bin_dir, program);
   args[0] = path;
   for (i = 0; argv[i] != NULL && i < 30; i++)
     args[i + 1] = (char *)(uintptr_t)argv[i];
@@ -209,6 +218,24 @@ int test_mode_of(ipc_shm_native_t native) {
   struct stat st;
   ck_assert_int_eq(fstat(native, &st), 0);
   return (int)(st.st_mode & 07777);
+}
+
+void test_pin_to_one_cpu(int on) {
+#if defined(__linux__)
+  static cpu_set_t all;
+  static int saved;
+  cpu_set_t one;
+  if (!saved) {
+    ck_assert_int_eq(sched_getaffinity(0, sizeof(all), &all), 0);
+    saved = 1;
+  }
+  CPU_ZERO(&one);
+  CPU_SET(0, &one);
+  ck_assert_int_eq(sched_setaffinity(0, sizeof(one), on ? &one : &all), 0);
+#else
+  (void)on;
+  ck_abort_msg("no CPU affinity on this system");
+#endif
 }
 
 const char *const *test_liveness_calls(void) {

@@ -243,7 +243,12 @@ int test_owner_rights_honoured(void) {
 
 void test_remove_passing_names(void) {}
 
-double test_seconds(void) { return (double)GetTickCount64() / 1000.0; }
+double test_seconds(void) {
+  LARGE_INTEGER count, frequency;
+  QueryPerformanceFrequency(&frequency);
+  QueryPerformanceCounter(&count);
+  return (double)count.QuadPart / (double)frequency.QuadPart;
+}
 
 unsigned test_umask(unsigned mask) {
   (void)mask;
@@ -253,6 +258,14 @@ unsigned test_umask(unsigned mask) {
 int test_mode_of(ipc_shm_native_t native) {
   (void)native;
   return -1;
+}
+
+void test_pin_to_one_cpu(int on) {
+  static DWORD_PTR all;
+  DWORD_PTR system_mask = 0;
+  if (all == 0)
+    ck_assert(GetProcessAffinityMask(GetCurrentProcess(), &all, &system_mask));
+  ck_assert(SetProcessAffinityMask(GetCurrentProcess(), on ? (all & (~all + 1)) : all));
 }
 
 const char *const *test_liveness_calls(void) {

@@ -40,6 +40,8 @@ int ipc_shm__cpus_usable(void) {
   return (int)cpus;
 }
 
+void ipc_shm__cpus_recheck(void) { ipc_shm__store_relaxed32(&cpus_cached, 0); }
+
 void ipc_shm__spin_init(ipc_shm__spin_t *spin) {
   spin->budget_ns = IPC_SHM__SPIN_MAX_NS;
   spin->skipped = 0;

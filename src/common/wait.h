@@ -64,6 +64,8 @@ void ipc_shm__spin_failed(ipc_shm__spin_t *spin);
 /* CPUs this process may run on at once, as last asked (at most once a
  * second): the affinity mask and any CPU quota. */
 int ipc_shm__cpus_usable(void);
+/* Make the next ipc_shm__cpus_usable() ask the system (for tests). */
+void ipc_shm__cpus_recheck(void);
 
 /* Backend (src/{posix,win32}/wait.c): ask the system how many CPUs this
  * process may use at once (1 at least); give the CPU up; sleep `ns`
