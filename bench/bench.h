@@ -26,6 +26,8 @@ extern int bench_missed;
 extern const char *bench_only;
 /* --size N: the transports' message size; 0 runs every size. */
 extern size_t bench_size;
+/* --condition C: idle, one-cpu or busy; NULL runs all three. */
+extern const char *bench_condition;
 /* The median round trip of a ping-pong over the raw calls (a futex, or
  * SetEvent/WaitForSingleObject) with a sleeping peer, measured by the
  * event rows; 0 if not. */
@@ -47,11 +49,22 @@ void info_row(const char *name, double value, const char *unit);
 /* A heading line of the table. */
 void section(const char *title);
 
-/* A CSV row (--csv only): kind is throughput, latency or lifecycle; fields
- * that do not apply are given as a negative number and printed empty. */
+/* A CSV row (--csv only). kind: throughput, latency, lifecycle, poll,
+ * death or copy; condition: idle, one-cpu (both processes on one CPU) or
+ * busy (a CPU-bound process per CPU beside them). Figures are the median
+ * round's, and the worst round's beside them; fields that do not apply are
+ * given as a negative number and printed empty. */
+typedef struct bench_measure {
+  const char *kind, *transport, *condition;
+  double msg_bytes, total_bytes, seconds, gb_per_s, msgs_per_s, p50_us, p99_us;
+  double worst_gb_per_s, worst_msgs_per_s, worst_p50_us, rounds;
+} bench_measure_t;
+#define NA (-1.0)
+void csv_header(void);
+void csv_measure(const bench_measure_t *m);
+/* A row of one measure (condition idle, no rounds). */
 void csv_row(const char *kind, const char *transport, double msg_bytes, double total_bytes,
              double seconds, double gb_per_s, double msgs_per_s, double p50_us, double p99_us);
-#define NA (-1.0)
 
 /* The transports (bench/transports.c): throughput between two processes,
  * round-trip latency, and the child's side of both. */
@@ -59,6 +72,22 @@ void transport_rows(const char *self);
 /* Whether the transports measure messages of `size` bytes (--size). */
 int transport_size_known(size_t size);
 int run_transport_child(int argc, char **argv);
+
+/* The conditions: pin this process (and the children it starts) to one
+ * CPU, or let it use every CPU again (1, or 0 where it cannot be done);
+ * the CPUs it may use; a CPU-bound process for the busy condition. */
+int bench_pin_to_one_cpu(int on);
+int bench_cpu_count(void);
+int run_hog(const char *name);
+
+/* Polling and liveness (bench/liveness.c): the cost of polls that find
+ * nothing, and how soon a peer's death is noticed; the child's side. */
+void poll_rows(const char *self);
+void death_rows(const char *self);
+int run_liveness_child(int argc, char **argv);
+
+/* The library's two copies by turns (bench/copies.c). */
+void copy_rows(void);
 
 /* Boost.Interprocess message_queue (bench/boost_mq.cpp), built where
  * Boost's headers are (IPC_SHM_BENCH_BOOST): the child's side, and one

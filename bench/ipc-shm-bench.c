@@ -758,6 +758,10 @@ int main(int argc, char **argv) {
     return run_ponger(argv[2], argv[3], atoi(argv[4]));
   if (argc >= 2 && strcmp(argv[1], "--transport-child") == 0)
     return run_transport_child(argc - 2, argv + 2);
+  if (argc == 3 && strcmp(argv[1], "--hog") == 0)
+    return run_hog(argv[2]);
+  if (argc >= 2 && strcmp(argv[1], "--liveness-child") == 0)
+    return run_liveness_child(argc - 2, argv + 2);
   {
     int i;
     for (i = 1; i < argc; i++) {
@@ -767,14 +771,21 @@ int main(int argc, char **argv) {
         bench_csv = 1;
       } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc &&
                  (strcmp(argv[i + 1], "segments") == 0 || strcmp(argv[i + 1], "sync") == 0 ||
-                  strcmp(argv[i + 1], "transports") == 0)) {
+                  strcmp(argv[i + 1], "transports") == 0 ||
+                  strcmp(argv[i + 1], "liveness") == 0 || strcmp(argv[i + 1], "copies") == 0)) {
         bench_only = argv[++i];
+      } else if (strcmp(argv[i], "--condition") == 0 && i + 1 < argc &&
+                 (strcmp(argv[i + 1], "idle") == 0 || strcmp(argv[i + 1], "one-cpu") == 0 ||
+                  strcmp(argv[i + 1], "busy") == 0)) {
+        bench_condition = argv[++i];
       } else if (strcmp(argv[i], "--size") == 0 && i + 1 < argc && atol(argv[i + 1]) > 0 &&
                  transport_size_known((size_t)atol(argv[i + 1]))) {
         bench_size = (size_t)atol(argv[++i]);
       } else {
         fprintf(stderr, "usage: ipc-shm-bench [--quick] [--csv] "
-                        "[--only segments|sync|transports] [--size 64|4096|65536|1048576]\n");
+                        "[--only segments|sync|liveness|copies|transports]\n"
+                        "                     [--size 64|4096|65536|1048576] "
+                        "[--condition idle|one-cpu|busy]\n");
         return 2;
       }
     }
@@ -785,7 +796,7 @@ int main(int argc, char **argv) {
   }
 
   if (bench_csv)
-    puts("kind,transport,msg_bytes,total_bytes,seconds,gb_per_s,msgs_per_s,p50_us,p99_us");
+    csv_header();
   else
     printf("ipcshm %d.%d.%d, %s, %zu MiB for throughput\n\n", IPC_SHM_VERSION_MAJOR,
          IPC_SHM_VERSION_MINOR, IPC_SHM_VERSION_PATCH,
@@ -808,6 +819,12 @@ int main(int argc, char **argv) {
     event_rows(argv[0], bench_quick ? 2000 : 20000);
     mutex_rows(bench_quick ? 0.2 : 1.0);
   }
+  if (part("liveness")) {
+    poll_rows(argv[0]);
+    death_rows(argv[0]);
+  }
+  if (part("copies"))
+    copy_rows();
   if (part("transports"))
     transport_rows(argv[0]);
   if (!bench_csv)

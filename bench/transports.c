@@ -361,10 +361,8 @@ static void throughput(const char *self, const char *kind, size_t size, measured
   if (strncmp(kind, "channel", 7) == 0) {
     bench_name(name, "t", 0);
     s.zero_copy = strcmp(kind, "channel-zc") == 0;
-    /* A ring of 16 messages, 4 MiB at least: a sender running ahead
-     * leaves its data in the shared cache rather than in its own core's. */
-    check(ipc_shm_channel_create(&s.channel, name, size,
-                                 16 * size > ((size_t)4 << 20) ? 16 * size : (size_t)4 << 20,
+    /* A ring of 4 MiB, as Boost's queue gets (four messages at least). */
+    check(ipc_shm_channel_create(&s.channel, name, size, (size_t)4 << 20,
                                  IPC_SHM_CHANNEL_SENDER), "channel_create");
     {
       const char *args[] = {"sink", kind, name, size_text, NULL};
@@ -402,9 +400,13 @@ static void throughput(const char *self, const char *kind, size_t size, measured
   set_rates(out, count, size, elapsed);
 }
 
-/* memcpy in one process: the ceiling. */
+/* memcpy in one process: the ceiling. Both buffers start on a page, so
+ * that the copy does not run into 4K aliasing (see src/common/copy.c),
+ * which would make it a floor. */
 static void memcpy_round(size_t size, measured_t *out) {
-  unsigned char *from = allocate(size), *to = allocate(size);
+  unsigned char *from_block = allocate(size + 4096), *to_block = allocate(size + 4096);
+  unsigned char *from = from_block + (4096 - ((uintptr_t)from_block & 4095));
+  unsigned char *to = to_block + (4096 - ((uintptr_t)to_block & 4095));
   double start, elapsed;
   long count = 0;
   memset(from, 3, size);
@@ -421,14 +423,15 @@ static void memcpy_round(size_t size, measured_t *out) {
   elapsed = now_seconds() - start;
   if (to[0] == 0xFF)
     puts(""); /* keep the copies */
-  free(from);
-  free(to);
+  free(from_block);
+  free(to_block);
   set_rates(out, count, size, elapsed);
 }
 
-/* Transports measured by turns, ROUNDS times: the round with the median
- * rate of each stands for it, so that a moment of drift on the machine
- * hits one round of every transport rather than all of one. */
+/* Transports measured by turns, TRANSPORT_ROUNDS times: the median round
+ * stands for each and the worst is reported beside it, so that a moment of
+ * drift on the machine hits one round of every transport rather than all
+ * of one. */
 #define TRANSPORT_ROUNDS 3
 #define MAX_TRANSPORTS 6
 
@@ -437,8 +440,10 @@ static int by_rate(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-static measured_t median_round(measured_t *rounds, int n) {
+/* The median and the worst (slowest) of n rounds; sorts them. */
+static measured_t median_round(measured_t *rounds, int n, measured_t *worst) {
   qsort(rounds, (size_t)n, sizeof(*rounds), by_rate);
+  *worst = rounds[0];
   return rounds[n / 2];
 }
 
@@ -517,11 +522,6 @@ static void round_trips(const char *self, const char *kind, double gap, double *
   *p50 = percentile(samples, rounds, 0.50);
   *p99 = percentile(samples, rounds, 0.99);
   free(samples);
-  {
-    char transport[32];
-    snprintf(transport, sizeof(transport), "%s-%s", kind, gap > 0 ? "sleeping" : "busy");
-    csv_row("latency", transport, 64, NA, NA, NA, NA, *p50, *p99);
-  }
 }
 
 int transport_size_known(size_t size) {
@@ -532,105 +532,297 @@ int transport_size_known(size_t size) {
   return 0;
 }
 
-void transport_rows(const char *self) {
+/* ---- Conditions ---- */
+
+/* The hogs of the busy condition: one CPU-bound process per CPU, spinning
+ * until the first byte of their segment is set. */
+int run_hog(const char *name) {
+  ipc_shm_t *shm;
+  ipc_shm_view_t *view;
+  volatile unsigned char *stop;
+  unsigned long spins = 0;
+  if (ipc_shm_open(&shm, name, 0) != 0 || ipc_shm_map(&view, shm, 0, 0, IPC_SHM_MAP_READ) != 0)
+    return 1;
+  stop = (volatile unsigned char *)ipc_shm_view_data(view);
+  while (*stop == 0)
+    spins++;
+  ipc_shm_unmap(view);
+  ipc_shm_close(shm);
+  return spins == 0; /* it ran */
+}
+
+typedef struct condition_state {
+  ipc_shm_process_t *hogs[64];
+  int hog_count;
+  ipc_shm_t *stop;
+  ipc_shm_view_t *stop_view;
+  char stop_name[IPC_SHM_NAME_MAX + 1];
+} condition_state_t;
+
+/* Set the condition up; 0 if this system cannot make it (then it is left
+ * out, and said so). */
+static int condition_begin(const char *self, const char *condition, condition_state_t *c) {
+  memset(c, 0, sizeof(*c));
+  if (strcmp(condition, "one-cpu") == 0)
+    return bench_pin_to_one_cpu(1);
+  if (strcmp(condition, "busy") == 0) {
+    const char *argv[4];
+    int i, cpus = bench_cpu_count();
+    bench_name(c->stop_name, "hog", 0);
+    check(ipc_shm_create(&c->stop, c->stop_name, 4096, 0), "create");
+    check(ipc_shm_map(&c->stop_view, c->stop, 0, 0, IPC_SHM_MAP_WRITE), "map");
+    argv[0] = self;
+    argv[1] = "--hog";
+    argv[2] = c->stop_name;
+    argv[3] = NULL;
+    for (i = 0; i < cpus && i < 64; i++)
+      check(ipc_shm_spawn(&c->hogs[c->hog_count++], argv, NULL, 0), "spawn");
+    return 1;
+  }
+  return 1;
+}
+
+static void condition_end(const char *condition, condition_state_t *c) {
+  int i;
+  if (strcmp(condition, "one-cpu") == 0)
+    (void)bench_pin_to_one_cpu(0);
+  if (c->stop != NULL) {
+    ((volatile unsigned char *)ipc_shm_view_data(c->stop_view))[0] = 1;
+    for (i = 0; i < c->hog_count; i++)
+      end_child(c->hogs[i]);
+    ipc_shm_unmap(c->stop_view);
+    ipc_shm_close(c->stop);
+    if (ipc_shm_lifetime() == IPC_SHM_LIFETIME_UNTIL_REMOVED)
+      ipc_shm_remove(c->stop_name, 0);
+  }
+}
+
+/* ---- The rows ---- */
+
+static void throughput_row(const char *kind, const char *condition, size_t size,
+                           const measured_t *median_m, const measured_t *worst) {
+  bench_measure_t m;
+  m.kind = "throughput";
+  m.transport = kind;
+  m.condition = condition;
+  m.msg_bytes = (double)size;
+  m.total_bytes = median_m->bytes;
+  m.seconds = median_m->seconds;
+  m.gb_per_s = median_m->gbps;
+  m.msgs_per_s = median_m->msgs;
+  m.p50_us = m.p99_us = NA;
+  m.worst_gb_per_s = worst->gbps;
+  m.worst_msgs_per_s = worst->msgs;
+  m.worst_p50_us = NA;
+  m.rounds = TRANSPORT_ROUNDS;
+  csv_measure(&m);
+}
+
+static const char *label_of(const char *kind) {
+  if (strcmp(kind, "channel") == 0)
+    return "channel (copying)";
+  if (strcmp(kind, "channel-zc") == 0)
+    return "channel (zero-copy)";
+  if (strcmp(kind, "pipe") == 0)
+    return "pipe";
+  if (strcmp(kind, "unix") == 0)
+    return "Unix-domain socket";
+  if (strcmp(kind, "npipe") == 0)
+    return "named pipe";
+  if (strcmp(kind, "boost-mq") == 0)
+    return "Boost.Interprocess message_queue";
+  return "memcpy in one process";
+}
+
+/* Every transport at one size in one condition, by turns, with the
+ * condition's targets. */
+static void sizes_rows(const char *self, const char *condition, size_t size) {
 #ifdef _WIN32
   static const char *const streams[] = {"npipe"};
 #else
   static const char *const streams[] = {"pipe", "unix"};
 #endif
   const size_t nstreams = sizeof(streams) / sizeof(streams[0]);
-  size_t i, k;
-#ifndef _WIN32
-  signal(SIGPIPE, SIG_IGN);
-#endif
-  for (i = 0; i < SIZES; i++) {
-    const char *kinds[MAX_TRANSPORTS];
-    measured_t rounds[MAX_TRANSPORTS][TRANSPORT_ROUNDS], got[MAX_TRANSPORTS];
-    int n = 0, t, r, have_boost = 0, boost_at = -1, memcpy_at;
-    char title[64];
-    size_t size = sizes[i];
-    if (bench_size != 0 && bench_size != size)
-      continue;
-    kinds[n++] = "channel";
-    kinds[n++] = "channel-zc";
-    for (k = 0; k < nstreams; k++)
-      kinds[n++] = streams[k];
+  const char *kinds[MAX_TRANSPORTS];
+  measured_t rounds[MAX_TRANSPORTS][TRANSPORT_ROUNDS], got[MAX_TRANSPORTS],
+      worst[MAX_TRANSPORTS];
+  int n = 0, t, r, have_boost = 0, boost_at = -1, memcpy_at = -1, idle;
+  double zc_worst_ratio = 1e9;
+  char title[96], label[96];
+  size_t k;
+  idle = strcmp(condition, "idle") == 0;
+  kinds[n++] = "channel";
+  kinds[n++] = "channel-zc";
+  for (k = 0; k < nstreams; k++)
+    kinds[n++] = streams[k];
 #if defined(IPC_SHM_BENCH_BOOST)
-    boost_at = n;
-    kinds[n++] = "boost-mq";
-    have_boost = 1;
+  boost_at = n;
+  kinds[n++] = "boost-mq";
+  have_boost = 1;
 #endif
+  if (idle) {
     memcpy_at = n;
     kinds[n++] = "memcpy";
-    for (r = 0; r < TRANSPORT_ROUNDS; r++)
-      for (t = 0; t < n; t++) {
-        measured_t *m = &rounds[t][r];
-        if (t == memcpy_at) {
-          memcpy_round(size, m);
-        } else if (t == boost_at) {
-#if defined(IPC_SHM_BENCH_BOOST)
-          if (have_boost && boost_mq_throughput(self, size, duration(), &m->gbps, &m->msgs,
-                                                &m->bytes, &m->seconds) != 0)
-            have_boost = 0;
-#endif
-        } else {
-          throughput(self, kinds[t], size, m);
-        }
-      }
+  }
+  for (r = 0; r < TRANSPORT_ROUNDS; r++) {
     for (t = 0; t < n; t++) {
-      if (t == boost_at && !have_boost)
-        continue;
-      got[t] = median_round(rounds[t], TRANSPORT_ROUNDS);
-      csv_row("throughput", kinds[t], (double)size, got[t].bytes, got[t].seconds, got[t].gbps,
-              got[t].msgs, NA, NA);
+      measured_t *m = &rounds[t][r];
+      if (t == memcpy_at) {
+        memcpy_round(size, m);
+      } else if (t == boost_at) {
+#if defined(IPC_SHM_BENCH_BOOST)
+        if (have_boost && boost_mq_throughput(self, size, duration(), &m->gbps, &m->msgs,
+                                              &m->bytes, &m->seconds) != 0)
+          have_boost = 0;
+#endif
+      } else {
+        throughput(self, kinds[t], size, m);
+      }
     }
-    snprintf(title, sizeof(title), "throughput, %zu-byte messages (GB/s, median of %d)", size,
-             TRANSPORT_ROUNDS);
-    section(title);
-    info_row("  channel (copying)", got[0].gbps, "GB/s");
-    info_row("  channel (zero-copy)", got[1].gbps, "GB/s");
-    for (k = 0; k < nstreams; k++)
-      info_row(streams[k][0] == 'p'   ? "  pipe"
-               : streams[k][0] == 'u' ? "  Unix-domain socket"
-                                      : "  named pipe",
-               got[2 + k].gbps, "GB/s");
-    if (have_boost)
-      info_row("  Boost.Interprocess message_queue", got[boost_at].gbps, "GB/s");
-    info_row("  memcpy in one process", got[memcpy_at].gbps, "GB/s");
+    /* The copying channel against zero-copy, round by round. */
+    if (rounds[0][r].gbps / rounds[1][r].gbps < zc_worst_ratio)
+      zc_worst_ratio = rounds[0][r].gbps / rounds[1][r].gbps;
+  }
+  for (t = 0; t < n; t++) {
+    if (t == boost_at && !have_boost)
+      continue;
+    got[t] = median_round(rounds[t], TRANSPORT_ROUNDS, &worst[t]);
+    throughput_row(kinds[t], condition, size, &got[t], &worst[t]);
+  }
+  snprintf(title, sizeof(title), "%s: %zu-byte messages (GB/s, median [worst] of %d)",
+           condition, size, TRANSPORT_ROUNDS);
+  section(title);
+  for (t = 0; t < n; t++) {
+    if (t == boost_at && !have_boost)
+      continue;
+    snprintf(label, sizeof(label), "  %s [%.2f]", label_of(kinds[t]), worst[t].gbps);
+    info_row(label, got[t].gbps, "GB/s");
+  }
+  if (idle) {
     if (size == 64) {
       row("  channel: million messages per second", got[0].msgs / 1e6, "M/s", 10, 0);
       if (have_boost)
         row("  channel / Boost message_queue", got[0].msgs / got[boost_at].msgs, "x", 2, 0);
     } else if (size == 65536) {
-      row(nstreams > 1 ? "  channel / pipe" : "  channel / named pipe", got[0].gbps / got[2].gbps,
-          "x", 10, 0);
+      row(nstreams > 1 ? "  channel / pipe" : "  channel / named pipe",
+          got[0].gbps / got[2].gbps, "x", 10, 0);
       if (nstreams > 1)
         row("  channel / Unix socket", got[0].gbps / got[3].gbps, "x", 4, 0);
       row("  channel / memcpy", 100.0 * got[0].gbps / got[memcpy_at].gbps, "%", 25, 0);
     } else if (size == 1048576 && nstreams > 1) {
       row("  channel / Unix socket", got[0].gbps / got[3].gbps, "x", 2, 0);
     }
+    if (size >= 65536)
+      row("  copying / zero-copy, worst round", 100.0 * zc_worst_ratio, "%", 80, 0);
+    return;
   }
-  section("round trips of 64 bytes (us)");
-  {
-    double p50, p99;
-    round_trips(self, "channel", 0, &p50, &p99);
-    row("  channel, busy peer: p50", p50, "us", 1.0, 1);
-    row("  channel, busy peer: p99", p99, "us", 1.5, 1);
-    round_trips(self, "channel", 1e-3, &p50, &p99);
-    info_row("  channel, sleeping peer: p50", p50, "us");
-    info_row("  channel, sleeping peer: p99", p99, "us");
+  /* One CPU, or a busy machine: never slower than the other transports. */
+  for (t = 2; t < n; t++) {
+    if (t == boost_at && !have_boost)
+      continue;
+    snprintf(label, sizeof(label), "  channel / %s", label_of(kinds[t]));
+    row(label, got[0].gbps / got[t].gbps, "x", 1.0, 0);
+  }
+}
+
+static void latency_row(const char *transport, const char *condition, double p50, double p99,
+                        double worst_p50) {
+  bench_measure_t m;
+  m.kind = "latency";
+  m.transport = transport;
+  m.condition = condition;
+  m.msg_bytes = 64;
+  m.total_bytes = m.seconds = m.gb_per_s = m.msgs_per_s = NA;
+  m.p50_us = p50;
+  m.p99_us = p99;
+  m.worst_gb_per_s = m.worst_msgs_per_s = NA;
+  m.worst_p50_us = worst_p50;
+  m.rounds = TRANSPORT_ROUNDS;
+  csv_measure(&m);
+}
+
+/* Round trips with a busy peer, channel and the first stream by turns;
+ * with a sleeping peer too when idle. */
+static void round_trip_rows(const char *self, const char *condition) {
+#ifdef _WIN32
+  const char *stream = "npipe";
+#else
+  const char *stream = "pipe";
+#endif
+  double p50[2][TRANSPORT_ROUNDS], p99[2][TRANSPORT_ROUNDS], m50[2], m99[2], w50[2];
+  char title[96], label[96];
+  int r, t, i;
+  for (r = 0; r < TRANSPORT_ROUNDS; r++)
+    for (t = 0; t < 2; t++)
+      round_trips(self, t == 0 ? "channel" : stream, 0, &p50[t][r], &p99[t][r]);
+  for (t = 0; t < 2; t++) {
+    double sorted[TRANSPORT_ROUNDS];
+    int middle = 0;
+    for (i = 0; i < TRANSPORT_ROUNDS; i++)
+      sorted[i] = p50[t][i];
+    m50[t] = median(sorted, TRANSPORT_ROUNDS);
+    w50[t] = sorted[TRANSPORT_ROUNDS - 1];
+    for (i = 0; i < TRANSPORT_ROUNDS; i++)
+      if (p50[t][i] == m50[t])
+        middle = i;
+    m99[t] = p99[t][middle];
+    snprintf(label, sizeof(label), "%s-busy", t == 0 ? "channel" : stream);
+    latency_row(label, condition, m50[t], m99[t], w50[t]);
+  }
+  snprintf(title, sizeof(title), "%s: round trips of 64 bytes, busy peer (us, median [worst])",
+           condition);
+  section(title);
+  snprintf(label, sizeof(label), "  channel: p50 [%.2f]", w50[0]);
+  if (strcmp(condition, "idle") == 0) {
+    row(label, m50[0], "us", 1.0, 1);
+    row("  channel: p99", m99[0], "us", 1.5, 1);
+  } else {
+    info_row(label, m50[0], "us");
+    info_row("  channel: p99", m99[0], "us");
+  }
+  snprintf(label, sizeof(label), "  %s: p50 [%.2f]", label_of(stream), w50[1]);
+  info_row(label, m50[1], "us");
+  info_row("  channel p50 / its p50", m50[0] / m50[1], "x");
+  if (strcmp(condition, "idle") != 0)
+    row("  channel p50 / its p50 (<= 1)", m50[0] / m50[1], "x", 1.0, 1);
+  if (strcmp(condition, "idle") == 0) {
+    double s50, s99;
+    round_trips(self, "channel", 1e-3, &s50, &s99);
+    latency_row("channel-sleeping", condition, s50, s99, NA);
+    info_row("  channel, sleeping peer: p50", s50, "us");
+    info_row("  channel, sleeping peer: p99", s99, "us");
     if (bench_raw_rtt_us > 0) {
       info_row("  raw ping-pong, sleeping peer: p50", bench_raw_rtt_us, "us");
-      row("  channel / raw, sleeping peer", p50 / bench_raw_rtt_us, "x", 1.15, 1);
+      row("  channel / raw, sleeping peer", s50 / bench_raw_rtt_us, "x", 1.15, 1);
     }
-    round_trips(self, streams[0], 0, &p50, &p99);
-    info_row(nstreams > 1 ? "  pipe, busy peer: p50" : "  named pipe, busy peer: p50", p50, "us");
-    info_row(nstreams > 1 ? "  pipe, busy peer: p99" : "  named pipe, busy peer: p99", p99, "us");
-    round_trips(self, streams[0], 1e-3, &p50, &p99);
-    info_row(nstreams > 1 ? "  pipe, sleeping peer: p50" : "  named pipe, sleeping peer: p50",
-             p50, "us");
-    info_row(nstreams > 1 ? "  pipe, sleeping peer: p99" : "  named pipe, sleeping peer: p99",
-             p99, "us");
+    round_trips(self, stream, 1e-3, &s50, &s99);
+    snprintf(label, sizeof(label), "%s-sleeping", stream);
+    latency_row(label, condition, s50, s99, NA);
+    snprintf(label, sizeof(label), "  %s, sleeping peer: p50", label_of(stream));
+    info_row(label, s50, "us");
+  }
+}
+
+void transport_rows(const char *self) {
+  static const char *const conditions[] = {"idle", "one-cpu", "busy"};
+  size_t c, i;
+#ifndef _WIN32
+  signal(SIGPIPE, SIG_IGN);
+#endif
+  for (c = 0; c < sizeof(conditions) / sizeof(conditions[0]); c++) {
+    condition_state_t state;
+    if (bench_condition != NULL && strcmp(bench_condition, conditions[c]) != 0)
+      continue;
+    if (!condition_begin(self, conditions[c], &state)) {
+      if (!bench_csv)
+        printf("| %-46s | %12s | %-5s | %13s | %-6s |\n", conditions[c], "not here", "", "",
+               "-");
+      continue;
+    }
+    for (i = 0; i < SIZES; i++)
+      if (bench_size == 0 || bench_size == sizes[i])
+        sizes_rows(self, conditions[c], sizes[i]);
+    round_trip_rows(self, conditions[c]);
+    condition_end(conditions[c], &state);
   }
 }

@@ -350,10 +350,9 @@ int ipc_shm_channel_close(ipc_shm_channel_t *ch) {
 
 /* ---- Waiting ---- */
 
-int ipc_shm__channel_peer_gone(struct ipc_shm_channel *ch, int ask) {
+int ipc_shm__channel_peer_gone_slow(struct ipc_shm_channel *ch, uint64_t peer, int ask) {
   channel_header_t *h = ch->header;
   int other = 1 - ch->side, alive;
-  uint64_t peer = ipc_shm__load_acquire64(&h->peers[other]), key;
   if (peer == IPC_SHM__CH_PEER_NONE)
     return 0; /* none yet: one may come */
   if (peer == IPC_SHM__CH_PEER_LEFT) {
@@ -364,14 +363,11 @@ int ipc_shm__channel_peer_gone(struct ipc_shm_channel *ch, int ask) {
       ch->peer_seen = 1;
     return ch->side == IPC_SHM__CHANNEL_RECEIVER || ch->peer_seen;
   }
+  /* The cached verdict was looked at (ipc_shm__channel_peer_gone()): ask. */
+  (void)ask;
   ch->peer_seen = 1;
-  /* The verdict is on this attachment of this process: processes of other
-   * PID namespaces may share an id. */
-  key = peer ^ ((uint64_t)ipc_shm__load_relaxed32(&h->attaches[other]) << 1);
-  if (!ask && ipc_shm__verdict_cached(&ch->verdict, key, ch->other_index, &alive))
-    return !alive;
   alive = ipc_shm__os_channel_peer_alive(ch, peer);
-  ipc_shm__verdict_set(&ch->verdict, key, ch->other_index, alive);
+  ipc_shm__verdict_set(&ch->verdict, ipc_shm__channel_peer_key(ch, peer), ch->other_index, alive);
   return !alive;
 }
 
@@ -388,6 +384,7 @@ int ipc_shm__channel_wait_until(struct ipc_shm_channel *ch, int (*ready)(void *c
   if (timeout_ms == 0)
     return ipc_shm__fail_arg(IPC_SHM_E_TIMEOUT);
   deadline = ipc_shm__deadline_of(timeout_ms);
+  ch->one_cpu = ipc_shm__cpus_usable() < 2;
   if (ipc_shm__spin(&ch->spin, ready, ch, deadline))
     return 0;
   for (;;) {

@@ -26,6 +26,10 @@
 /* A sender spinning for room waits for this much at least (a quarter of a
  * smaller ring), so that the two sides keep apart in the ring. */
 #define IPC_SHM__CH_SPIN_ROOM 4096u
+/* On one CPU a sender hands the CPU to its receiver once this much waits
+ * in the ring (or half a smaller ring): the receiver then copies it out
+ * while it is still in the cache, not a ring later. */
+#define IPC_SHM__CH_HANDOFF ((uint64_t)1024 * 1024)
 
 /* The control area, layout 1. For each field: who writes it, who reads
  * it, and what the access pairs with.
@@ -108,11 +112,32 @@ static inline int ipc_shm__check_timeout(int64_t timeout_ms) {
   return timeout_ms < 0 && timeout_ms != IPC_SHM_FOREVER ? IPC_SHM_E_INVAL : 0;
 }
 
+/* What a verdict on the peer is about: this attachment of this process
+ * (the peer word, mixed with the other role's attach count: processes of
+ * two PID namespaces may share an id). */
+static inline uint64_t ipc_shm__channel_peer_key(const struct ipc_shm_channel *ch,
+                                                 uint64_t peer) {
+  return peer ^ (uint64_t)ipc_shm__load_relaxed32(&ch->header->attaches[1 - ch->side]) << 1;
+}
+
+/* The part of ipc_shm__channel_peer_gone() past the cached verdict: a
+ * peer that left or never came, or one the system is asked about. */
+int ipc_shm__channel_peer_gone_slow(struct ipc_shm_channel *ch, uint64_t peer, int ask);
+
 /* Is the peer gone: it left, or its process ended? A receiver has nothing
  * more to wait for once its sender left; a sender that has not seen a
  * receiver yet fills the ring for the one to come. The system is asked
- * only as the cached verdict ages, or at once with `ask`. */
-int ipc_shm__channel_peer_gone(struct ipc_shm_channel *ch, int ask);
+ * only as the cached verdict ages, or at once with `ask`. Inline: every
+ * send and every poll looks. */
+static inline int ipc_shm__channel_peer_gone(struct ipc_shm_channel *ch, int ask) {
+  int other = 1 - ch->side, alive;
+  uint64_t peer = ipc_shm__load_acquire64(&ch->header->peers[other]);
+  if (!ask && peer > IPC_SHM__CH_PEER_LEFT &&
+      ipc_shm__verdict_cached(&ch->verdict, ipc_shm__channel_peer_key(ch, peer),
+                              ch->other_index, &alive))
+    return !alive;
+  return ipc_shm__channel_peer_gone_slow(ch, peer, ask);
+}
 
 /* Wait until ready(ch, spinning) says yes: spin while that can pay off,
  * then sleep flagged as waiting; give up at the deadline (TIMEOUT) or when

@@ -410,6 +410,8 @@ struct ipc_shm_channel {
                              attached (a sender has seen a receiver once
                              it changes) */
   int peer_seen;        /* a peer was attached once */
+  int one_cpu;          /* this process may use one CPU only (as learnt the
+                           last time it waited) */
   ipc_shm__spin_t spin;
   ipc_shm__verdict_t verdict; /* on the peer's life */
   struct ipc_shm__os_channel os;

@@ -3,8 +3,8 @@
  * policy and cached verdicts on a peer's life (see wait.h). */
 #include "shm_internal.h"
 
-/* Waits that gave the CPU up this often without their peer answering
- * sleep: a peer that needs this CPU has had it by then. */
+/* A wait on one CPU gives it up this often before it sleeps: a peer that
+ * needs this very CPU to answer has had it by then. */
 #define YIELDS 3
 /* How long an answer about the CPUs this process may use is kept. */
 #define CPUS_TTL_NS 1000000000LL
@@ -48,8 +48,8 @@ void ipc_shm__spin_init(ipc_shm__spin_t *spin) {
 }
 
 /* The budget of this wait: 0 where spinning cannot pay off. */
-static uint32_t budget_of(ipc_shm__spin_t *spin) {
-  if (ipc_shm__cpus_usable() < 2)
+static uint32_t budget_of(ipc_shm__spin_t *spin, int one_cpu) {
+  if (one_cpu)
     return 0; /* the peer needs this very CPU to answer */
   if (spin->budget_ns == 0 && ++spin->skipped >= 16) {
     spin->skipped = 0;
@@ -60,9 +60,9 @@ static uint32_t budget_of(ipc_shm__spin_t *spin) {
 
 int ipc_shm__spin(ipc_shm__spin_t *spin, int (*ready)(void *arg, int spinning), void *arg,
                   int64_t deadline) {
-  uint32_t budget = budget_of(spin), pauses = 1, round, i;
+  int one_cpu = ipc_shm__cpus_usable() < 2, yields;
+  uint32_t budget = budget_of(spin, one_cpu), pauses = 1, round, i;
   int64_t start = 0, end = 0;
-  int yields;
   for (round = 0; budget != 0; round++) {
     if (ready(arg, round != 0)) {
       /* Spinning paid off: spin as long again next time, or longer. */
@@ -85,7 +85,11 @@ int ipc_shm__spin(ipc_shm__spin_t *spin, int (*ready)(void *arg, int spinning), 
     if (pauses < PAUSES_MAX)
       pauses <<= 1;
   }
-  /* A peer that needs this CPU (one CPU, a busy machine) runs now. */
+  /* On one CPU the peer runs now, if it is ready to. Elsewhere giving the
+   * CPU up would hand it to whatever else is ready (a busy machine's other
+   * work) for a whole time slice, where a sleeper is woken at once. */
+  if (!one_cpu)
+    return 0;
   for (yields = 0; yields < YIELDS; yields++) {
     if (ready(arg, 1))
       return 1;
@@ -104,10 +108,6 @@ void ipc_shm__spin_failed(ipc_shm__spin_t *spin) {
 
 /* ---- Verdicts ---- */
 
-/* The clock is read on one call in this many, so that polling a live peer
- * costs a few loads. */
-#define VERDICT_CLOCK_EVERY 8u
-
 void ipc_shm__verdict_init(ipc_shm__verdict_t *verdict) {
   verdict->peer = 0;
   verdict->progress = 0;
@@ -116,15 +116,9 @@ void ipc_shm__verdict_init(ipc_shm__verdict_t *verdict) {
   verdict->alive = 1;
 }
 
-int ipc_shm__verdict_cached(ipc_shm__verdict_t *verdict, uint64_t peer, uint64_t progress,
-                            int *alive) {
-  int64_t now;
-  if (verdict->peer != peer || peer == 0)
-    return 0;
+int ipc_shm__verdict_cached_slow(ipc_shm__verdict_t *verdict, uint64_t progress, int *alive) {
+  int64_t now = ipc_shm__os_now_ns();
   *alive = verdict->alive;
-  if (++verdict->calls % VERDICT_CLOCK_EVERY != 0)
-    return 1;
-  now = ipc_shm__os_now_ns();
   if (verdict->alive && progress != verdict->progress) {
     /* It moved since: alive now, whatever the system said then. */
     verdict->progress = progress;

@@ -29,7 +29,7 @@ int64_t ipc_shm__ns_left(int64_t deadline);
 /* A sleeper wakes after this long, at most, to ask whether the process it
  * waits for still lives (where the kernel cannot wake it on that death):
  * the bound on how late a death is noticed. */
-#define IPC_SHM__LIVENESS_SLICE_NS 4000000LL
+#define IPC_SHM__LIVENESS_SLICE_NS 2000000LL
 
 /* ---- Spinning ---- */
 
@@ -50,9 +50,9 @@ typedef struct ipc_shm__spin {
 void ipc_shm__spin_init(ipc_shm__spin_t *spin);
 
 /* Wait for ready(arg, spinning) to say yes (1) without sleeping: spin with
- * pauses while another CPU can run the peer (never when this process may
- * use only one, by affinity or quota), then give the CPU up a few times, so
- * that a peer waiting to run on this one runs. 0 when the caller should
+ * pauses while another CPU can run the peer; where this process may use
+ * only one CPU (by affinity or quota) never spin, but give the CPU up a few
+ * times, so that a peer waiting to run on it runs. 0 when the caller should
  * sleep. Never past `deadline`. `spinning` is 1 after the first look. */
 int ipc_shm__spin(ipc_shm__spin_t *spin, int (*ready)(void *arg, int spinning), void *arg,
                   int64_t deadline);
@@ -91,16 +91,29 @@ typedef struct ipc_shm__verdict {
 
 /* How old an answer may be. */
 #define IPC_SHM__VERDICT_TTL_NS 1000000LL
+/* The clock is read on one call in this many, so that polling a live peer
+ * costs a few loads. */
+#define IPC_SHM__VERDICT_CLOCK_EVERY 8u
 
 void ipc_shm__verdict_init(ipc_shm__verdict_t *verdict);
+
+/* The part of ipc_shm__verdict_cached() that reads the clock. */
+int ipc_shm__verdict_cached_slow(ipc_shm__verdict_t *verdict, uint64_t progress, int *alive);
 
 /* 1 and *alive if the cached answer for `peer` may be used; 0 if the
  * system must be asked (then ipc_shm__verdict_set()). `progress` is what
  * the peer has done so far (an index it advances; 0 where there is none):
  * a live peer that made progress since the answer is still alive, and its
- * answer is renewed without asking. */
-int ipc_shm__verdict_cached(ipc_shm__verdict_t *verdict, uint64_t peer, uint64_t progress,
-                            int *alive);
+ * answer is renewed without asking. Inline: polls call it each time. */
+static inline int ipc_shm__verdict_cached(ipc_shm__verdict_t *verdict, uint64_t peer,
+                                          uint64_t progress, int *alive) {
+  if (verdict->peer != peer || peer == 0)
+    return 0;
+  *alive = verdict->alive;
+  if (++verdict->calls % IPC_SHM__VERDICT_CLOCK_EVERY != 0)
+    return 1;
+  return ipc_shm__verdict_cached_slow(verdict, progress, alive);
+}
 
 void ipc_shm__verdict_set(ipc_shm__verdict_t *verdict, uint64_t peer, uint64_t progress,
                           int alive);
