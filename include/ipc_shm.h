@@ -632,11 +632,12 @@ IPC_SHM_API int ipc_shm_conn_close(ipc_shm_conn_t *conn);
  * POSIX: an event or mutex is a 64-byte shared-memory object under its name
  * ("/NAME"), holding its state: on Linux a futex word, so that nothing
  * makes a system call unless a thread has to sleep or be woken (a waiter
- * spins briefly first); on other POSIX systems sleeping waiters poll the
- * state (50 us, doubling up to 5 ms). ipc_shm_remove() removes their names
- * too. Waits use a monotonic clock and resume after signals. These
- * objects are the state of an event or mutex, not segments: no segment
- * ever has such a header (ipc_shm_open() refuses them, WRONG_KIND).
+ * spins briefly first, where another CPU can run the thread it waits
+ * for); on other POSIX systems sleeping waiters poll the state (50 us,
+ * doubling up to 5 ms). ipc_shm_remove() removes their names too. Waits
+ * use a monotonic clock and resume after signals. These objects are the
+ * state of an event or mutex, not segments: no segment ever has such a
+ * header (ipc_shm_open() refuses them, WRONG_KIND).
  *
  * Timeouts are in milliseconds: 0 polls, IPC_SHM_FOREVER waits without
  * limit; any other negative value is INVAL.
@@ -730,26 +731,37 @@ IPC_SHM_API int ipc_shm_mutex_close(ipc_shm_mutex_t *mutex);
  * protected data and call ipc_shm_mutex_consistent() before unlocking;
  * unlocking without doing so leaves the mutex NOT_RECOVERABLE for every
  * later locker, in every process.
- * How a dead owner is detected: Windows, by the kernel (WAIT_ABANDONED) as
- * soon as the owner thread ends. Linux: the owner's thread id is in the
- * lock word; a waiter checks, when the lock is held longer than a few
- * milliseconds and then every 64 ms at most, whether that thread still
- * lives (kill(tid, 0) and its /proc state, so a killed process counts as
- * dead before it is reaped). Other POSIX systems: the same check on the
- * owner's process (kill(pid, 0)), which sees a process die once it has
- * been reaped, and does not see a thread end while its process lives.
- * Owners are told apart by thread id: a process in another PID namespace
- * must not share the mutex.
+ * How a dead owner is detected, and how soon:
+ *   Windows: by the kernel (WAIT_ABANDONED), as soon as the owner thread
+ *   ends.
+ *   Linux: a process that has the mutex open holds a lock the kernel keeps
+ *   for it (an open-file-description lock on one byte of the mutex's
+ *   object, the byte of a random number naming the process), and the owner
+ *   word names that process and the owner's thread. A waiter asks the
+ *   kernel whether the owner's process still holds its lock, which is true
+ *   in every PID namespace and cannot be taken over by a process that
+ *   reuses the id; a thread of the waiter's own process is looked up by
+ *   its id. A blocked locker asks every 2 ms, so it hears of the death
+ *   within about 2 ms; trylock asks at most once a millisecond about the
+ *   same owner (a first trylock on a new owner asks at once). The end of
+ *   a thread of another process whose process goes on is not seen: the
+ *   waiter waits until its timeout.
+ *   Other POSIX systems: the owner's process id, asked with kill(pid, 0),
+ *   and a child of the waiter that has ended counts as dead before it is
+ *   reaped (waitid with WNOWAIT); another process's zombie counts as alive
+ *   until reaped, the end of a thread is not seen, and a process in
+ *   another PID namespace must not share the mutex there. Sleepers poll.
  * Errors: INVAL, TIMEOUT, OWNER_DEAD (locked), NOT_RECOVERABLE, DEADLOCK
- * (this thread holds it already through this object), SYSTEM. */
+ * (this thread holds it already: through this object, or, POSIX, through
+ * another object of this process), SYSTEM. */
 IPC_SHM_API int ipc_shm_mutex_lock(ipc_shm_mutex_t *mutex, int64_t timeout_ms);
 
 /** ipc_shm_mutex_lock() with timeout 0: TIMEOUT if another thread holds
  * it. */
 IPC_SHM_API int ipc_shm_mutex_trylock(ipc_shm_mutex_t *mutex);
 
-/** Unlock the mutex, which the calling thread holds.
- * Errors: INVAL, NOT_OWNER, SYSTEM. */
+/** Unlock the mutex, which the calling thread holds through this object
+ * (the one it locked with). Errors: INVAL, NOT_OWNER, SYSTEM. */
 IPC_SHM_API int ipc_shm_mutex_unlock(ipc_shm_mutex_t *mutex);
 
 /** After OWNER_DEAD: mark the protected state consistent again, so that
@@ -821,23 +833,41 @@ IPC_SHM_API int ipc_shm_mutex_receive(ipc_shm_conn_t *conn, ipc_shm_mutex_t **mu
  * A message is visible to the receiver only once committed: one that a
  * sender dies writing is never delivered.
  *
- * Waiting: a side with nothing to do spins up to 200 microseconds (longer
- * than a large message's copy), looking less often as it goes, then sleeps
+ * Waiting: a side with nothing to do spins briefly where another CPU can
+ * run its peer (never where this process may use one CPU only, by affinity
+ * or CPU quota: there it gives the CPU up a few times instead), then sleeps
  * (Linux: a futex word in the control area; Windows: two events named
  * "Local\ipcshm.channel.ID.r" and ".w"; other POSIX systems poll as events
  * do). It is woken only when it sleeps, and once, however many messages or
- * releases follow. A sender spinning for room waits for 4 KiB of it at
- * least (a quarter of a smaller ring), so that the two sides do not work
- * on the same cache lines; asleep, it wakes for the room its message
- * needs.
+ * releases follow; a sender asleep for room is woken once half the ring is
+ * free. docs/PERFORMANCE.md gives the spin's and the slices' lengths.
+ * A poll (timeout 0) that finds nothing makes no system call while the
+ * peer is known to be attached.
  *
  * Peers: one sender and one receiver at a time. When the other side closes,
  * or its process ends or is killed, the survivor gets DISCONNECTED (a
- * receiver first takes every message committed before). A sender that
- * has not seen a receiver yet fills the ring for the one to come. A new
- * peer may then attach in the free role; a role held by a live process is
- * refused with EXISTS. A message a dead receiver had peeked and not
- * released is delivered again to the next receiver. */
+ * receiver first takes every message committed before). A sender gets it
+ * once a receiver has attached and gone, even one that came and went
+ * between two of its calls; until a receiver has come, it fills the ring
+ * for the one to come. A new peer may then attach in the free role; a role
+ * held by a live process is refused with EXISTS. A message a dead
+ * receiver had peeked and not released is delivered again to the next
+ * receiver.
+ * How a peer's death is known, and how soon:
+ *   Linux: a side holds its role as a lock the kernel keeps for its
+ *   process (an open-file-description lock on the first byte of its peer
+ *   word), dropped when the process ends, however it ends: true in every
+ *   PID namespace, and no process that reuses the id can hold it. A
+ *   sleeping side asks every 2 ms; a side that polls or sends asks at most
+ *   once a millisecond while its peer makes no progress. A death is heard
+ *   within about 2 ms, by a sender with room in the ring too. A child
+ *   forked (without exec) does not keep its parent's roles.
+ *   Windows: the peer word names the process by its id and creation time;
+ *   a sleeping side waits on the peer's process too and wakes at its end;
+ *   a side that polls or sends asks at most once a millisecond.
+ *   Other POSIX systems: the process id, as for mutexes (a zombie child of
+ *   the survivor counts as dead); processes in different PID namespaces
+ *   must not share a channel there. */
 
 /** One end of a channel. Opaque. */
 typedef struct ipc_shm_channel ipc_shm_channel_t;
@@ -849,20 +879,28 @@ typedef struct ipc_shm_channel ipc_shm_channel_t;
 /** The bytes a channel's control area takes at the start of its segment. */
 #define IPC_SHM_CHANNEL_HEADER 4096u
 
-/** Create a named channel for messages of up to `max_message` bytes, in a
+/** The largest message a channel can carry: 4 GiB - 1 bytes. */
+#define IPC_SHM_CHANNEL_MESSAGE_MAX 0xFFFFFFFFu
+
+/** Create a named channel for messages of up to `max_message` bytes (at
+ * most IPC_SHM_CHANNEL_MESSAGE_MAX: a record's length is 32 bits), in a
  * ring of at least `capacity` bytes (rounded up to a power of two, and to
  * at least twice the largest message with its 8-byte record header), and
  * attach in the role given in `flags`. The segment is named `name` and is
  * IPC_SHM_CHANNEL_HEADER + ring bytes long.
  * Flags: IPC_SHM_CHANNEL_SENDER or IPC_SHM_CHANNEL_RECEIVER (one),
  * IPC_SHM_GLOBAL, IPC_SHM_PERMS().
- * Errors: those of ipc_shm_create(), and INVAL (no role or both, a zero or
- * oversized max_message). */
+ * Errors: those of ipc_shm_create(), and INVAL (no role or both, a zero
+ * max_message or one over IPC_SHM_CHANNEL_MESSAGE_MAX, a ring larger than
+ * the address space can hold). */
 IPC_SHM_API int ipc_shm_channel_create(ipc_shm_channel_t **channel, const char *name,
                                        size_t max_message, size_t capacity,
                                        unsigned flags);
 
-/** Open a named channel and attach in the role given in `flags`.
+/** Open a named channel and attach in the role given in `flags`. A channel
+ * whose creator is still writing its control area is waited for (up to 2
+ * seconds), as ipc_shm_event_open() waits; a segment too small for a
+ * control area is WRONG_KIND.
  * Flags: one role, IPC_SHM_GLOBAL.
  * Errors: those of ipc_shm_open(), and WRONG_KIND (not a channel), VERSION,
  * CORRUPT, EXISTS (a live process holds the role). */

@@ -22,7 +22,7 @@
 #define IPC_SHM__CH_RING_MIN 4096u
 #define IPC_SHM__CH_RING_MAX ((uint64_t)1 << 40)
 /* A record's length is a u32. */
-#define IPC_SHM__CH_MESSAGE_MAX ((uint64_t)UINT32_MAX)
+#define IPC_SHM__CH_MESSAGE_MAX ((uint64_t)IPC_SHM_CHANNEL_MESSAGE_MAX)
 /* A sender spinning for room waits for this much at least (a quarter of a
  * smaller ring), so that the two sides keep apart in the ring. */
 #define IPC_SHM__CH_SPIN_ROOM 4096u
