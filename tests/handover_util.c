@@ -384,8 +384,23 @@ static int helper_inherit_check(char **argv) {
   return ipc_shm_close(shm) == 0 ? 0 : 1;
 }
 
+/* inherited-none: ask for inherited object 0 of each kind and print the
+ * three results ("NOT_FOUND NOT_FOUND NOT_FOUND" for a child given none). */
+static int helper_inherited_none(char **argv) {
+  ipc_shm_t *shm = NULL;
+  ipc_shm_event_t *event = NULL;
+  ipc_shm_mutex_t *mutex = NULL;
+  int a = ipc_shm_inherited(&shm, 0), b = ipc_shm_event_inherited(&event, 0),
+      c = ipc_shm_mutex_inherited(&mutex, 0);
+  (void)argv;
+  printf("%s %s %s%s\n", ipc_shm_err_name(a), ipc_shm_err_name(b), ipc_shm_err_name(c),
+         shm == NULL && event == NULL && mutex == NULL ? "" : " (an object came back)");
+  return 0;
+}
+
 int run_handover_helper(int argc, char **argv) {
   static const test_helper_mode_t modes[] = {
+      {"inherited-none", 0, helper_inherited_none},
       {"spawned", 2, helper_spawned},
       {"echo-args", -1, helper_echo_args},
       {"import", 1, helper_import},

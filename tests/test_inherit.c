@@ -198,8 +198,54 @@ START_TEST(inherited_without_a_variable_or_token) {
   test_set_env(IPC_SHM_INHERIT_ENV, "not-a-token");
   ck_assert_err(ipc_shm_inherited(&shm, 0), IPC_SHM_E_BAD_TOKEN);
   ck_assert_err(ipc_shm_inherited(&shm, 1), IPC_SHM_E_NOT_FOUND);
+  /* Set and empty, as ipc_shm_spawn() sets it for a child given nothing. */
+  test_set_env(IPC_SHM_INHERIT_ENV, "");
+  ck_assert_err(ipc_shm_inherited(&shm, 0), IPC_SHM_E_NOT_FOUND);
+  ck_assert_ptr_null(shm);
   test_set_env(IPC_SHM_INHERIT_ENV, NULL);
   ck_assert_no_leak(before);
+}
+END_TEST
+
+/* A child spawned with nothing to inherit finds nothing, of any kind: its
+ * variable is set and empty. */
+START_TEST(a_child_given_nothing_finds_nothing) {
+  char path[1200], out[256];
+  ipc_shm_process_t *child;
+  int code = -1;
+  const char *argv[] = {path, "helper", "inherited-none", NULL};
+  helper_path(path, sizeof(path));
+  ck_assert_err(ipc_shm_spawn(&child, argv, NULL, 0), 0);
+  ck_assert_err(ipc_shm_process_wait(child, &code), 0);
+  ck_assert_int_eq(code, 0);
+  {
+    /* The same child again, its output read this time. */
+    const char *args[] = {"helper", "inherited-none", NULL};
+    test_set_env(IPC_SHM_INHERIT_ENV, "");
+    ck_assert_int_eq(test_run("ipcshm_tests", args, NULL, out, sizeof(out)), 0);
+    test_set_env(IPC_SHM_INHERIT_ENV, NULL);
+  }
+  ck_assert_str_eq(out, "NOT_FOUND NOT_FOUND NOT_FOUND\n");
+}
+END_TEST
+
+/* A parent that was itself given objects spawns a child: the child gets the
+ * parent's list replaced by its own, not added to it. */
+START_TEST(spawn_replaces_an_inherited_list) {
+  char path[1200];
+  ipc_shm_t *shm = anonymous_with("again");
+  ipc_shm_inherit_t entry = {NULL, 0, NULL, NULL};
+  ipc_shm_process_t *child;
+  int code = -1;
+  const char *argv[] = {path, "helper", "inherit-check", NULL};
+  helper_path(path, sizeof(path));
+  entry.shm = shm;
+  test_set_env(IPC_SHM_INHERIT_ENV, "ipcshm1:stale:token");
+  ck_assert_err(ipc_shm_spawn(&child, argv, &entry, 1), 0);
+  test_set_env(IPC_SHM_INHERIT_ENV, NULL);
+  ck_assert_err(ipc_shm_process_wait(child, &code), 0);
+  ck_assert_int_eq(code, 0);
+  ipc_shm_close(shm);
 }
 END_TEST
 
@@ -211,6 +257,8 @@ void add_inherit_cases(Suite *suite) {
   tcase_add_test(tc, export_for_a_child_started_another_way);
   tcase_add_test(tc, read_only_copies_of_every_kind);
   tcase_add_test(tc, inherited_without_a_variable_or_token);
+  tcase_add_test(tc, a_child_given_nothing_finds_nothing);
+  tcase_add_test(tc, spawn_replaces_an_inherited_list);
   tcase_set_timeout(tc, 60);
   suite_add_tcase(suite, tc);
 }

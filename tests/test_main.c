@@ -87,6 +87,8 @@ static Suite *all_cases(void) {
   add_sync_cases(suite);
   add_channel_cases(suite);
   add_wait_cases(suite);
+  add_event_cases(suite);
+  add_ring_cases(suite);
   add_namespace_cases(suite);
   add_fault_cases(suite);
   return suite;

@@ -154,6 +154,8 @@ void add_fault_cases(Suite *suite);
 void add_sync_cases(Suite *suite);
 void add_channel_cases(Suite *suite);
 void add_wait_cases(Suite *suite);
+void add_event_cases(Suite *suite);
+void add_ring_cases(Suite *suite);
 void add_namespace_cases(Suite *suite);
 
 /* Helper modes of the test binary: "ipcshm_tests helper MODE ARGS...". */
@@ -243,6 +245,11 @@ int test_mode_of(ipc_shm_native_t native);
  * POSIX systems: kill and waitid; Windows: opening, checking and waiting
  * on its process), NULL-terminated. */
 const char *const *test_liveness_calls(void);
+
+/* A thread of this process running fn(arg); join gives fn's result. */
+typedef struct test_thread test_thread_t;
+test_thread_t *test_thread_start(int (*fn)(void *arg), void *arg);
+int test_thread_join(test_thread_t *thread);
 
 /* Let this process run on CPU 0 only (1), or on every CPU again (0). */
 void test_pin_to_one_cpu(int on);

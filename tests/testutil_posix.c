@@ -6,6 +6,7 @@
 
 #include "testutil.h"
 
+#include <pthread.h>
 #include <sched.h>
 
 #include <dirent.h>
@@ -218,6 +219,36 @@ int test_mode_of(ipc_shm_native_t native) {
   struct stat st;
   ck_assert_int_eq(fstat(native, &st), 0);
   return (int)(st.st_mode & 07777);
+}
+
+struct test_thread {
+  pthread_t thread;
+  int (*fn)(void *arg);
+  void *arg;
+  int result;
+};
+
+static void *thread_main(void *arg) {
+  test_thread_t *t = (test_thread_t *)arg;
+  t->result = t->fn(t->arg);
+  return NULL;
+}
+
+test_thread_t *test_thread_start(int (*fn)(void *arg), void *arg) {
+  test_thread_t *t = (test_thread_t *)calloc(1, sizeof(*t));
+  ck_assert_ptr_nonnull(t);
+  t->fn = fn;
+  t->arg = arg;
+  ck_assert_int_eq(pthread_create(&t->thread, NULL, thread_main, t), 0);
+  return t;
+}
+
+int test_thread_join(test_thread_t *t) {
+  int result;
+  ck_assert_int_eq(pthread_join(t->thread, NULL), 0);
+  result = t->result;
+  free(t);
+  return result;
 }
 
 void test_pin_to_one_cpu(int on) {

@@ -260,6 +260,38 @@ int test_mode_of(ipc_shm_native_t native) {
   return -1;
 }
 
+struct test_thread {
+  HANDLE thread;
+  int (*fn)(void *arg);
+  void *arg;
+  int result;
+};
+
+static DWORD WINAPI thread_main(LPVOID arg) {
+  test_thread_t *t = (test_thread_t *)arg;
+  t->result = t->fn(t->arg);
+  return 0;
+}
+
+test_thread_t *test_thread_start(int (*fn)(void *arg), void *arg) {
+  test_thread_t *t = (test_thread_t *)calloc(1, sizeof(*t));
+  ck_assert_ptr_nonnull(t);
+  t->fn = fn;
+  t->arg = arg;
+  t->thread = CreateThread(NULL, 0, thread_main, t, 0, NULL);
+  ck_assert_ptr_nonnull(t->thread);
+  return t;
+}
+
+int test_thread_join(test_thread_t *t) {
+  int result;
+  ck_assert_uint_eq(WaitForSingleObject(t->thread, INFINITE), WAIT_OBJECT_0);
+  CloseHandle(t->thread);
+  result = t->result;
+  free(t);
+  return result;
+}
+
 void test_pin_to_one_cpu(int on) {
   static DWORD_PTR all;
   DWORD_PTR system_mask = 0;

@@ -298,6 +298,12 @@ int ipc_shm__os_create_anonymous(struct ipc_shm *shm, uint64_t size,
   if (err != 0)
     return err;
   err = size_new_object(fd, size, flags);
+#if IPC_SHM__LINUX && defined(F_ADD_SEALS)
+  /* Nobody who is handed the object can shrink it under the feet of its
+   * other users, whose next touch past the new end would be SIGBUS. */
+  if (err == 0 && SYS.fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) != 0)
+    err = ipc_shm__fail(errno, "fcntl");
+#endif
   if (err != 0) {
     ipc_shm__close_quietly(fd);
     if (readonly_twin >= 0)

@@ -39,7 +39,12 @@ int ipc_shm__os_environment(const char *name, char **value) {
   *value = (char *)malloc(size);
   if (*value == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_NO_MEMORY);
+  SetLastError(ERROR_SUCCESS);
   got = SYS.GetEnvironmentVariableA(name, *value, size);
+  if (got == 0 && GetLastError() == ERROR_SUCCESS) {
+    (*value)[0] = '\0'; /* set, and empty */
+    return 0;
+  }
   if (got == 0 || got >= size) { /* gone, or grown, meanwhile */
     int err = got == 0 ? ipc_shm__fail_last("GetEnvironmentVariableA")
                        : ipc_shm__fail_arg(IPC_SHM_E_BAD_TOKEN);

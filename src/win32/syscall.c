@@ -104,7 +104,11 @@ void ipc_shm__os_unlock(void) { ReleaseSRWLockExclusive(&lock); }
 /* ---- Helpers ---- */
 
 int ipc_shm__fail_last(const char *call) {
-  return ipc_shm__fail((long)GetLastError(), call);
+  DWORD error = GetLastError();
+  /* A call that failed without saying why still failed. */
+  if (error == ERROR_SUCCESS)
+    return ipc_shm__fail_as(0, call, IPC_SHM_E_SYSTEM);
+  return ipc_shm__fail((long)error, call);
 }
 
 void ipc_shm__close_quietly(HANDLE handle) {
