@@ -628,7 +628,12 @@ IPC_SHM_API int ipc_shm_conn_close(ipc_shm_conn_t *conn);
  * OpenEventW, OpenMutexW) named "Local\NAME" or "Global\NAME", so a program
  * using the raw calls meets the same object. A mutex also keeps its
  * recovery state (see ipc_shm_mutex_consistent()) in a one-page section
- * named "Local\ipcshm.mutex-state.ID"; raw programs ignore it.
+ * named "Local\ipcshm.mutex-state.ID"; raw programs ignore it. The kernel
+ * mutex has no room for that state, and the section lives only while a
+ * process using the library has the mutex open: once the last of them
+ * closes it (raw programs' handles, and a handle on its way to another
+ * process by a hand-over route, do not keep the section), the next library
+ * user finds the mutex consistent, NOT_RECOVERABLE or not before.
  * POSIX: an event or mutex is a 64-byte shared-memory object under its name
  * ("/NAME"), holding its state: on Linux a futex word, so that nothing
  * makes a system call unless a thread has to sleep or be woken (a waiter
@@ -644,7 +649,13 @@ IPC_SHM_API int ipc_shm_conn_close(ipc_shm_conn_t *conn);
  *
  * Lifetime and hostile peers: as for segments. A process that can open an
  * object can also scribble over its state (POSIX) or hold it forever;
- * that can make calls fail or wait until their timeout, never crash. */
+ * that can make calls fail or wait until their timeout, never crash, with
+ * one exception on POSIX: a process that may write a named object can
+ * also truncate it (ftruncate on its name), and a process using it then
+ * dies of SIGBUS at its next touch of the state, as with any shared
+ * memory a peer truncates; no call can guard a mapping against that.
+ * Anonymous events and mutexes cannot be truncated on Linux (their memfd
+ * is sealed against shrinking); Windows objects have no size to change. */
 
 /** An event: set, reset, waited for by any number of threads and
  * processes. Opaque. */
@@ -730,7 +741,8 @@ IPC_SHM_API int ipc_shm_mutex_close(ipc_shm_mutex_t *mutex);
  * ended), the caller gets the mutex and OWNER_DEAD: it should repair the
  * protected data and call ipc_shm_mutex_consistent() before unlocking;
  * unlocking without doing so leaves the mutex NOT_RECOVERABLE for every
- * later locker, in every process.
+ * later locker, in every process (Windows: for as long as some process
+ * using the library has it open, see above).
  * How a dead owner is detected, and how soon:
  *   Windows: by the kernel (WAIT_ABANDONED), as soon as the owner thread
  *   ends.
@@ -828,6 +840,12 @@ IPC_SHM_API int ipc_shm_mutex_receive(ipc_shm_conn_t *conn, ipc_shm_mutex_t **mu
  * WRONG_KIND; to one of another layout, VERSION; to one whose control area
  * holds impossible values, CORRUPT.
  * Plain segments never carry a header.
+ * A peer that may write the segment can write any value into it: calls
+ * then fail (CORRUPT, TIMEOUT, DISCONNECTED) and never read or write
+ * outside the ring. On POSIX it can also truncate a named channel's
+ * segment, after which its users die of SIGBUS at their next touch (as
+ * for events and mutexes, above); an anonymous channel's segment is sealed
+ * against shrinking on Linux.
  *
  * Messages: each is 1 to max_message bytes, delivered whole and in order.
  * A message is visible to the receiver only once committed: one that a

@@ -6,6 +6,10 @@
  * this namespace has (so that judging it by its id would take it for
  * dead). Linux only, and only where unshare(1) may make a namespace (root);
  * elsewhere the ctest entry is skipped and says why (test_main.c). */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* gettid */
+#endif
+
 #include "testutil.h"
 
 #include <stdio.h>
@@ -14,6 +18,7 @@
 
 #if TEST_LINUX
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -95,8 +100,57 @@ static int helper_ns_channel_receive(char **argv) {
   return 0;
 }
 
+/* ns-reused-thread: in a PID namespace of its own (where it may set the
+ * next id), a thread locks an anonymous mutex and ends; a new thread is
+ * given its id and locks: say the result ("OWNER_DEAD"), or why not. */
+typedef struct reuse {
+  ipc_shm_mutex_t *mutex;
+  pid_t id;
+  int result;
+} reuse_t;
+
+static void *lock_as_first(void *arg) {
+  reuse_t *r = (reuse_t *)arg;
+  r->id = gettid();
+  r->result = ipc_shm_mutex_lock(r->mutex, 1000);
+  return NULL;
+}
+
+static void *lock_as_second(void *arg) {
+  reuse_t *r = (reuse_t *)arg;
+  if (gettid() != r->id) {
+    r->result = -1;
+    return NULL;
+  }
+  r->result = ipc_shm_mutex_lock(r->mutex, 1000);
+  return NULL;
+}
+
+static int helper_ns_reused_thread(char **argv) {
+  reuse_t r;
+  pthread_t thread;
+  FILE *last;
+  (void)argv;
+  if (ipc_shm_mutex_create_anonymous(&r.mutex, 0) != 0 ||
+      pthread_create(&thread, NULL, lock_as_first, &r) != 0 || pthread_join(thread, NULL) != 0 ||
+      r.result != 0) {
+    say("the first lock failed");
+    return 1;
+  }
+  last = fopen("/proc/sys/kernel/ns_last_pid", "w");
+  if (last == NULL || fprintf(last, "%d", (int)r.id - 1) < 0 || fclose(last) != 0) {
+    say("cannot set the next id");
+    return 1;
+  }
+  if (pthread_create(&thread, NULL, lock_as_second, &r) != 0 || pthread_join(thread, NULL) != 0)
+    return 1;
+  say(r.result == -1 ? "the id was not reused" : ipc_shm_err_name(r.result));
+  return 0;
+}
+
 int run_namespace_helper(int argc, char **argv) {
   static const test_helper_mode_t modes[] = {
+      {"ns-reused-thread", 1, helper_ns_reused_thread},
       {"ns-mutex-hold", 1, helper_ns_mutex_hold},
       {"ns-channel-send", 1, helper_ns_channel_send},
       {"ns-channel-receive", 1, helper_ns_channel_receive},
@@ -239,6 +293,16 @@ START_TEST(a_receiver_in_another_namespace_is_heard) {
 }
 END_TEST
 
+/* A thread that got the id of one that ended holding the mutex is another
+ * thread: OWNER_DEAD, not DEADLOCK. A namespace of its own lets the test
+ * choose the next thread id. */
+START_TEST(a_reused_thread_id_is_another_thread) {
+  test_proc_t *helper = start_in_namespace("ns-reused-thread", "-", 100);
+  expect_line(helper, "OWNER_DEAD");
+  ck_assert_int_eq(test_proc_wait(helper), 0);
+}
+END_TEST
+
 int test_pid_namespaces_usable(const char **why) {
   if (geteuid() != 0) {
     *why = "making a PID namespace needs root";
@@ -262,6 +326,7 @@ void add_namespace_cases(Suite *suite) {
   tcase_add_test(tc, a_mutex_held_in_another_namespace_is_held);
   tcase_add_test(tc, a_channel_across_namespaces_delivers);
   tcase_add_test(tc, a_receiver_in_another_namespace_is_heard);
+  tcase_add_test(tc, a_reused_thread_id_is_another_thread);
   tcase_set_timeout(tc, 120);
   suite_add_tcase(suite, tc);
 }

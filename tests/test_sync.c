@@ -4,6 +4,8 @@
  * (Windows) programs that use the raw calls. */
 #include "handover_util.h"
 
+#include "../src/common/shm_internal.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +73,24 @@ static int helper_event_wait(char **argv) {
   snprintf(line, sizeof(line), "%s cpu_ms=%.0f", ipc_shm_err_name(err),
            (test_cpu_seconds() - cpu) * 1000.0);
   say(line);
+  ipc_shm_event_close(event);
+  return 0;
+}
+
+/* event-set-later NAME: open, say "ready", wait for a line, set the event
+ * and say the result. */
+static int helper_event_set_later(char **argv) {
+  ipc_shm_event_t *event;
+  char line[64];
+  int err = ipc_shm_event_open(&event, argv[0], 0);
+  if (err != 0) {
+    printf("open %s\n", ipc_shm_err_name(err));
+    return 1;
+  }
+  say("ready");
+  if (fgets(line, sizeof(line), stdin) == NULL)
+    return 1;
+  say(ipc_shm_err_name(ipc_shm_event_set(event)));
   ipc_shm_event_close(event);
   return 0;
 }
@@ -309,6 +329,7 @@ static int helper_sync_push_target(char **argv) { return receive_by("push", argv
 int run_sync_helper(int argc, char **argv) {
   static const test_helper_mode_t modes[] = {
       {"event-wait", 2, helper_event_wait},
+      {"event-set-later", 1, helper_event_set_later},
       {"event-count", 2, helper_event_count},
       {"event-pong", 3, helper_event_pong},
       {"mutex-hold", 2, helper_mutex_hold},
@@ -832,6 +853,96 @@ START_TEST(ended_owner_thread_is_detected) {
 }
 END_TEST
 
+#ifdef _WIN32
+/* A thread that has the id of one that ended holding the mutex is another
+ * thread: its lock gets OWNER_DEAD, not DEADLOCK (Windows reuses thread
+ * ids soon: under Wine after a few hundred threads). */
+typedef struct reuse {
+  ipc_shm_mutex_t *mutex;
+  DWORD id;
+  int result;
+} reuse_t;
+
+static DWORD WINAPI lock_as_first(LPVOID arg) {
+  reuse_t *r = (reuse_t *)arg;
+  r->id = GetCurrentThreadId();
+  r->result = ipc_shm_mutex_lock(r->mutex, 1000);
+  return 0;
+}
+
+static DWORD WINAPI lock_if_same_id(LPVOID arg) {
+  reuse_t *r = (reuse_t *)arg;
+  if (GetCurrentThreadId() != r->id)
+    return 1;
+  r->result = ipc_shm_mutex_lock(r->mutex, 1000);
+  if (r->result == IPC_SHM_E_OWNER_DEAD && ipc_shm_mutex_consistent(r->mutex) != 0)
+    r->result = -100;
+  if (ipc_shm_mutex_unlock(r->mutex) != 0)
+    r->result = -101;
+  return 0;
+}
+
+/* NOT_RECOVERABLE lives in a section that library users map: it holds in
+ * every process while one of them has the mutex open, and is gone, as the
+ * header says, once the last of them closed it, even while a raw handle
+ * keeps the kernel mutex. */
+START_TEST(not_recoverable_lives_while_a_library_user_has_it) {
+  char name[IPC_SHM_NAME_MAX + 1];
+  WCHAR wide[64] = L"Local\\";
+  ipc_shm_mutex_t *mutex, *again;
+  reuse_t r;
+  HANDLE thread, raw;
+  ck_assert_err(ipc_shm_mutex_create(&mutex, test_name(name, "nr"), 0), 0);
+  r.mutex = mutex;
+  thread = CreateThread(NULL, 0, lock_as_first, &r, 0, NULL);
+  WaitForSingleObject(thread, INFINITE);
+  CloseHandle(thread);
+  ck_assert_err(r.result, 0);
+  ck_assert_err(ipc_shm_mutex_lock(mutex, 1000), IPC_SHM_E_OWNER_DEAD);
+  ck_assert_err(ipc_shm_mutex_unlock(mutex), 0); /* not made consistent */
+  ck_assert_err(ipc_shm_mutex_lock(mutex, 0), IPC_SHM_E_NOT_RECOVERABLE);
+  /* Another library user, here or elsewhere, hears it. */
+  ck_assert_err(ipc_shm_mutex_open(&again, name, 0), 0);
+  ck_assert_err(ipc_shm_mutex_lock(again, 0), IPC_SHM_E_NOT_RECOVERABLE);
+  ck_assert_err(ipc_shm_mutex_close(again), 0);
+  ck_assert_err(ipc_shm_mutex_lock(mutex, 0), IPC_SHM_E_NOT_RECOVERABLE);
+  /* Only a raw handle left: the state goes with the last library user. */
+  MultiByteToWideChar(CP_UTF8, 0, name, -1, wide + 6, 58);
+  raw = OpenMutexW(SYNCHRONIZE, FALSE, wide);
+  ck_assert_ptr_nonnull(raw);
+  ck_assert_err(ipc_shm_mutex_close(mutex), 0);
+  ck_assert_err(ipc_shm_mutex_open(&again, name, 0), 0);
+  ck_assert_err(ipc_shm_mutex_lock(again, 0), 0);
+  ck_assert_err(ipc_shm_mutex_unlock(again), 0);
+  ck_assert_err(ipc_shm_mutex_close(again), 0);
+  CloseHandle(raw);
+}
+END_TEST
+
+START_TEST(a_reused_thread_id_is_another_thread) {
+  reuse_t r;
+  HANDLE thread;
+  DWORD code = 1;
+  int tries;
+  ck_assert_err(ipc_shm_mutex_create_anonymous(&r.mutex, 0), 0);
+  thread = CreateThread(NULL, 0, lock_as_first, &r, 0, NULL);
+  WaitForSingleObject(thread, INFINITE);
+  CloseHandle(thread);
+  ck_assert_err(r.result, 0);
+  for (tries = 0; tries < 20000 && code != 0; tries++) {
+    thread = CreateThread(NULL, 0, lock_if_same_id, &r, 0, NULL);
+    ck_assert_ptr_nonnull(thread);
+    WaitForSingleObject(thread, INFINITE);
+    GetExitCodeThread(thread, &code);
+    CloseHandle(thread);
+  }
+  ck_assert_msg(code == 0, "no thread got the id %lu again in %d", r.id, tries);
+  ck_assert_err(r.result, IPC_SHM_E_OWNER_DEAD);
+  ipc_shm_mutex_close(r.mutex);
+}
+END_TEST
+#endif
+
 /* ---- The tool ---- */
 
 START_TEST(the_tool_sets_waits_and_locks) {
@@ -1079,6 +1190,49 @@ END_TEST
 #include <fcntl.h>
 #include <sys/mman.h>
 
+/* The one thing a hostile peer can do that ends another process, as the
+ * header says: truncate a named object's state (SIGBUS at the next touch).
+ * Linux seals anonymous objects against it. */
+START_TEST(truncated_state_is_what_the_header_says) {
+  char name[IPC_SHM_NAME_MAX + 1], path[64];
+  const char *argv[] = {"helper", "event-set-later", NULL, NULL};
+  ipc_shm_event_t *event;
+  ipc_shm_mutex_t *mutex;
+  test_proc_t *setter;
+  int fd;
+  ck_assert_err(ipc_shm_event_create(&event, test_name(name, "tr"), 0), 0);
+  argv[2] = name;
+  setter = test_proc_start("ipcshm_tests", argv);
+  expect_line(setter, "ready");
+  snprintf(path, sizeof(path), "/%s", name);
+  fd = shm_open(path, O_RDWR, 0);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(ftruncate(fd, 0), 0);
+  close(fd);
+  test_proc_write(setter, "go\n", 3);
+  ck_assert_int_eq(test_proc_wait(setter), 128 + SIGBUS);
+  ipc_shm_event_close(event);
+  remove_name(name);
+#if TEST_LINUX
+  ck_assert_err(ipc_shm_event_create_anonymous(&event, 0), 0);
+  ck_assert_err(ipc_shm_mutex_create_anonymous(&mutex, 0), 0);
+  {
+    int a = ftruncate(event->base.handle, 0);
+    int b = ftruncate(mutex->base.handle, 0);
+    ck_assert_int_ne(a, 0);
+    ck_assert_int_ne(b, 0);
+  }
+  ck_assert_err(ipc_shm_event_set(event), 0);
+  ck_assert_err(ipc_shm_mutex_lock(mutex, 0), 0);
+  ck_assert_err(ipc_shm_mutex_unlock(mutex), 0);
+  ipc_shm_event_close(event);
+  ipc_shm_mutex_close(mutex);
+#else
+  (void)mutex;
+#endif
+}
+END_TEST
+
 /* A hostile peer scribbles over the state of an event and a mutex: calls
  * may fail or time out, never crash or hang past their timeout. */
 START_TEST(scribbled_state_never_crashes) {
@@ -1277,9 +1431,12 @@ void add_sync_cases(Suite *suite) {
   tc = tcase_create("sync_platform");
 #ifndef _WIN32
   tcase_add_test(tc, scribbled_state_never_crashes);
+  tcase_add_test(tc, truncated_state_is_what_the_header_says);
   tcase_add_test(tc, planted_objects_are_refused);
 #else
   tcase_add_test(tc, raw_programs_meet_the_same_objects);
+  tcase_add_test(tc, a_reused_thread_id_is_another_thread);
+  tcase_add_test(tc, not_recoverable_lives_while_a_library_user_has_it);
 #endif
   tcase_set_timeout(tc, 120);
   suite_add_tcase(suite, tc);
