@@ -167,6 +167,16 @@ int ipc_shm__check_memory_object(const struct stat *st);
  * that it holds obj->object's kind (src/posix/sync.c). 0, or BAD_TOKEN with
  * nothing mapped. */
 int ipc_shm__posix_sync_attach(struct ipc_shm *obj);
+/* Wait on an event as a waiter that began when its state word held `seen`
+ * (ipc_shm__os_event_wait() passes the word it loads first): a manual-reset
+ * event's set since then releases it, reset or not. For tests, which can
+ * so make a set and a reset fall between a waiter's first look and its
+ * next, at will. */
+int ipc_shm__posix_event_wait_from(struct ipc_shm *event, int64_t timeout_ms, uint32_t seen);
+
+/* The state word of an event or mutex (the futex word), for the same tests. */
+uint32_t ipc_shm__posix_sync_word(struct ipc_shm *obj);
+
 /* Undo ipc_shm__posix_sync_attach(): unmap the block, drop the presence. */
 void ipc_shm__posix_sync_detach(struct ipc_shm *obj);
 

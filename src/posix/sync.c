@@ -135,6 +135,10 @@ int ipc_shm__posix_sync_attach(struct ipc_shm *obj) {
   return err;
 }
 
+uint32_t ipc_shm__posix_sync_word(struct ipc_shm *obj) {
+  return ipc_shm__load_seq_cst32(&block_of(obj)->word);
+}
+
 void ipc_shm__posix_sync_detach(struct ipc_shm *obj) {
   ipc_shm__posix_presence_drop(&obj->os.presence);
   unmap_block_quietly(obj);
@@ -336,11 +340,16 @@ static int event_unregister(event_wait_t *w) {
 }
 
 int ipc_shm__os_event_wait(struct ipc_shm *event, int64_t timeout_ms) {
+  return ipc_shm__posix_event_wait_from(event, timeout_ms,
+                                        ipc_shm__load_seq_cst32(&block_of(event)->word));
+}
+
+int ipc_shm__posix_event_wait_from(struct ipc_shm *event, int64_t timeout_ms, uint32_t first) {
   event_wait_t w;
   int64_t deadline;
   w.block = block_of(event);
   w.manual = ipc_shm__load_relaxed32(&w.block->kind) == KIND_EVENT_MANUAL;
-  w.entered = ipc_shm__load_seq_cst32(&w.block->word);
+  w.entered = first;
   w.registered = 0;
   if (event_released(&w, 0))
     return 0;
