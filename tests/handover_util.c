@@ -10,6 +10,7 @@
 #ifdef _WIN32
 #include <windows.h>
 #else
+#include <fcntl.h>
 #include <unistd.h>
 #endif
 
@@ -93,6 +94,31 @@ void forge(const char *token, int index, const char *value, char *out,
     out[n++] = *p++;
   }
   out[n] = '\0';
+}
+
+void foreign_token(const ipc_shm_export_t *exp, ipc_shm_native_t *raw,
+                   char token[IPC_SHM_TOKEN_MAX]) {
+  char value[32], forged[IPC_SHM_TOKEN_MAX * 2];
+#ifdef _WIN32
+  ck_assert(DuplicateHandle(GetCurrentProcess(), ipc_shm_export_native(exp),
+                            GetCurrentProcess(), raw, 0, TRUE, DUPLICATE_SAME_ACCESS));
+  snprintf(value, sizeof(value), "%llu", (unsigned long long)(ULONG_PTR)*raw);
+#else
+  *raw = fcntl(ipc_shm_export_native(exp), F_DUPFD, 100); /* inheritable */
+  ck_assert_int_ge(*raw, 0);
+  snprintf(value, sizeof(value), "%d", *raw);
+#endif
+  forge(ipc_shm_export_token(exp), 6, value, forged, sizeof(forged));
+  ck_assert_uint_lt(strlen(forged), IPC_SHM_TOKEN_MAX);
+  memcpy(token, forged, strlen(forged) + 1);
+}
+
+void close_raw(ipc_shm_native_t raw) {
+#ifdef _WIN32
+  ck_assert(CloseHandle(raw));
+#else
+  ck_assert_int_eq(close(raw), 0);
+#endif
 }
 
 void helper_path(char *path, size_t size) {

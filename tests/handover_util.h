@@ -31,6 +31,15 @@ const char *refused_here(void);
 /* Replace field `index` (0-based, ':'-separated) of a token. */
 void forge(const char *token, int index, const char *value, char *out, size_t size);
 
+/* A copy of the export's handle that the test owns, not the library
+ * (inheritable, as a child that inherited it would have it), in *raw, and
+ * the export's token made to name it, in `token`: only the parser and the
+ * handle's checks stand between such a token and an import. The export
+ * stays open; close *raw with close_raw() unless an import adopted it. */
+void foreign_token(const ipc_shm_export_t *exp, ipc_shm_native_t *raw,
+                   char token[IPC_SHM_TOKEN_MAX]);
+void close_raw(ipc_shm_native_t raw);
+
 /* For a helper a token is pushed to: say "pid N", then read the token from
  * standard input (without its line end). 0, or -1 at end of input. */
 int await_pushed_token(char token[IPC_SHM_TOKEN_MAX + 2]);

@@ -679,6 +679,35 @@ START_TEST(flush_calls_the_system) {
 }
 END_TEST
 
+/* The fault injector itself: it fails exactly the armed call, the nth of
+ * its entry, and only that one; it counts every call. */
+START_TEST(the_injector_fails_only_the_nth_call) {
+#ifdef _WIN32
+  const char *call = "FlushViewOfFile";
+#else
+  const char *call = "msync";
+#endif
+  fixture_t f;
+  int entry = ipc_shm__syscall_find(call), i;
+  memset(&f, 0, sizeof(f));
+  f.raw = no_handle();
+  ck_assert_int_ge(entry, 0);
+  with_file_view(&f);
+  ipc_shm__faults_begin();
+  ipc_shm__fault_arm(entry, 3, INJECTED);
+  for (i = 1; i <= 5; i++) {
+    int err = ipc_shm_flush(f.view, 0, 4096);
+    ck_assert_msg(err == (i == 3 ? IPC_SHM_E_IO : 0), "flush %d: %s", i, ipc_shm_err_name(err));
+    ck_assert_int_eq(ipc_shm__fault_fired(), i >= 3);
+  }
+  ck_assert_uint_eq(ipc_shm__fault_calls(entry), 5);
+  ipc_shm__faults_end();
+  /* Ended: calls reach the system again, uncounted. */
+  ck_assert_err(ipc_shm_flush(f.view, 0, 4096), 0);
+  release_all(&f, 0);
+}
+END_TEST
+
 /* A child that fails between fork and exec says which call failed. */
 START_TEST(child_failures_are_reported) {
 #ifdef _WIN32
@@ -764,6 +793,7 @@ void add_fault_cases(Suite *suite) {
   tcase_add_test(tc, nobody_waiting_means_no_system_call);
 #endif
   tcase_add_test(tc, table_names_are_unique);
+  tcase_add_test(tc, the_injector_fails_only_the_nth_call);
   tcase_add_test(tc, flush_calls_the_system);
   tcase_add_test(tc, child_failures_are_reported);
   tcase_add_test(tc, every_system_call_fails_cleanly);

@@ -175,6 +175,17 @@ START_TEST(send_to_a_killed_peer) {
   ck_assert_int_ne(test_proc_wait(proc), 0);
   ck_assert_err(err, IPC_SHM_E_DISCONNECTED);
   ck_assert_err(ipc_shm_conn_close(conn), 0);
+  /* And once it has gone entirely (reaped): DISCONNECTED still, not "no
+   * such process". */
+  {
+    const char *argv[] = {"helper", "receive", name, NULL};
+    proc = test_proc_start("ipcshm_tests", argv);
+  }
+  ck_assert_err(ipc_shm_accept(listener, &conn), 0);
+  test_proc_kill(proc);
+  ck_assert_int_ne(test_proc_wait(proc), 0);
+  ck_assert_err(ipc_shm_send(conn, shm, IPC_SHM_READONLY), IPC_SHM_E_DISCONNECTED);
+  ck_assert_err(ipc_shm_conn_close(conn), 0);
   ck_assert_err(ipc_shm_listener_close(listener), 0);
   ck_assert_no_leak(before);
   ipc_shm_close(shm);
@@ -182,14 +193,15 @@ START_TEST(send_to_a_killed_peer) {
 END_TEST
 
 #ifndef _WIN32
-/* Connect to a listener and send one message with one descriptor, as a
- * hostile peer would: the message claims a writable segment of `size`. */
-static int raw_send_descriptor(const char *name, int fd, int writable, uint64_t size) {
+/* Connect to a listener and send one message with `count` descriptors
+ * (fds), as a hostile peer would: the message claims a segment of `size`. */
+static int raw_send_descriptors(const char *name, const int *fds, int count, int writable,
+                                uint64_t size) {
   static const unsigned char magic[8] = {'i', 'p', 'c', 's', 'h', 'm', '1', 0};
   unsigned char message[40] = {0}; /* the last 8 bytes unused here */
   union {
     struct cmsghdr align;
-    unsigned char space[CMSG_SPACE(sizeof(int))];
+    unsigned char space[CMSG_SPACE(2 * sizeof(int))];
   } control;
   struct msghdr msg;
   struct iovec iov;
@@ -209,14 +221,18 @@ static int raw_send_descriptor(const char *name, int fd, int writable, uint64_t 
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
   msg.msg_control = control.space;
-  msg.msg_controllen = sizeof(control.space);
+  msg.msg_controllen = CMSG_SPACE((size_t)count * sizeof(int));
   cmsg = CMSG_FIRSTHDR(&msg);
   cmsg->cmsg_level = SOL_SOCKET;
   cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+  cmsg->cmsg_len = CMSG_LEN((size_t)count * sizeof(int));
+  memcpy(CMSG_DATA(cmsg), fds, (size_t)count * sizeof(int));
   ck_assert_int_eq(sendmsg(sock, &msg, 0), (ssize_t)sizeof(message));
   return sock;
+}
+
+static int raw_send_descriptor(const char *name, int fd, int writable, uint64_t size) {
+  return raw_send_descriptors(name, &fd, 1, writable, size);
 }
 
 /* Receive what one raw peer sent: the result, with every descriptor that
@@ -276,6 +292,31 @@ START_TEST(receive_refuses_and_closes_bad_descriptors) {
     }
   }
 #endif
+  /* Two descriptors with one message: refused, and both closed here. */
+  {
+    ipc_shm_conn_t *conn;
+    ipc_shm_t *got = NULL;
+    int two[2], sock;
+    two[0] = ipc_shm_native_handle(segment);
+    two[1] = ipc_shm_native_handle(segment);
+    sock = raw_send_descriptors(name, two, 2, 1, 8192);
+    ck_assert_err(ipc_shm_accept(listener, &conn), 0);
+    ck_assert_err(ipc_shm_receive(conn, &got), IPC_SHM_E_BAD_TOKEN);
+    ck_assert_ptr_null(got);
+    ipc_shm_conn_close(conn);
+    close(sock);
+  }
+  /* An event's state sent as a segment: refused. */
+  {
+    ipc_shm_event_t *event;
+    ipc_shm_export_t *exp;
+    ck_assert_err(ipc_shm_event_create_anonymous(&event, 0), 0);
+    ck_assert_err(ipc_shm_event_export(&exp, event, IPC_SHM_EXPORT_PULL), 0);
+    ck_assert_err(receive_from_raw(listener, name, ipc_shm_export_native(exp), 1, 64),
+                  IPC_SHM_E_BAD_TOKEN);
+    ck_assert_err(ipc_shm_export_close(exp), 0);
+    ck_assert_err(ipc_shm_event_close(event), 0);
+  }
   ck_assert_no_leak(before);
   ck_assert_err(ipc_shm_listener_close(listener), 0);
   close(dir_fd);

@@ -2,6 +2,8 @@
 /* Tokens: malformed, forged and stale ones are refused and touch nothing. */
 #include "handover_util.h"
 
+#include "../src/common/shm_internal.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,23 +41,64 @@ START_TEST(bad_tokens_are_refused_and_touch_nothing) {
   for (i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++)
     ck_assert_msg(ipc_shm_import(&got, malformed[i]) == IPC_SHM_E_BAD_TOKEN, "%s",
                   malformed[i]);
-  /* Each field spoiled in turn. */
+  /* Each field spoiled in turn, in a token that names a handle the test
+   * owns (not the library, whose own handles are refused whatever the
+   * token says): only the parser and the handle's checks refuse these. */
   {
     static const struct {
       int field;
       const char *value;
     } spoiled[] = {
-        {2, "ev"}, {2, "mutex"}, {2, "segment"}, {2, ""}, {3, "x"}, {3, "rw"}, {4, "0"}, {4, "08192"}, {4, "-8192"},
+        {2, "ev"}, {2, "mutex"}, {2, "segment"}, {2, ""}, {3, "x"}, {3, "rw"}, {3, ""},
+        {4, "0"}, {4, "08192"}, {4, "008192"}, {4, "-8192"}, {4, "+8192"},
         {4, "99999999999999999999"}, {4, "9223372036854775808"}, {4, " 8192"},
-        {5, "4294967296"}, {5, "x"}, {6, ""}, {6, "18446744073709551616"},
-        {7, "1"}, {7, "1.2.3"}, {7, "1.x"},
+        {4, "8192 "}, {4, "1048576"}, {5, "4294967296"}, {5, "04294967295"}, {5, "x"},
+        {6, ""}, {6, "18446744073709551616"}, {6, "0100"}, {7, "1"}, {7, "1.2.3"}, {7, "1.x"},
+        {7, "01.2"},
     };
+    ipc_shm_native_t raw;
+    char foreign[IPC_SHM_TOKEN_MAX];
+    foreign_token(exp, &raw, foreign);
     for (i = 0; i < sizeof(spoiled) / sizeof(spoiled[0]); i++) {
-      forge(token, spoiled[i].field, spoiled[i].value, forged, sizeof(forged));
+      forge(foreign, spoiled[i].field, spoiled[i].value, forged, sizeof(forged));
       ck_assert_msg(ipc_shm_import(&got, forged) == IPC_SHM_E_BAD_TOKEN,
-                    "field %d = '%s': %s", spoiled[i].field, spoiled[i].value,
-                    forged);
+                    "field %d = '%s': %s", spoiled[i].field, spoiled[i].value, forged);
+      ck_assert_ptr_null(got);
     }
+    /* A separator missing, one too many. */
+    {
+      const char *access = strstr(foreign, ":w:");
+      ck_assert_ptr_nonnull(access);
+      snprintf(forged, sizeof(forged), "%.*s:w%s", (int)(access - foreign), foreign,
+               access + 3);
+      ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
+      snprintf(forged, sizeof(forged), "%.*s::w:%s", (int)(access - foreign), foreign,
+               access + 3);
+      ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
+      snprintf(forged, sizeof(forged), "%s:", foreign);
+      ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
+    }
+    /* Claims that do not match the handle: read-only for a writable one,
+     * another object (POSIX: inode; Windows: the check field is the
+     * state of a mutex, and nothing for a segment). */
+    forge(foreign, 3, "r", forged, sizeof(forged));
+    ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
+#ifndef _WIN32
+    {
+      char identity[64];
+      const char *check = strrchr(foreign, ':') + 1;
+      unsigned long long device = 0, inode = 0;
+      ck_assert_int_eq(sscanf(check, "%llu.%llu", &device, &inode), 2);
+      snprintf(identity, sizeof(identity), "%llu.%llu", device, inode + 1);
+      forge(foreign, 7, identity, forged, sizeof(forged));
+      ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
+    }
+#endif
+    /* The same token, whole: the handle was left alone and is taken now. */
+    ck_assert_err(ipc_shm_import(&got, foreign), 0);
+    ck_assert_uint_eq(ipc_shm_size(got), SEG_SIZE);
+    ck_assert_err(ipc_shm_close(got), 0);
+    got = NULL;
   }
   /* Well formed, but naming another kind: never taken for a segment. */
   forge(token, 2, "evt", forged, sizeof(forged));
@@ -68,13 +111,18 @@ START_TEST(bad_tokens_are_refused_and_touch_nothing) {
   forged[sizeof(forged) - 1] = '\0';
   ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
 
-  /* Claims that do not match the handle. */
-  forge(token, 3, "r", forged, sizeof(forged)); /* a writable handle */
-  ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
-  forge(ipc_shm_export_token(readonly_exp), 3, "w", forged, sizeof(forged));
-  ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
-  forge(token, 4, "1048576", forged, sizeof(forged)); /* larger than it is */
-  ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
+  /* A read-only copy the test owns, claimed writable. */
+  {
+    ipc_shm_native_t raw;
+    char foreign[IPC_SHM_TOKEN_MAX];
+    foreign_token(readonly_exp, &raw, foreign);
+    forge(foreign, 3, "w", forged, sizeof(forged));
+    ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
+    ck_assert_err(ipc_shm_import(&got, foreign), 0);
+    ck_assert_int_eq(ipc_shm_is_writable(got), 0);
+    ck_assert_err(ipc_shm_close(got), 0);
+    got = NULL;
+  }
   /* The segment's own handle, which this process owns already: its access
    * is the creator's (Windows), it is close-on-exec, so not inherited
    * (POSIX). */
@@ -132,9 +180,20 @@ START_TEST(bad_tokens_are_refused_and_touch_nothing) {
   /* A token for another process: that is what ipc_shm_pull is for. */
   forge(token, 5, "1", forged, sizeof(forged));
   ck_assert_err(ipc_shm_import(&got, forged), IPC_SHM_E_BAD_TOKEN);
-  /* And pull refuses a token of this process. */
+  /* And pull refuses a token of this process, made for import or for
+   * pulling: a process does not pull from itself, nor import a handle it
+   * exported for another to pull. */
   ck_assert_err(ipc_shm_pull(&got, token), IPC_SHM_E_BAD_TOKEN);
   ck_assert_ptr_null(got);
+  {
+    ipc_shm_export_t *pull_exp;
+    ck_assert_err(ipc_shm_export(&pull_exp, shm, IPC_SHM_EXPORT_PULL), 0);
+    ck_assert_err(ipc_shm_pull(&got, ipc_shm_export_token(pull_exp)), IPC_SHM_E_BAD_TOKEN);
+    ck_assert_ptr_null(got);
+    ck_assert_err(ipc_shm_import(&got, ipc_shm_export_token(pull_exp)), IPC_SHM_E_BAD_TOKEN);
+    ck_assert_ptr_null(got);
+    ck_assert_err(ipc_shm_export_close(pull_exp), 0);
+  }
   ck_assert_no_leak(before);
 
   /* A stale token: its handle was closed. */
@@ -153,8 +212,78 @@ START_TEST(bad_tokens_are_refused_and_touch_nothing) {
 }
 END_TEST
 
+/* The parser itself: one spelling per value, every field bounded, every
+ * separator in its place, nothing after the end. */
+START_TEST(the_parser_reads_one_spelling_only) {
+  static const struct {
+    const char *rest; /* after "ipcshm1:PLATFORM:" */
+    int ok;
+  } cases[] = {
+      {"seg:w:4096:12:7:1.2", 1},
+      {"evt:r:64:4294967295:18446744073709551615:18446744073709551615.0", 1},
+      {"mtx:w:9223372036854775807:0:0:0.0", 1},
+      {"seg:w:9223372036854775808:12:7:1.2", 0}, /* past the size limit */
+      {"seg:w:0:12:7:1.2", 0},
+      {"seg:w:04096:12:7:1.2", 0},
+      {"seg:w:4096:012:7:1.2", 0},
+      {"seg:w:4096:12:07:1.2", 0},
+      {"seg:w:4096:12:7:01.2", 0},
+      {"seg:w:4096:12:7:1.02", 0},
+      {"seg:w:4096:4294967296:7:1.2", 0}, /* pid one past 32 bits */
+      {"seg:w:4096:12:18446744073709551616:1.2", 0}, /* one past 64 bits */
+      {"seg:w:4096:12:7:1.184467440737095516150", 0},
+      {"seg:w4096:12:7:1.2", 0}, /* no ':' after the access letter */
+      {"seg::w:4096:12:7:1.2", 0},
+      {"segw:4096:12:7:1.2", 0},
+      {"seg:w:4096:12:7:1.2:", 0},
+      {"seg:w:4096:12:7:1.2 ", 0},
+      {"seg:w:4096:12:7:1", 0},
+      {"seg:w:4096:12:7:.2", 0},
+      {"seg:w:4096:12:7:1.", 0},
+      {"seg:W:4096:12:7:1.2", 0},
+      {"SEG:w:4096:12:7:1.2", 0},
+      {"seg:w:+4096:12:7:1.2", 0},
+      {"seg:w:4096:12::1.2", 0},
+      {"", 0},
+  };
+  char prefix[64], text[IPC_SHM_TOKEN_MAX * 2];
+  ipc_shm_token_t token;
+  size_t i;
+  /* The platform's prefix, as a token the library writes begins. */
+  memset(&token, 0, sizeof(token));
+  token.object = IPC_SHM__OBJECT_SEGMENT;
+  token.size = 1;
+  ck_assert_int_eq(ipc_shm__token_format(&token, text), 0);
+  ck_assert_ptr_nonnull(strstr(text, "seg:"));
+  snprintf(prefix, sizeof(prefix), "%.*s", (int)(strstr(text, "seg:") - text), text);
+  for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    int err;
+    snprintf(text, sizeof(text), "%s%s", prefix, cases[i].rest);
+    err = ipc_shm__token_parse(text, &token);
+    ck_assert_msg((err == 0) == cases[i].ok, "%s: %s", text, ipc_shm_err_name(err));
+    if (!cases[i].ok)
+      ck_assert_err(err, IPC_SHM_E_BAD_TOKEN);
+  }
+  snprintf(text, sizeof(text), "%sseg:w:4096:12:7:1.2", prefix);
+  ck_assert_int_eq(ipc_shm__token_parse(text, &token), 0);
+  ck_assert_int_eq(token.object, IPC_SHM__OBJECT_SEGMENT);
+  ck_assert_int_eq(token.writable, 1);
+  ck_assert_uint_eq(token.size, 4096);
+  ck_assert_uint_eq(token.pid, 12);
+  ck_assert_uint_eq(token.handle, 7);
+  ck_assert_uint_eq(token.device, 1);
+  ck_assert_uint_eq(token.inode, 2);
+  /* A token one byte too long is refused before it is read. */
+  memset(text, '1', IPC_SHM_TOKEN_MAX);
+  memcpy(text, prefix, strlen(prefix));
+  text[IPC_SHM_TOKEN_MAX] = '\0';
+  ck_assert_err(ipc_shm__token_parse(text, &token), IPC_SHM_E_BAD_TOKEN);
+}
+END_TEST
+
 void add_token_cases(Suite *suite) {
   TCase *tc = tcase_create("tokens");
   tcase_add_test(tc, bad_tokens_are_refused_and_touch_nothing);
+  tcase_add_test(tc, the_parser_reads_one_spelling_only);
   suite_add_tcase(suite, tc);
 }
