@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Build the benchmark in release mode and print its table: natively, and as a
-# Windows program under Wine when MinGW-w64 and Wine are installed.
+# Windows program under Wine when MinGW-w64 and Wine are installed. Options
+# are ipc-shm-bench's (--quick, --csv, --only PART, --size N, --condition C).
 #
-#   scripts/bench.sh [--quick]
+#   scripts/bench.sh [OPTIONS]
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -42,8 +43,9 @@ if command -v x86_64-w64-mingw32-gcc >/dev/null && command -v wine >/dev/null; t
   # The two programs cannot share a run: the 64 KiB channel of each is
   # measured by turns, three times, and the medians compared.
   channel_64k() { # program...
-    "$@" --csv --only transports --size 65536 |
-      awk -F, '$1 == "throughput" && $2 == "channel" { print $6 }'
+    "$@" --csv --only transports --size 65536 --condition idle |
+      awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) column[$i] = i; next }
+               $1 == "throughput" && $2 == "channel" { print $column["gb_per_s"] }'
   }
   native_runs=() wine_runs=()
   for _ in 1 2 3; do
