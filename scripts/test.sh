@@ -87,8 +87,10 @@ for tree in "${trees[@]}"; do
   read -r checks check_failures < <(check_counts "$build/$tree/Testing/Temporary/LastTest.log")
   entries=$(grep -o '<testcase ' "$build/$tree.junit.xml" | wc -l)
   failed_entries=$(grep -c '<failure' "$build/$tree.junit.xml" || true)
-  summary+=("$(printf '%-9s %3d checks in %2d ctest entries: %d failed checks, %d failed entries' \
-                "$tree:" "$checks" "$entries" "$check_failures" "$failed_entries")")
+  # A skipped entry (it says why in its output) is reported, never passed.
+  skipped_entries=$(grep -c '<skipped' "$build/$tree.junit.xml" || true)
+  summary+=("$(printf '%-9s %3d checks in %2d ctest entries: %d failed checks, %d failed entries, %d skipped' \
+                "$tree:" "$checks" "$entries" "$check_failures" "$failed_entries" "$skipped_entries")")
   total_passed=$((total_passed + checks - check_failures))
   total_failed=$((total_failed + check_failures + (tree_status != 0 && check_failures == 0 ? 1 : 0)))
 done
