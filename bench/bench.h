@@ -28,10 +28,6 @@ extern const char *bench_only;
 extern size_t bench_size;
 /* --condition C: idle, one-cpu or busy; NULL runs all three. */
 extern const char *bench_condition;
-/* The median round trip of a ping-pong over the raw calls (a futex, or
- * SetEvent/WaitForSingleObject) with a sleeping peer, measured by the
- * event rows; 0 if not. */
-extern double bench_raw_rtt_us;
 
 double now_seconds(void);
 double resident_bytes(void);
@@ -65,6 +61,11 @@ void csv_measure(const bench_measure_t *m);
 /* A row of one measure (condition idle, no rounds). */
 void csv_row(const char *kind, const char *transport, double msg_bytes, double total_bytes,
              double seconds, double gb_per_s, double msgs_per_s, double p50_us, double p99_us);
+
+/* The median round trip, in microseconds, of `rounds` ping-pongs over the
+ * raw calls (a futex; SetEvent/WaitForSingleObject) with a sleeping peer
+ * (bench/ipc-shm-bench.c). */
+double raw_sleeping_round_trip_us(const char *self, int rounds);
 
 /* The transports (bench/transports.c): throughput between two processes,
  * round-trip latency, and the child's side of both. */

@@ -21,7 +21,6 @@ const char *bench_condition;
 size_t bench_size;
 int bench_csv;
 int bench_missed;
-double bench_raw_rtt_us;
 
 
 /* ---- Clock and memory ---- */

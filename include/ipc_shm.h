@@ -63,7 +63,8 @@
  * views of it stay mapped; each view must still be unmapped.
  *
  * Thread safety: distinct objects may be used from different threads at once;
- * one object must not be closed while another thread uses it.
+ * one object must not be closed while another thread uses it. Each group
+ * below says what one object allows.
  */
 #ifndef IPC_SHM_H
 #define IPC_SHM_H
@@ -91,6 +92,10 @@ extern "C" {
 #define IPC_SHM_API
 #endif
 
+/** @defgroup library The library
+ * Its version and the portable name rule.
+ * @{ */
+
 /** The version of this header; the build reads it from here. */
 #define IPC_SHM_VERSION_MAJOR 0 /**< incompatible changes (before 1.0: minor too) */
 #define IPC_SHM_VERSION_MINOR 1 /**< added functionality */
@@ -103,8 +108,16 @@ IPC_SHM_API const char *ipc_shm_version(void);
 /** Longest portable name in bytes, without the terminating NUL. */
 #define IPC_SHM_NAME_MAX 30
 
+/** @} */
+
 /* ------------------------------------------------------------------------ */
-/** Errors                                                                     */
+/** @defgroup errors Errors
+ * Every function that can fail returns 0 or a negative IPC_SHM_E_* code from
+ * one list, with the same values on every platform; the native error of
+ * the failing system call is kept per thread.
+ * Thread safety: every function here may be called from any thread; the
+ * native error record is the calling thread's own.
+ * @{ */
 
 /** The one list of error codes: XX(NAME, value, message). */
 #define IPC_SHM_ERROR_MAP(XX)                                                   \
@@ -180,8 +193,15 @@ IPC_SHM_API long ipc_shm_last_native_error(void);
  * when the last failure made no system call. Static string. */
 IPC_SHM_API const char *ipc_shm_last_native_call(void);
 
+/** @} */
+
 /* ------------------------------------------------------------------------ */
-/** Segments                                                                   */
+/** @defgroup segments Segments
+ * Named, anonymous and file-backed shared memory, and facts about it.
+ * Thread safety: a segment may be used (mapped, handed over, asked about)
+ * from several threads at once; it must not be closed while another thread
+ * uses it.
+ * @{ */
 
 /** A shared-memory segment: named, anonymous or file-backed. Opaque. */
 typedef struct ipc_shm ipc_shm_t;
@@ -343,8 +363,16 @@ typedef enum ipc_shm_lifetime {
 /** The lifetime model of named segments on this platform. */
 IPC_SHM_API ipc_shm_lifetime_t ipc_shm_lifetime(void);
 
+/** @} */
+
 /* ------------------------------------------------------------------------ */
-/** Views                                                                      */
+/** @defgroup views Views
+ * Mappings of a segment into this process.
+ * Thread safety: a view may be read and written from any thread (the
+ * memory is shared; ordering it is the program's business); flush may run
+ * beside other threads' use; it must not be unmapped while another thread
+ * uses it.
+ * @{ */
 
 /** What a view may do with the memory. */
 typedef enum ipc_shm_access {
@@ -387,8 +415,15 @@ IPC_SHM_API int ipc_shm_flush(ipc_shm_view_t *view, size_t offset,
 IPC_SHM_API int ipc_shm_unmap(ipc_shm_view_t *view);
 
 
+/** @} */
+
 /* ------------------------------------------------------------------------ */
-/** Handing a segment to another process                                       */
+/** @defgroup handover Handing a segment to another process
+ * Inheritance, duplication (export and pull, push) and tokens; the same
+ * routes exist for events and mutexes (see @ref sync).
+ * Thread safety: an export may be used from any thread and closed once;
+ * importing or pulling one token twice at once adopts it once at most.
+ * @{ */
 
 /** Room for any token, with its terminating NUL. Tokens are ASCII:
  * "ipcshm1:PLATFORM:KIND:ACCESS:SIZE:PID:HANDLE:CHECK", where KIND says what
@@ -505,7 +540,13 @@ IPC_SHM_API int ipc_shm_pull(ipc_shm_t **shm, const char *token);
 IPC_SHM_API int ipc_shm_push(const ipc_shm_t *shm, unsigned long pid, unsigned flags,
                              char token[IPC_SHM_TOKEN_MAX]);
 
-/* ---- Child processes that inherit segments ---- */
+/** @} */
+
+/** @defgroup processes Child processes that inherit segments
+ * Thread safety: ipc_shm_spawn() may be called from several threads at once
+ * (each child inherits exactly its own list); a child object belongs to one
+ * thread until ipc_shm_process_wait() frees it.
+ * @{ */
 
 /** A child process started by ipc_shm_spawn(). Opaque. */
 typedef struct ipc_shm_process ipc_shm_process_t;
@@ -554,7 +595,13 @@ IPC_SHM_API unsigned long ipc_shm_process_id(const ipc_shm_process_t *child);
  * Errors: INVAL, SYSTEM. The object is freed in every case. */
 IPC_SHM_API int ipc_shm_process_wait(ipc_shm_process_t *child, int *exit_code);
 
-/* ---- Sending segments over a local connection ---- */
+/** @} */
+
+/** @defgroup connections Sending segments over a local connection
+ * Thread safety: one connection carries one message at a time: sending from
+ * two threads at once, or receiving from two, is the program's to
+ * serialize; sending on one thread while another receives is fine.
+ * @{ */
 
 /** The listening end of a local connection between processes of the same
  * user. Opaque. */
@@ -614,10 +661,11 @@ IPC_SHM_API int ipc_shm_receive(ipc_shm_conn_t *conn, ipc_shm_t **shm);
 /** Close the connection and free it. Errors: INVAL, SYSTEM. */
 IPC_SHM_API int ipc_shm_conn_close(ipc_shm_conn_t *conn);
 
-/* ------------------------------------------------------------------------ */
-/** Events and mutexes                                                         */
+/** @} */
 
-/* Events and mutexes between processes. They are reached like segments: by
+/* ------------------------------------------------------------------------ */
+/** @defgroup sync Events and mutexes
+ * Events and mutexes between processes. They are reached like segments: by
  * a name under the same rule and in the same namespace (a name names one
  * object: creating an event under a segment's name fails with EXISTS, and
  * opening a segment, event or mutex under another kind's name fails with
@@ -638,8 +686,9 @@ IPC_SHM_API int ipc_shm_conn_close(ipc_shm_conn_t *conn);
  * ("/NAME"), holding its state: on Linux a futex word, so that nothing
  * makes a system call unless a thread has to sleep or be woken (a waiter
  * spins briefly first, where another CPU can run the thread it waits
- * for); on other POSIX systems sleeping waiters poll the state (50 us,
- * doubling up to 5 ms). ipc_shm_remove() removes their names too. Waits
+ * for); on other POSIX systems sleeping waiters poll the state (see
+ * docs/PERFORMANCE.md for how often). ipc_shm_remove() removes their names
+ * too. Waits
  * use a monotonic clock and resume after signals. These objects are the
  * state of an event or mutex, not segments: no segment ever has such a
  * header (ipc_shm_open() refuses them, WRONG_KIND).
@@ -655,7 +704,12 @@ IPC_SHM_API int ipc_shm_conn_close(ipc_shm_conn_t *conn);
  * dies of SIGBUS at its next touch of the state, as with any shared
  * memory a peer truncates; no call can guard a mapping against that.
  * Anonymous events and mutexes cannot be truncated on Linux (their memfd
- * is sealed against shrinking); Windows objects have no size to change. */
+ * is sealed against shrinking); Windows objects have no size to change.
+ *
+ * Thread safety: any number of threads may set, reset and wait on one
+ * event object, and lock and unlock through one mutex object, at once; an
+ * object must not be closed while another thread uses it.
+ * @{ */
 
 /** An event: set, reset, waited for by any number of threads and
  * processes. Opaque. */
@@ -826,10 +880,11 @@ IPC_SHM_API int ipc_shm_mutex_send(ipc_shm_conn_t *conn, const ipc_shm_mutex_t *
 /** ipc_shm_receive() for a mutex. */
 IPC_SHM_API int ipc_shm_mutex_receive(ipc_shm_conn_t *conn, ipc_shm_mutex_t **mutex);
 
-/* ------------------------------------------------------------------------ */
-/** Channels                                                                   */
+/** @} */
 
-/* A channel moves messages from one sender to one receiver through a ring
+/* ------------------------------------------------------------------------ */
+/** @defgroup channels Channels
+ * A channel moves messages from one sender to one receiver through a ring
  * in a segment, with no system call per message while both are busy.
  *
  * The one object with a header in its segment: a channel's segment starts
@@ -885,7 +940,13 @@ IPC_SHM_API int ipc_shm_mutex_receive(ipc_shm_conn_t *conn, ipc_shm_mutex_t **mu
  *   a side that polls or sends asks at most once a millisecond.
  *   Other POSIX systems: the process id, as for mutexes (a zombie child of
  *   the survivor counts as dead); processes in different PID namespaces
- *   must not share a channel there. */
+ *   must not share a channel there.
+ *
+ * Thread safety: one end of a channel is one party: its calls must not
+ * overlap (one thread at a time, or the program's own lock); the sender's
+ * end and the receiver's end may be used by different threads of one
+ * process at once.
+ * @{ */
 
 /** One end of a channel. Opaque. */
 typedef struct ipc_shm_channel ipc_shm_channel_t;
@@ -987,6 +1048,8 @@ IPC_SHM_API int ipc_shm_channel_peek(ipc_shm_channel_t *channel, const void **da
 /** Give the peeked message's room back to the sender. Errors: INVAL
  * (nothing peeked). */
 IPC_SHM_API int ipc_shm_channel_release(ipc_shm_channel_t *channel);
+
+/** @} */
 
 #ifdef __cplusplus
 }

@@ -28,8 +28,9 @@
 #define IPC_SHM__CH_SPIN_ROOM 4096u
 /* On one CPU a sender hands the CPU to its receiver once this much waits
  * in the ring (or half a smaller ring): the receiver then copies it out
- * while it is still in the cache, not a ring later. */
-#define IPC_SHM__CH_HANDOFF ((uint64_t)1024 * 1024)
+ * while it is still in the cache, not a ring later, and a hand-off costs
+ * little beside the copies (measured: docs/PERFORMANCE.md). */
+#define IPC_SHM__CH_HANDOFF ((uint64_t)2048 * 1024)
 
 /* The control area, layout 1. For each field: who writes it, who reads
  * it, and what the access pairs with.
