@@ -8,7 +8,7 @@
  * writes outside the segment (AddressSanitizer). */
 #include "fuzz_util.h"
 
-#include "../src/common/shm_internal.h"
+#include "../src/common/common.h"
 
 #define MAX_MESSAGE 200u
 

@@ -3,11 +3,11 @@
  * unpacks packs back to the same bytes (no field ignored). */
 #include "fuzz_util.h"
 
-#include "../src/common/shm_internal.h"
+#include "../src/common/common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   unsigned char *message, again[IPC_SHM__MESSAGE_SIZE];
-  ipc_shm_token_t token;
+  ipc_shm__token_t token;
   int err;
   if (size != IPC_SHM__MESSAGE_SIZE)
     return 0;

@@ -4,7 +4,7 @@
  * or a leading '.'. */
 #include "fuzz_util.h"
 
-#include "../src/common/shm_internal.h"
+#include "../src/common/common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char *name = fuzz_string(data, size);

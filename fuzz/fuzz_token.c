@@ -3,12 +3,12 @@
  * to exactly the same text (one spelling per value, nothing ignored). */
 #include "fuzz_util.h"
 
-#include "../src/common/shm_internal.h"
+#include "../src/common/common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char *text = fuzz_string(data, size);
   char again[IPC_SHM_TOKEN_MAX];
-  ipc_shm_token_t token;
+  ipc_shm__token_t token;
   int err = ipc_shm__token_parse(text, &token);
   FUZZ_REQUIRE(err == 0 || err == IPC_SHM_E_BAD_TOKEN);
   if (err == 0) {

@@ -3,7 +3,7 @@
  * gives is a whole, bounded, space-free piece of the list. */
 #include "fuzz_util.h"
 
-#include "../src/common/shm_internal.h"
+#include "../src/common/common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char *list = fuzz_string(data, size);

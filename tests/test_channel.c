@@ -4,7 +4,7 @@
  * peer's death at every point of a message, and a scribbled control
  * area. */
 #include "handover_util.h"
-#include "../src/common/shm_internal.h"
+#include "../src/common/common.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,11 +96,6 @@ static int receive_message(ipc_shm_channel_t *ch, long n) {
 
 /* ---- Helpers for other processes ---- */
 
-static void say(const char *what) {
-  puts(what);
-  fflush(stdout);
-}
-
 /* channel-send NAME FIRST COUNT: attach as sender (NAME "-": the inherited
  * segment 0) and send messages FIRST.. FIRST+COUNT-1. */
 static int helper_channel_send(char **argv) {
@@ -155,17 +150,17 @@ static int helper_channel_die(char **argv) {
     if (ipc_shm_channel_reserve(ch, MAX_MESSAGE, &space, 1000) != 0)
       return 1;
     memset(space, 0xEE, MAX_MESSAGE / 2);
-    say("reserved");
+    test_say("reserved");
   } else if (strcmp(argv[1], "receiver-attached") == 0) {
-    say("attached");
+    test_say("attached");
   } else if (strcmp(argv[1], "receiver-peeked") == 0) {
     const void *data;
     size_t size;
     if (ipc_shm_channel_peek(ch, &data, &size, 10000) != 0)
       return 1;
-    say("peeked");
+    test_say("peeked");
   } else {
-    say("sending");
+    test_say("sending");
     for (n = 0;; n++) {
       err = send_message(ch, n);
       if (err != 0) {
@@ -225,12 +220,12 @@ static int helper_channel_idle(char **argv) {
     printf("attach %s\n", ipc_shm_err_name(err));
     return 1;
   }
-  say("ready");
+  test_say("ready");
   cpu = test_cpu_seconds();
   err = ipc_shm_channel_receive(ch, buffer, sizeof(buffer), &size, 1500);
   snprintf(line, sizeof(line), "%s cpu_ms=%.0f", ipc_shm_err_name(err),
            (test_cpu_seconds() - cpu) * 1000.0);
-  say(line);
+  test_say(line);
   ipc_shm_channel_close(ch);
   return 0;
 }
@@ -245,7 +240,7 @@ static int helper_channel_receive(char **argv) {
     printf("attach %s\n", ipc_shm_err_name(err));
     return 1;
   }
-  say("ready");
+  test_say("ready");
   for (n = 0; n < count; n++) {
     err = receive_message(ch, n);
     if (err != 0) {
@@ -253,7 +248,7 @@ static int helper_channel_receive(char **argv) {
       return 1;
     }
   }
-  say("ok");
+  test_say("ok");
   ipc_shm_channel_close(ch);
   return 0;
 }
@@ -267,11 +262,6 @@ int run_channel_helper(int argc, char **argv) {
       {"channel-receive", 2, helper_channel_receive},
   };
   return test_dispatch_helper(modes, sizeof(modes) / sizeof(modes[0]), argc, argv);
-}
-
-static void remove_name(const char *name) {
-  if (ipc_shm_lifetime() == IPC_SHM_LIFETIME_UNTIL_REMOVED)
-    ck_assert_err(ipc_shm_remove(name, 0), 0);
 }
 
 /* Messages copied in and out at every offset from a page boundary, in the
@@ -404,7 +394,7 @@ START_TEST(channel_in_one_process) {
   ck_assert_err(ipc_shm_channel_close(rx), 0);
   ck_assert_err(ipc_shm_channel_send(tx, "x", 1, IPC_SHM_FOREVER), IPC_SHM_E_DISCONNECTED);
   ck_assert_err(ipc_shm_channel_close(tx), 0);
-  remove_name(name);
+  test_remove_name(name);
   ck_assert_no_leak(before);
 }
 END_TEST
@@ -441,7 +431,7 @@ START_TEST(channel_arguments_and_kinds) {
   ck_assert_ptr_null(ch);
   ck_assert_no_leak(before);
   ipc_shm_close(plain);
-  remove_name(name);
+  test_remove_name(name);
 }
 END_TEST
 
@@ -551,9 +541,7 @@ START_TEST(a_dead_peer_is_noticed_at_every_point) {
   {
     const char *argv[] = {"helper", "channel-die", name, "sender-reserved", NULL};
     test_proc_t *sender = test_proc_start("ipcshm_tests", argv);
-    char line[64];
-    ck_assert_int_eq(test_proc_read_line(sender, line, sizeof(line)), 0);
-    ck_assert_str_eq(line, "reserved");
+    test_expect_line(sender, "reserved");
     /* Killed and not reaped yet (a zombie on POSIX): dead all the same. */
     test_proc_kill(sender);
     for (n = 0; n < 10; n++)
@@ -595,9 +583,7 @@ START_TEST(a_dead_peer_is_noticed_at_every_point) {
     const char *argv[] = {"helper", "channel-die", name, "receiver-peeked", NULL};
     test_proc_t *receiver = test_proc_start("ipcshm_tests", argv);
     ipc_shm_channel_t *again;
-    char line[64];
-    ck_assert_int_eq(test_proc_read_line(receiver, line, sizeof(line)), 0);
-    ck_assert_str_eq(line, "peeked");
+    test_expect_line(receiver, "peeked");
     test_proc_kill(receiver);
     test_proc_wait(receiver);
     ck_assert_err(ipc_shm_channel_open(&again, name, IPC_SHM_CHANNEL_RECEIVER), 0);
@@ -612,16 +598,13 @@ START_TEST(a_dead_peer_is_noticed_at_every_point) {
   {
     const char *argv[] = {"helper", "channel-die", name, "sender-full", NULL};
     test_proc_t *sender = test_proc_start("ipcshm_tests", argv);
-    char line[64];
-    ck_assert_int_eq(test_proc_read_line(sender, line, sizeof(line)), 0);
-    ck_assert_str_eq(line, "sending");
+    test_expect_line(sender, "sending");
     ipc_shm_channel_close(ch); /* the receiver goes: the blocked sender hears */
-    ck_assert_int_eq(test_proc_read_line(sender, line, sizeof(line)), 0);
-    ck_assert_str_eq(line, "send DISCONNECTED");
+    test_expect_line(sender, "send DISCONNECTED");
     ck_assert_int_eq(test_proc_wait(sender), 0);
   }
   ipc_shm_close(keep);
-  remove_name(name);
+  test_remove_name(name);
 }
 END_TEST
 
@@ -629,7 +612,7 @@ END_TEST
  * of its next sends (ipc-shm-bench measures how soon), not only once the
  * ring is full. The receiver is not reaped first (a zombie on POSIX). */
 START_TEST(a_killed_receiver_is_heard_while_there_is_room) {
-  char name[IPC_SHM_NAME_MAX + 1], line[64];
+  char name[IPC_SHM_NAME_MAX + 1];
   const char *argv[] = {"helper", "channel-die", NULL, "receiver-attached", NULL};
   ipc_shm_channel_t *tx;
   test_proc_t *receiver;
@@ -640,8 +623,7 @@ START_TEST(a_killed_receiver_is_heard_while_there_is_room) {
                                        IPC_SHM_CHANNEL_SENDER), 0);
   argv[2] = name;
   receiver = test_proc_start("ipcshm_tests", argv);
-  ck_assert_int_eq(test_proc_read_line(receiver, line, sizeof(line)), 0);
-  ck_assert_str_eq(line, "attached");
+  test_expect_line(receiver, "attached");
   test_proc_kill(receiver);
   /* 4 MiB hold 10 s of these at one every millisecond. */
   until = test_seconds() + 10;
@@ -653,7 +635,7 @@ START_TEST(a_killed_receiver_is_heard_while_there_is_room) {
   ck_assert_err(err, IPC_SHM_E_DISCONNECTED);
   ck_assert_int_ne(test_proc_wait(receiver), 0);
   ipc_shm_channel_close(tx);
-  remove_name(name);
+  test_remove_name(name);
 }
 END_TEST
 
@@ -728,8 +710,7 @@ START_TEST(an_idle_receiver_uses_no_cpu) {
   ck_assert_err(ipc_shm_open(&keep, name, 0), 0);
   argv[2] = name;
   receiver = test_proc_start("ipcshm_tests", argv);
-  ck_assert_int_eq(test_proc_read_line(receiver, line, sizeof(line)), 0);
-  ck_assert_str_eq(line, "ready");
+  test_expect_line(receiver, "ready");
   ck_assert_int_eq(test_proc_read_line(receiver, line, sizeof(line)), 0);
   ck_assert_int_eq(sscanf(line, "TIMEOUT cpu_ms=%lf", &cpu_ms), 1);
   /* Other POSIX systems poll at most every 5 ms. */
@@ -737,7 +718,7 @@ START_TEST(an_idle_receiver_uses_no_cpu) {
   ck_assert_int_eq(test_proc_wait(receiver), 0);
   ipc_shm_channel_close(tx);
   ipc_shm_close(keep);
-  remove_name(name);
+  test_remove_name(name);
 }
 END_TEST
 
@@ -771,8 +752,7 @@ START_TEST(a_sleeping_receiver_hears_at_once) {
                               IPC_SHM_MAP_WRITE),
                   0);
     receiver = test_proc_start("ipcshm_tests", argv);
-    ck_assert_int_eq(test_proc_read_line(receiver, line, sizeof(line)), 0);
-    ck_assert_str_eq(line, "ready");
+    test_expect_line(receiver, "ready");
     await_sleeping_receiver(control);
     sent = test_seconds();
     ck_assert_err(send_message(tx, 0), 0);
@@ -782,7 +762,7 @@ START_TEST(a_sleeping_receiver_hears_at_once) {
     ck_assert_int_eq(test_proc_wait(receiver), 0);
     ck_assert_err(ipc_shm_unmap(control), 0);
     ipc_shm_channel_close(tx);
-    remove_name(name);
+    test_remove_name(name);
   }
   /* The fastest of three, so that a busy machine's scheduling is not
    * taken for the receiver's slowness. */
@@ -803,7 +783,7 @@ END_TEST
  * no system call to wake. A receiver that makes no progress is asked after
  * (Linux: whether its role is still held), at most once a millisecond. */
 START_TEST(a_sleeping_peer_is_woken_once) {
-  char name[IPC_SHM_NAME_MAX + 1], line[128];
+  char name[IPC_SHM_NAME_MAX + 1];
   ipc_shm_channel_t *tx;
   ipc_shm_view_t *view;
   const char *argv[] = {"helper", "channel-receive", NULL, "1000", NULL};
@@ -818,8 +798,7 @@ START_TEST(a_sleeping_peer_is_woken_once) {
   ck_assert_err(ipc_shm_map(&view, ipc_shm_channel_segment(tx), 0, 4096, IPC_SHM_MAP_WRITE), 0);
   argv[2] = name;
   receiver = test_proc_start("ipcshm_tests", argv);
-  ck_assert_int_eq(test_proc_read_line(receiver, line, sizeof(line)), 0);
-  ck_assert_str_eq(line, "ready");
+  test_expect_line(receiver, "ready");
   await_sleeping_receiver(view);
   test_proc_pause(receiver, 1);
 #if TEST_LINUX
@@ -841,8 +820,7 @@ START_TEST(a_sleeping_peer_is_woken_once) {
   others -= asks;
   ipc_shm__faults_end();
   test_proc_pause(receiver, 0);
-  ck_assert_int_eq(test_proc_read_line(receiver, line, sizeof(line)), 0);
-  ck_assert_str_eq(line, "ok");
+  test_expect_line(receiver, "ok");
   ck_assert_int_eq(test_proc_wait(receiver), 0);
   ck_assert_msg(others == 0, "sending made %lu other system calls", others);
   /* Each question makes up to three calls. */
@@ -852,7 +830,7 @@ START_TEST(a_sleeping_peer_is_woken_once) {
     ck_assert_msg(wakes == 1, "%lu wake-ups for one sleep", wakes);
   ck_assert_err(ipc_shm_unmap(view), 0);
   ipc_shm_channel_close(tx);
-  remove_name(name);
+  test_remove_name(name);
 }
 END_TEST
 

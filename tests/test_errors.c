@@ -2,7 +2,7 @@
 /* Error codes, names, messages, native-error translation and recording. */
 #include "testutil.h"
 
-#include "../src/common/shm_internal.h"
+#include "../src/common/common.h"
 
 #include <stdio.h>
 #include <string.h>

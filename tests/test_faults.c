@@ -8,7 +8,7 @@
  * handle, descriptor, mapping, name or file. */
 #include "testutil.h"
 
-#include "../src/common/shm_internal.h"
+#include "../src/common/common.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,14 +53,6 @@ typedef struct scenario {
   int documented; /* a code the function gives for some failures, or 0 */
   int left_on_failure; /* handles a failure leaves, as documented */
 } scenario_t;
-
-static ipc_shm_native_t no_handle(void) {
-#ifdef _WIN32
-  return NULL;
-#else
-  return -1;
-#endif
-}
 
 static void close_raw(ipc_shm_native_t h) {
 #ifdef _WIN32
@@ -229,7 +221,7 @@ static void release_all(fixture_t *f, int err) {
     ck_assert_err(ipc_shm_listener_close(f->out_listener), 0);
   if (f->listener != NULL)
     ck_assert_err(ipc_shm_listener_close(f->listener), 0);
-  if (f->raw != no_handle() && !f->raw_taken)
+  if (f->raw != IPC_SHM__NO_HANDLE && !f->raw_taken)
     close_raw(f->raw);
   if (f->owner != NULL) {
     test_proc_close_stdin(f->owner);
@@ -437,7 +429,7 @@ static int run_listener_close(fixture_t *f) {
 static int run_push(fixture_t *f) {
   int err = ipc_shm_push(f->shm, (unsigned long)GetCurrentProcessId(), 0, f->token);
   if (err == 0) { /* the handle pushed into this process is ours to take */
-    ipc_shm_token_t token;
+    ipc_shm__token_t token;
     ck_assert_int_eq(ipc_shm__token_parse(f->token, &token), 0);
     f->raw = (HANDLE)(ULONG_PTR)token.handle;
   } else {
@@ -540,7 +532,7 @@ static int run_once(const scenario_t *s, int entry, unsigned long nth, int *fire
   long names_before;
   int err;
   memset(&f, 0, sizeof(f));
-  f.raw = no_handle();
+  f.raw = IPC_SHM__NO_HANDLE;
   before = test_resources();
   names_before = names_in_shm_dir();
   s->setup(&f);
@@ -665,7 +657,7 @@ START_TEST(flush_calls_the_system) {
     fixture_t f;
     int err, entry = ipc_shm__syscall_find(calls[i]);
     memset(&f, 0, sizeof(f));
-    f.raw = no_handle();
+    f.raw = IPC_SHM__NO_HANDLE;
     ck_assert_int_ge(entry, 0);
     with_file_view(&f);
     ipc_shm__faults_begin();
@@ -690,7 +682,7 @@ START_TEST(the_injector_fails_only_the_nth_call) {
   fixture_t f;
   int entry = ipc_shm__syscall_find(call), i;
   memset(&f, 0, sizeof(f));
-  f.raw = no_handle();
+  f.raw = IPC_SHM__NO_HANDLE;
   ck_assert_int_ge(entry, 0);
   with_file_view(&f);
   ipc_shm__faults_begin();
@@ -719,7 +711,7 @@ START_TEST(child_failures_are_reported) {
     fixture_t f;
     int err, fired = 0;
     memset(&f, 0, sizeof(f));
-    f.raw = no_handle();
+    f.raw = IPC_SHM__NO_HANDLE;
     with_anonymous(&f);
     ipc_shm__faults_begin();
     ipc_shm__fault_arm(ipc_shm__syscall_find(calls[i]), 1, INJECTED);

@@ -183,8 +183,7 @@ START_TEST(read_only_copies_of_every_kind) {
   ck_assert_int_eq(remove(path), 0);
   ipc_shm_close(anonymous);
   ipc_shm_close(named);
-  if (ipc_shm_lifetime() == IPC_SHM_LIFETIME_UNTIL_REMOVED)
-    ck_assert_err(ipc_shm_remove(name, 0), 0);
+  test_remove_name(name);
 }
 END_TEST
 

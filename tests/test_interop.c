@@ -9,15 +9,14 @@
 /* raw_peer creates and fills; ipc-shm reads and describes. */
 START_TEST(tool_reads_what_raw_calls_wrote) {
   char name[IPC_SHM_NAME_MAX + 1];
-  char line[64], out[512];
+  char out[512];
   test_proc_t *raw;
   const char *raw_args[] = {"create", name, "5000", "written by raw calls", NULL};
   const char *read_args[] = {"read", name, "--length", "20", NULL};
   const char *info_args[] = {"info", name, NULL};
   test_name(name, "rawt");
   raw = test_proc_start("raw_peer", raw_args);
-  ck_assert_int_eq(test_proc_read_line(raw, line, sizeof(line)), 0);
-  ck_assert_str_eq(line, "ready");
+  test_expect_line(raw, "ready");
   ck_assert_int_eq(test_run("ipc-shm", read_args, NULL, out, sizeof(out)), 0);
   ck_assert_str_eq(out, "written by raw calls");
   ck_assert_int_eq(test_run("ipc-shm", info_args, NULL, out, sizeof(out)), 0);
@@ -35,15 +34,14 @@ END_TEST
 /* ipc-shm creates and writes; raw_peer reads. */
 START_TEST(raw_calls_read_what_the_tool_wrote) {
   char name[IPC_SHM_NAME_MAX + 1];
-  char line[64], out[512];
+  char out[512];
   test_proc_t *holder;
   const char *create_args[] = {"create", name, "64k", "--hold", NULL};
   const char *write_args[] = {"write", name, "--offset", "0", NULL};
   const char *raw_args[] = {"read", name, "22", NULL};
   test_name(name, "toolt");
   holder = test_proc_start("ipc-shm", create_args);
-  ck_assert_int_eq(test_proc_read_line(holder, line, sizeof(line)), 0);
-  ck_assert_str_eq(line, "ready");
+  test_expect_line(holder, "ready");
   ck_assert_int_eq(test_run("ipc-shm", write_args, "written by the ipc-shm", out, sizeof(out)), 0);
   ck_assert_int_eq(test_run("raw_peer", raw_args, NULL, out, sizeof(out)), 0);
   ck_assert_str_eq(out, "written by the ipc-shm");
@@ -60,7 +58,7 @@ START_TEST(tool_is_binary_safe) {
   static const char payload[] = "a\r\nb\0c\x1a" "d\n\xff";
   const size_t n = sizeof(payload) - 1;
   char name[IPC_SHM_NAME_MAX + 1];
-  char line[64], out[64];
+  char out[64];
   char length[16];
   test_proc_t *holder, *reader, *writer;
   const char *create_args[] = {"create", name, "100", "--hold", NULL};
@@ -69,8 +67,7 @@ START_TEST(tool_is_binary_safe) {
   snprintf(length, sizeof(length), "%u", (unsigned)n);
   test_name(name, "bin");
   holder = test_proc_start("ipc-shm", create_args);
-  ck_assert_int_eq(test_proc_read_line(holder, line, sizeof(line)), 0);
-  ck_assert_str_eq(line, "ready");
+  test_expect_line(holder, "ready");
   writer = test_proc_start("ipc-shm", write_args);
   test_proc_write(writer, payload, n);
   ck_assert_int_eq(test_proc_wait(writer), 0);
@@ -177,14 +174,13 @@ END_TEST
 /* Input longer than the segment is refused, and nothing is written. */
 START_TEST(tool_write_too_long) {
   char name[IPC_SHM_NAME_MAX + 1];
-  char line[64], out[64];
+  char out[64];
   test_proc_t *holder;
   const char *create_args[] = {"create", name, "8", "--hold", NULL};
   const char *write_args[] = {"write", name, NULL};
   test_name(name, "long");
   holder = test_proc_start("ipc-shm", create_args);
-  ck_assert_int_eq(test_proc_read_line(holder, line, sizeof(line)), 0);
-  ck_assert_str_eq(line, "ready");
+  test_expect_line(holder, "ready");
 #ifdef _WIN32
   /* The page-rounded size is what an opener on Windows can use. */
   {

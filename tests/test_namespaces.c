@@ -25,17 +25,6 @@
 
 #define MESSAGES 10
 
-static void say(const char *what) {
-  puts(what);
-  fflush(stdout);
-}
-
-static void hold_until_stdin_ends(void) {
-  char line[64];
-  while (fgets(line, sizeof(line), stdin) != NULL) {
-  }
-}
-
 /* ns-mutex-hold NAME: lock, say "locked PID", hold until standard input
  * ends (or the namespace is killed), unlock and say the result. */
 static int helper_ns_mutex_hold(char **argv) {
@@ -49,10 +38,10 @@ static int helper_ns_mutex_hold(char **argv) {
     return 1;
   }
   snprintf(line, sizeof(line), "locked %ld", (long)getpid());
-  say(line);
-  hold_until_stdin_ends();
+  test_say(line);
+  test_hold_until_stdin_ends();
   snprintf(line, sizeof(line), "unlocked %s", ipc_shm_err_name(ipc_shm_mutex_unlock(mutex)));
-  say(line);
+  test_say(line);
   ipc_shm_mutex_close(mutex);
   return 0;
 }
@@ -71,8 +60,8 @@ static int helper_ns_channel_send(char **argv) {
     return 1;
   }
   snprintf(line, sizeof(line), "sent %ld", (long)getpid());
-  say(line);
-  hold_until_stdin_ends();
+  test_say(line);
+  test_hold_until_stdin_ends();
   ipc_shm_channel_close(ch);
   return 0;
 }
@@ -90,12 +79,12 @@ static int helper_ns_channel_receive(char **argv) {
     return 1;
   }
   snprintf(line, sizeof(line), "ready %ld", (long)getpid());
-  say(line);
+  test_say(line);
   while ((err = ipc_shm_channel_receive(ch, &got, sizeof(got), &size, 30000)) == 0 &&
          got == n)
     n++;
   snprintf(line, sizeof(line), "received %ld %s", n, ipc_shm_err_name(err));
-  say(line);
+  test_say(line);
   ipc_shm_channel_close(ch);
   return 0;
 }
@@ -134,17 +123,17 @@ static int helper_ns_reused_thread(char **argv) {
   if (ipc_shm_mutex_create_anonymous(&r.mutex, 0) != 0 ||
       pthread_create(&thread, NULL, lock_as_first, &r) != 0 || pthread_join(thread, NULL) != 0 ||
       r.result != 0) {
-    say("the first lock failed");
+    test_say("the first lock failed");
     return 1;
   }
   last = fopen("/proc/sys/kernel/ns_last_pid", "w");
   if (last == NULL || fprintf(last, "%d", (int)r.id - 1) < 0 || fclose(last) != 0) {
-    say("cannot set the next id");
+    test_say("cannot set the next id");
     return 1;
   }
   if (pthread_create(&thread, NULL, lock_as_second, &r) != 0 || pthread_join(thread, NULL) != 0)
     return 1;
-  say(r.result == -1 ? "the id was not reused" : ipc_shm_err_name(r.result));
+  test_say(r.result == -1 ? "the id was not reused" : ipc_shm_err_name(r.result));
   return 0;
 }
 
@@ -189,12 +178,6 @@ static void expect_started(test_proc_t *proc, const char *word, long pid) {
   ck_assert_str_eq(line, expected);
 }
 
-static void expect_line(test_proc_t *proc, const char *expected) {
-  char line[128];
-  ck_assert_int_eq(test_proc_read_line(proc, line, sizeof(line)), 0);
-  ck_assert_str_eq(line, expected);
-}
-
 /* A mutex held by a live process of another namespace is held: the locker
  * waits (TIMEOUT, not OWNER_DEAD) and the holder unlocks cleanly. When
  * that process is killed, the next locker gets OWNER_DEAD. */
@@ -209,7 +192,7 @@ START_TEST(a_mutex_held_in_another_namespace_is_held) {
   ck_assert_err(ipc_shm_mutex_lock(mutex, 300), IPC_SHM_E_TIMEOUT);
   ck_assert_err(ipc_shm_mutex_trylock(mutex), IPC_SHM_E_TIMEOUT);
   test_proc_close_stdin(holder);
-  expect_line(holder, "unlocked OK");
+  test_expect_line(holder, "unlocked OK");
   ck_assert_int_eq(test_proc_wait(holder), 0);
   ck_assert_err(ipc_shm_mutex_lock(mutex, 1000), 0);
   ck_assert_err(ipc_shm_mutex_unlock(mutex), 0);
@@ -258,7 +241,7 @@ END_TEST
 /* The same with the receiver over there: the sender's messages all arrive,
  * and it hears of the receiver's death while the ring has room. */
 START_TEST(a_receiver_in_another_namespace_is_heard) {
-  char name[IPC_SHM_NAME_MAX + 1], line[128];
+  char name[IPC_SHM_NAME_MAX + 1];
   ipc_shm_channel_t *tx;
   test_proc_t *receiver;
   long pid = free_pid(), n;
@@ -270,8 +253,7 @@ START_TEST(a_receiver_in_another_namespace_is_heard) {
   for (n = 0; n < MESSAGES; n++)
     ck_assert_err(ipc_shm_channel_send(tx, &n, sizeof(n), 10000), 0);
   ipc_shm_channel_close(tx);
-  ck_assert_int_eq(test_proc_read_line(receiver, line, sizeof(line)), 0);
-  ck_assert_str_eq(line, "received 10 DISCONNECTED");
+  test_expect_line(receiver, "received 10 DISCONNECTED");
   ck_assert_int_eq(test_proc_wait(receiver), 0);
 
   ck_assert_err(ipc_shm_channel_open(&tx, name, IPC_SHM_CHANNEL_SENDER), 0);
@@ -298,7 +280,7 @@ END_TEST
  * choose the next thread id. */
 START_TEST(a_reused_thread_id_is_another_thread) {
   test_proc_t *helper = start_in_namespace("ns-reused-thread", "-", 100);
-  expect_line(helper, "OWNER_DEAD");
+  test_expect_line(helper, "OWNER_DEAD");
   ck_assert_int_eq(test_proc_wait(helper), 0);
 }
 END_TEST

@@ -86,8 +86,7 @@ static int helper_hold(char **argv) {
   err = put_text(shm, argv[2]);
   if (err != 0)
     return helper_fail(err);
-  puts("ready");
-  fflush(stdout);
+  test_say("ready");
   while (fgets(line, sizeof(line), stdin) != NULL) {
   }
   ipc_shm_close(shm);
@@ -103,8 +102,7 @@ static int helper_create_exit(char **argv) {
   err = put_text(shm, argv[2]);
   if (err != 0)
     return helper_fail(err);
-  puts("created");
-  fflush(stdout);
+  test_say("created");
   /* Leave the way a crashing process would: no close, no exit handlers
      (which also keeps the leak checker from reporting the open segment). */
   _Exit(0);
@@ -170,6 +168,10 @@ int run_helper(int argc, char **argv) {
     rc = run_race_helper(argc, argv);
   if (rc < 0)
     rc = run_sync_helper(argc, argv);
+  if (rc < 0)
+    rc = run_event_helper(argc, argv);
+  if (rc < 0)
+    rc = run_mutex_helper(argc, argv);
   if (rc < 0)
     rc = run_channel_helper(argc, argv);
   if (rc < 0)
@@ -261,15 +263,13 @@ END_TEST
  * create fails, and after the holder exits our handle keeps it alive. */
 START_TEST(segment_held_by_another_process) {
   char name[IPC_SHM_NAME_MAX + 1];
-  char line[64];
   ipc_shm_t *shm, *second = NULL;
   ipc_shm_view_t *view;
   test_proc_t *holder;
   const char *args[] = {"helper", "hold", name, "4096", "held elsewhere", NULL};
   test_name(name, "held");
   holder = test_proc_start("ipcshm_tests", args);
-  ck_assert_int_eq(test_proc_read_line(holder, line, sizeof(line)), 0);
-  ck_assert_str_eq(line, "ready");
+  test_expect_line(holder, "ready");
   ck_assert_err(ipc_shm_create(&second, name, 4096, 0), IPC_SHM_E_EXISTS);
   ck_assert_err(ipc_shm_open(&shm, name, 0), 0);
   view = map_whole(shm);

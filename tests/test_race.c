@@ -25,8 +25,7 @@
 /* Print "ready", wait for the go line. */
 static int wait_for_go(void) {
   char line[16];
-  puts("ready");
-  fflush(stdout);
+  test_say("ready");
   return fgets(line, sizeof(line), stdin) != NULL ? 0 : -1;
 }
 

@@ -27,11 +27,6 @@
 #define AT_READ 128
 #define RING 4096u
 
-static void remove_name(const char *name) {
-  if (ipc_shm_lifetime() == IPC_SHM_LIFETIME_UNTIL_REMOVED)
-    ck_assert_err(ipc_shm_remove(name, 0), 0);
-}
-
 static uint64_t *u64_at(ipc_shm_view_t *view, size_t offset) {
   return (uint64_t *)(void *)((unsigned char *)ipc_shm_view_data(view) + offset);
 }
@@ -56,7 +51,7 @@ static void left_channel(left_channel_t *lc, size_t max_message) {
 static void left_channel_end(left_channel_t *lc) {
   ck_assert_err(ipc_shm_unmap(lc->view), 0);
   ck_assert_err(ipc_shm_close(lc->keep), 0);
-  remove_name(lc->name);
+  test_remove_name(lc->name);
 }
 
 static int attach_as(left_channel_t *lc, unsigned role, ipc_shm_channel_t **ch) {
@@ -269,7 +264,7 @@ START_TEST(a_receiver_after_its_sender_left_is_told) {
                 IPC_SHM_E_DISCONNECTED);
   ck_assert_msg(test_seconds() - start < 5.0, "it waited instead of hearing");
   ck_assert_err(ipc_shm_channel_close(rx), 0);
-  remove_name(name);
+  test_remove_name(name);
 }
 END_TEST
 

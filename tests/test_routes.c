@@ -132,8 +132,7 @@ START_TEST(tool_runs_a_command_with_the_segment_inherited) {
     ck_assert_str_eq(out, "");
   }
   ipc_shm_close(shm);
-  if (ipc_shm_lifetime() == IPC_SHM_LIFETIME_UNTIL_REMOVED)
-    ck_assert_err(ipc_shm_remove(name, 0), 0);
+  test_remove_name(name);
 
   /* Names are UTF-8 on the command line too (Windows: not the ANSI page). */
   test_name(name, "caf\xc3\xa9");
@@ -144,8 +143,7 @@ START_TEST(tool_runs_a_command_with_the_segment_inherited) {
     ck_assert_ptr_nonnull(strstr(out, "size: 8192\n"));
   }
   ipc_shm_close(shm);
-  if (ipc_shm_lifetime() == IPC_SHM_LIFETIME_UNTIL_REMOVED)
-    ck_assert_err(ipc_shm_remove(name, 0), 0);
+  test_remove_name(name);
 }
 END_TEST
 

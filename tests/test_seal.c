@@ -76,8 +76,7 @@ START_TEST(seal_stops_new_writers) {
   ipc_shm_close(shm);
   ipc_shm_close(readonly);
   ipc_shm_close(named);
-  if (ipc_shm_lifetime() == IPC_SHM_LIFETIME_UNTIL_REMOVED)
-    ck_assert_err(ipc_shm_remove(name, 0), 0);
+  test_remove_name(name);
   ck_assert_no_leak(before);
 }
 END_TEST

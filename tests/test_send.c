@@ -26,10 +26,8 @@ START_TEST(send_and_receive_between_processes) {
   ck_assert_err(ipc_shm_accept(listener, &conn), 0);
   ck_assert_uint_ne(ipc_shm_conn_peer_pid(conn), 0);
   ck_assert_err(ipc_shm_send(conn, shm, 0), 0);
-  ck_assert_int_eq(test_proc_read_line(proc, line, sizeof(line)), 0);
-  ck_assert_str_eq(line, "got w 8192 sent write=OK raw=-");
-  ck_assert_int_eq(test_proc_read_line(proc, line, sizeof(line)), 0);
-  ck_assert_str_eq(line, "sent OK");
+  test_expect_line(proc, "got w 8192 sent write=OK raw=-");
+  test_expect_line(proc, "sent OK");
   ck_assert_err(ipc_shm_receive(conn, &reply), 0);
   ck_assert_int_eq(ipc_shm_is_writable(reply), 1);
   ck_assert_uint_eq(ipc_shm_size(reply), SEG_SIZE);
@@ -47,8 +45,7 @@ START_TEST(send_and_receive_between_processes) {
     ck_assert_str_eq(line, expected);
   }
   ck_assert_err(ipc_shm_conn_close(conn), 0);
-  ck_assert_int_eq(test_proc_read_line(proc, line, sizeof(line)), 0);
-  ck_assert_str_eq(line, "end DISCONNECTED leak=none");
+  test_expect_line(proc, "end DISCONNECTED leak=none");
   ck_assert_int_eq(test_proc_wait(proc), 0);
   ck_assert_err(ipc_shm_listener_close(listener), 0);
   ck_assert_no_leak(before);

@@ -2,7 +2,7 @@
 /* Tokens: malformed, forged and stale ones are refused and touch nothing. */
 #include "handover_util.h"
 
-#include "../src/common/shm_internal.h"
+#include "../src/common/common.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -247,7 +247,7 @@ START_TEST(the_parser_reads_one_spelling_only) {
       {"", 0},
   };
   char prefix[64], text[IPC_SHM_TOKEN_MAX * 2];
-  ipc_shm_token_t token;
+  ipc_shm__token_t token;
   size_t i;
   /* The platform's prefix, as a token the library writes begins. */
   memset(&token, 0, sizeof(token));
@@ -271,8 +271,8 @@ START_TEST(the_parser_reads_one_spelling_only) {
   ck_assert_uint_eq(token.size, 4096);
   ck_assert_uint_eq(token.pid, 12);
   ck_assert_uint_eq(token.handle, 7);
-  ck_assert_uint_eq(token.device, 1);
-  ck_assert_uint_eq(token.inode, 2);
+  ck_assert_uint_eq(token.check[0], 1);
+  ck_assert_uint_eq(token.check[1], 2);
   /* A token one byte too long is refused before it is read. */
   memset(text, '1', IPC_SHM_TOKEN_MAX);
   memcpy(text, prefix, strlen(prefix));

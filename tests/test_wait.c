@@ -4,7 +4,7 @@
  * stops where this process may use one CPU. */
 #include "testutil.h"
 
-#include "../src/common/shm_internal.h"
+#include "../src/common/common.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -98,7 +98,7 @@ static int poll_event(void *arg) { return ipc_shm_event_wait((ipc_shm_event_t *)
 /* POSIX: trying a mutex that a live process holds, and waiting 0 on an
  * event that is not set, are loads (Windows: kernel objects, a call each). */
 START_TEST(polling_a_mutex_or_event_makes_no_system_call) {
-  char name[IPC_SHM_NAME_MAX + 1], line[64];
+  char name[IPC_SHM_NAME_MAX + 1];
   ipc_shm_mutex_t *mutex;
   ipc_shm_event_t *event;
   const char *argv[] = {"helper", "mutex-hold", NULL, "-", NULL};
@@ -106,12 +106,10 @@ START_TEST(polling_a_mutex_or_event_makes_no_system_call) {
   ck_assert_err(ipc_shm_mutex_create(&mutex, test_name(name, "wm"), 0), 0);
   argv[2] = name;
   holder = test_proc_start("ipcshm_tests", argv);
-  ck_assert_int_eq(test_proc_read_line(holder, line, sizeof(line)), 0);
-  ck_assert_str_eq(line, "locked");
+  test_expect_line(holder, "locked");
   ck_assert_uint_eq(calls_in_polls(poll_trylock, mutex, IPC_SHM_E_TIMEOUT, 1), 0);
   test_proc_close_stdin(holder);
-  ck_assert_int_eq(test_proc_read_line(holder, line, sizeof(line)), 0);
-  ck_assert_str_eq(line, "unlocked OK");
+  test_expect_line(holder, "unlocked OK");
   ck_assert_int_eq(test_proc_wait(holder), 0);
   ck_assert_err(ipc_shm_mutex_close(mutex), 0);
   ck_assert_err(ipc_shm_remove(name, 0), 0);

@@ -2,7 +2,7 @@
 /* Portable parts of the test helpers. */
 #include "testutil.h"
 
-#include "../src/common/shm_internal.h"
+#include "../src/common/common.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -90,4 +90,46 @@ unsigned long test_liveness_calls_made(void) {
   for (call = test_liveness_calls(); *call != NULL; call++)
     made += ipc_shm__fault_calls(ipc_shm__syscall_find(*call));
   return made;
+}
+
+void test_remove_name(const char *name) {
+  if (ipc_shm_lifetime() == IPC_SHM_LIFETIME_UNTIL_REMOVED)
+    ck_assert_err(ipc_shm_remove(name, 0), 0);
+}
+
+void test_expect_line(test_proc_t *proc, const char *expected) {
+  char line[256];
+  ck_assert_int_eq(test_proc_read_line(proc, line, sizeof(line)), 0);
+  ck_assert_str_eq(line, expected);
+}
+
+void test_say(const char *line) {
+  puts(line);
+  fflush(stdout);
+}
+
+void test_hold_until_stdin_ends(void) {
+  char line[64];
+  while (fgets(line, sizeof(line), stdin) != NULL) {
+  }
+}
+
+void test_counter_add(void *counter) {
+  (void)ipc_shm__fetch_add_seq_cst32((uint32_t *)counter, 1u);
+}
+
+long test_counter_read(ipc_shm_t *shm) {
+  ipc_shm_view_t *view;
+  long value;
+  ck_assert_err(ipc_shm_map(&view, shm, 0, sizeof(int32_t), IPC_SHM_MAP_WRITE), 0);
+  value = (long)(int32_t)ipc_shm__load_seq_cst32((uint32_t *)ipc_shm_view_data(view));
+  ipc_shm_unmap(view);
+  return value;
+}
+
+void test_counter_await(ipc_shm_t *shm, long value) {
+  double until = test_seconds() + 10.0;
+  while (test_counter_read(shm) < value && test_seconds() < until)
+    test_sleep_ms(5);
+  ck_assert_int_eq(test_counter_read(shm), value);
 }

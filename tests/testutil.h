@@ -5,6 +5,7 @@
 #define IPC_SHM_TESTUTIL_H
 
 #include "ipc_shm.h"
+#include "../src/common/object.h" /* IPC_SHM__LINUX, IPC_SHM__NO_HANDLE */
 
 #include <check.h>
 #include <stddef.h>
@@ -15,8 +16,9 @@
 
 /* The tests follow the code under test: Linux uses its own interfaces
  * (memfd seals, pidfd_getfd, abstract sockets) unless the library was built
- * with IPC_SHM_GENERIC_POSIX, the code of the other POSIX systems. */
-#if defined(__linux__) && !defined(IPC_SHM_GENERIC_POSIX)
+ * with IPC_SHM_GENERIC_POSIX, the code of the other POSIX systems; the
+ * backend says which (IPC_SHM__LINUX). */
+#if defined(IPC_SHM__LINUX) && IPC_SHM__LINUX
 #define TEST_LINUX 1
 #else
 #define TEST_LINUX 0
@@ -39,6 +41,10 @@ const char *test_file(char *buffer, size_t size, const char *tag);
 
 /* 1 if a named segment exists (opened with the raw OS call). */
 int test_segment_exists(const char *name);
+
+/* Remove a segment's name where names outlive their users (POSIX), and
+ * assert that it was there; nothing where they do not (Windows). */
+void test_remove_name(const char *name);
 
 /* ---- Leak probes ---- */
 
@@ -119,6 +125,24 @@ void test_proc_kill(test_proc_t *proc);
  * let them run again (0: SIGCONT, NtResumeProcess). */
 void test_proc_pause(test_proc_t *proc, int paused);
 
+/* Read one line from the child and assert that it is `expected`. */
+void test_expect_line(test_proc_t *proc, const char *expected);
+
+/* A 32-bit counter at the start of a segment that several processes add
+ * to: add one (sequentially consistent), read it (through a writable
+ * view: an interlocked read writes, as far as the page is concerned), and
+ * wait up to 10 s for it to reach `value`. */
+void test_counter_add(void *counter);
+long test_counter_read(ipc_shm_t *shm);
+void test_counter_await(ipc_shm_t *shm, long value);
+
+/* In a helper process: write one line to the parent at once. */
+void test_say(const char *line);
+
+/* In a helper process: wait until standard input ends (the parent closes
+ * it, or dies). */
+void test_hold_until_stdin_ends(void);
+
 /* Wait for the child to exit and free it; returns its exit status. */
 int test_proc_wait(test_proc_t *proc);
 
@@ -155,6 +179,7 @@ void add_sync_cases(Suite *suite);
 void add_channel_cases(Suite *suite);
 void add_wait_cases(Suite *suite);
 void add_event_cases(Suite *suite);
+void add_mutex_cases(Suite *suite);
 void add_ring_cases(Suite *suite);
 void add_namespace_cases(Suite *suite);
 
@@ -173,11 +198,13 @@ typedef struct test_helper_mode {
 int test_dispatch_helper(const test_helper_mode_t *modes, size_t count, int argc,
                          char **argv);
 
-/* The helper modes of handover_util.c, test_race.c and test_sync.c; -1 for a mode
+/* The helper modes of handover_util.c and the test files; -1 for a mode
  * they do not know. */
 int run_handover_helper(int argc, char **argv);
 int run_race_helper(int argc, char **argv);
 int run_sync_helper(int argc, char **argv);
+int run_event_helper(int argc, char **argv);
+int run_mutex_helper(int argc, char **argv);
 int run_channel_helper(int argc, char **argv);
 int run_namespace_helper(int argc, char **argv);
 

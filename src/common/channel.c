@@ -54,7 +54,7 @@ static int side_of(unsigned flags) {
  * channel whose creator has not written its control area yet (Linux
  * publishes a segment whole but zeroed; other systems publish the name
  * first), and waits for it as it waits for an event's or mutex's state. */
-static uint64_t magic_of(const channel_header_t *h, int wait) {
+static uint64_t magic_of(const ipc_shm__channel_header_t *h, int wait) {
   uint64_t magic = ipc_shm__load_acquire64(&h->magic);
   int64_t until;
   if (magic != 0 || !wait)
@@ -71,7 +71,7 @@ static int index_ok(uint64_t index) { return (index & (IPC_SHM__CH_RECORD - 1)) 
 /* Check the control area; keep its sizes and take this side's position
  * from the indices. */
 static int read_header(struct ipc_shm_channel *ch, int wait_for_creator) {
-  channel_header_t *h = ch->header;
+  ipc_shm__channel_header_t *h = ch->header;
   uint64_t capacity, max_message, written, read;
   if (magic_of(h, wait_for_creator) != ipc_shm__channel_magic())
     return ipc_shm__fail_arg(IPC_SHM_E_WRONG_KIND);
@@ -122,7 +122,7 @@ typedef struct new_layout {
 } new_layout_t;
 
 /* Write a new channel's control area (the segment is all zero). */
-static void write_header(channel_header_t *h, const new_layout_t *layout) {
+static void write_header(ipc_shm__channel_header_t *h, const new_layout_t *layout) {
   h->layout = IPC_SHM__CH_LAYOUT;
   h->header_size = IPC_SHM_CHANNEL_HEADER;
   h->capacity = layout->capacity;
@@ -165,7 +165,7 @@ static int attach(ipc_shm_channel_t **out, ipc_shm_t *segment, int side,
   }
   err = ipc_shm_map(&ch->view, segment, 0, 0, IPC_SHM_MAP_WRITE);
   if (err == 0) {
-    ch->header = (channel_header_t *)ipc_shm_view_data(ch->view);
+    ch->header = (ipc_shm__channel_header_t *)ipc_shm_view_data(ch->view);
     ch->ring = (unsigned char *)ch->header + IPC_SHM_CHANNEL_HEADER;
     if (layout != NULL)
       write_header(ch->header, layout);
@@ -296,7 +296,7 @@ int ipc_shm_channel_open(ipc_shm_channel_t **out, const char *name, unsigned fla
 
 int ipc_shm_channel_attach(ipc_shm_channel_t **out, const ipc_shm_t *segment,
                            unsigned flags) {
-  ipc_shm_token_t token;
+  ipc_shm__token_t token;
   ipc_shm_native_t copy;
   struct ipc_shm *own = NULL;
   int err;
@@ -351,7 +351,7 @@ int ipc_shm_channel_close(ipc_shm_channel_t *ch) {
 /* ---- Waiting ---- */
 
 int ipc_shm__channel_peer_gone_slow(struct ipc_shm_channel *ch, uint64_t peer, int ask) {
-  channel_header_t *h = ch->header;
+  ipc_shm__channel_header_t *h = ch->header;
   int other = 1 - ch->side, alive;
   if (peer == IPC_SHM__CH_PEER_NONE)
     return 0; /* none yet: one may come */
@@ -373,7 +373,7 @@ int ipc_shm__channel_peer_gone_slow(struct ipc_shm_channel *ch, uint64_t peer, i
 
 int ipc_shm__channel_wait_until(struct ipc_shm_channel *ch, int (*ready)(void *ch, int spinning),
                                 int64_t timeout_ms) {
-  channel_header_t *h = ch->header;
+  ipc_shm__channel_header_t *h = ch->header;
   int side = ch->side, ask = 0;
   int64_t deadline;
   if (ready(ch, 0))

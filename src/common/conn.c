@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Sending segments, events and mutexes over a local connection: argument
  * checks, and the decision whether what arrived may be adopted. */
-#include "shm_internal.h"
+#include "common.h"
+
+#include <string.h>
 
 int ipc_shm_listen(ipc_shm_listener_t **listener, const char *name) {
   int err;
@@ -44,22 +46,77 @@ unsigned long ipc_shm_conn_peer_pid(const ipc_shm_conn_t *conn) {
   return conn != NULL ? ipc_shm__os_conn_peer_pid(conn) : 0;
 }
 
+/* Close a handle this call holds, keeping the error record of the failure
+ * being reported. */
+static void close_quietly(ipc_shm_native_t handle) {
+  if (handle != IPC_SHM__NO_HANDLE)
+    ipc_shm__os_close_quietly(handle);
+}
+
+/* The message is the object's token in binary (token.c); what travels
+ * with it is the backend's. */
+static int send_object(ipc_shm_conn_t *conn, const struct ipc_shm *obj, int writable) {
+  unsigned char message[IPC_SHM__MESSAGE_SIZE];
+  ipc_shm__token_t token;
+  ipc_shm_native_t held = IPC_SHM__NO_HANDLE;
+  int err;
+  memset(&token, 0, sizeof(token));
+  err = ipc_shm__os_send_prepare(conn, obj, writable, &token, &held);
+  if (err != 0)
+    return err;
+  token.object = obj->object;
+  ipc_shm__message_pack(message, &token);
+  err = ipc_shm__os_send_bytes(conn, message, sizeof(message), held);
+  if (err != 0)
+    ipc_shm__os_send_undo(conn, &token, held);
+  close_quietly(held);
+  return err;
+}
+
 int ipc_shm__send(ipc_shm_conn_t *conn, const struct ipc_shm *obj, unsigned flags) {
   unsigned allowed = obj != NULL && obj->object == IPC_SHM__OBJECT_SEGMENT
                          ? IPC_SHM_READONLY
                          : 0; /* events and mutexes have no read-only form */
   if (conn == NULL || obj == NULL || (flags & ~allowed) != 0)
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
-  return ipc_shm__os_send(conn, obj, obj->writable && (flags & IPC_SHM_READONLY) == 0);
+  return send_object(conn, obj, obj->writable && (flags & IPC_SHM_READONLY) == 0);
 }
 
 int ipc_shm_send(ipc_shm_conn_t *conn, const ipc_shm_t *shm, unsigned flags) {
   return ipc_shm__send(conn, shm, flags);
 }
 
+/* The next message: its token, and the handle it brings. A descriptor
+ * that came beside the message is fresh (the caller owns it and closes it
+ * if it refuses it); a handle value the message only names may belong to
+ * something else and is never closed on refusal. A message that needs a
+ * descriptor and came without one is BAD_TOKEN. */
+static int receive_message(ipc_shm_conn_t *conn, ipc_shm__token_t *token,
+                           ipc_shm_native_t *handle, int *fresh) {
+  unsigned char message[IPC_SHM__MESSAGE_SIZE];
+  ipc_shm_native_t held = IPC_SHM__NO_HANDLE;
+  int err = ipc_shm__os_receive_bytes(conn, message, sizeof(message), &held);
+  if (err != 0)
+    return err;
+  err = ipc_shm__message_unpack(message, token);
+  if (err == 0 && IPC_SHM__OS_HANDLES_BESIDE && held == IPC_SHM__NO_HANDLE)
+    err = ipc_shm__fail_arg(IPC_SHM_E_BAD_TOKEN);
+  if (err != 0) {
+    close_quietly(held);
+    return err;
+  }
+  if (IPC_SHM__OS_HANDLES_BESIDE) {
+    *handle = held;
+    *fresh = 1;
+    return 0;
+  }
+  *fresh = 0;
+  return ipc_shm__os_handle_from_value(token->handle, handle);
+}
+
 int ipc_shm__receive(ipc_shm_conn_t *conn, struct ipc_shm **out,
                      ipc_shm__object_t expected) {
-  ipc_shm_token_t token;
+  ipc_shm__token_t token;
   ipc_shm_native_t handle = IPC_SHM__NO_HANDLE;
   int fresh = 0, err;
   if (out == NULL)
@@ -67,7 +124,7 @@ int ipc_shm__receive(ipc_shm_conn_t *conn, struct ipc_shm **out,
   *out = NULL;
   if (conn == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
-  err = ipc_shm__os_receive(conn, &token, &handle, &fresh);
+  err = receive_message(conn, &token, &handle, &fresh);
   if (err != 0)
     return err;
   err = ipc_shm__adopt(out, handle, &token, 0, expected);

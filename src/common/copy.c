@@ -4,13 +4,13 @@
  * same copies by turns, every size and page offset; docs/PERFORMANCE.md)
  * show it losing to the library's own.
  *
- * One such place is measured: glibc on x86-64, whose memcpy (rep movsb at
- * these sizes) runs about 15 times slower, 2 GB/s against 35, when the
- * destination lies 1 to 63 bytes ahead of the source in page offset (4K
- * aliasing: each load waits on the store before it), for messages of 2 KiB
- * to 512 KiB; a ring's records meet every offset. Above that glibc's
- * non-temporal stores take over and do not stall; elsewhere, and under
- * Wine's C runtime, memcpy is as fast or faster. */
+ * One such place is known: glibc on x86-64, whose memcpy (rep movsb at
+ * these sizes) runs many times slower when the destination lies 1 to 63
+ * bytes ahead of the source in page offset (4K aliasing: each load waits
+ * on the store before it), for messages of 2 KiB to 512 KiB; a ring's
+ * records meet every offset. Above that glibc's non-temporal stores take
+ * over and do not stall; elsewhere, and under Wine's C runtime, memcpy is
+ * as fast or faster (figures: docs/PERFORMANCE.md). */
 #include "copy.h"
 
 #include <stdint.h>

@@ -3,7 +3,7 @@
  * themselves are the backends' (src/posix/syscall.c, src/win32/syscall.c);
  * this is the portable bookkeeping their counting wrappers consult. Test
  * machinery: one thread at a time, never used by the library itself. */
-#include "shm_internal.h"
+#include "common.h"
 
 #include <stdlib.h>
 #include <string.h>

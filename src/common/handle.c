@@ -2,7 +2,7 @@
 /* Handing a segment over as a handle or descriptor: export and import
  * (inheritance), pull and push (duplication). The portable part decides
  * which handle may be adopted; the backends check what it is. */
-#include "shm_internal.h"
+#include "common.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +24,7 @@ static int check_handover_flags(const struct ipc_shm *obj, unsigned flags,
 int ipc_shm__export(ipc_shm_export_t **out, const struct ipc_shm *shm,
                     unsigned flags) {
   struct ipc_shm_export *exp;
-  ipc_shm_token_t token;
+  ipc_shm__token_t token;
   int pull, err;
   if (out == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
@@ -81,7 +81,7 @@ int ipc_shm_export_close(ipc_shm_export_t *exp) {
 }
 
 int ipc_shm__adopt(struct ipc_shm **out, ipc_shm_native_t handle,
-                   const ipc_shm_token_t *token, int inherited,
+                   const ipc_shm__token_t *token, int inherited,
                    ipc_shm__object_t expected) {
   struct ipc_shm *shm;
   if (token->object != expected)
@@ -90,7 +90,7 @@ int ipc_shm__adopt(struct ipc_shm **out, ipc_shm_native_t handle,
    * taken a second time: it would be closed twice. */
   if (ipc_shm__owned_has(handle))
     return ipc_shm__fail_arg(IPC_SHM_E_BAD_TOKEN);
-  shm = ipc_shm__object_new(expected, IPC_SHM_KIND_ANONYMOUS);
+  shm = ipc_shm__object_new(expected, IPC_SHM__BACKING_ANONYMOUS);
   if (shm == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_NO_MEMORY);
   return ipc_shm__segment_finish(out, shm,
@@ -99,7 +99,7 @@ int ipc_shm__adopt(struct ipc_shm **out, ipc_shm_native_t handle,
 
 /* Parse a token and check whose handle it names: import takes handles of
  * this process only, pull only of another. */
-static int parse_for(const char *text, int pull, ipc_shm_token_t *token) {
+static int parse_for(const char *text, int pull, ipc_shm__token_t *token) {
   int err = ipc_shm__token_parse(text, token);
   if (err != 0)
     return err;
@@ -111,7 +111,7 @@ static int parse_for(const char *text, int pull, ipc_shm_token_t *token) {
 
 /* The common start of import and pull: arguments, then the token. */
 static int begin_receive(struct ipc_shm **out, const char *text, int pull,
-                         ipc_shm_token_t *token) {
+                         ipc_shm__token_t *token) {
   if (out == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
   *out = NULL;
@@ -122,7 +122,7 @@ static int begin_receive(struct ipc_shm **out, const char *text, int pull,
 
 int ipc_shm__import(struct ipc_shm **out, const char *text,
                     ipc_shm__object_t expected) {
-  ipc_shm_token_t token;
+  ipc_shm__token_t token;
   ipc_shm_native_t handle;
   int err = begin_receive(out, text, 0, &token);
   if (err == 0)
@@ -138,7 +138,7 @@ int ipc_shm_import(ipc_shm_t **out, const char *text) {
 
 int ipc_shm__pull(struct ipc_shm **out, const char *text,
                   ipc_shm__object_t expected) {
-  ipc_shm_token_t token;
+  ipc_shm__token_t token;
   ipc_shm_native_t copy;
   int err = begin_receive(out, text, 1, &token);
   if (err == 0 && token.object != expected)
@@ -182,7 +182,7 @@ int ipc_shm_inherited(ipc_shm_t **out, size_t index) {
 
 int ipc_shm__push(const struct ipc_shm *shm, unsigned long pid, unsigned flags,
                   char out[IPC_SHM_TOKEN_MAX]) {
-  ipc_shm_token_t token;
+  ipc_shm__token_t token;
   int err;
   if (out == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The portable name rule (documented in ipc_shm.h). */
-#include "shm_internal.h"
+#include "common.h"
 
 /* Length of the well-formed UTF-8 sequence starting at s, or 0 if it is
  * ill-formed (overlong forms, surrogates, code points past U+10FFFF). */

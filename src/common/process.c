@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Child processes that inherit segments, events and mutexes: the portable
  * part builds the inherited-token list, in one place for every platform. */
-#include "shm_internal.h"
+#include "common.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +62,7 @@ int ipc_shm_spawn(ipc_shm_process_t **child, const char *const argv[],
   for (i = 0; i < count && err == 0; i++) {
     const struct ipc_shm *shm = inherited_object(&segments[i]);
     int writable = shm->writable && (segments[i].flags & IPC_SHM_READONLY) == 0;
-    ipc_shm_token_t token;
+    ipc_shm__token_t token;
     memset(&token, 0, sizeof(token));
     err = ipc_shm__os_copy(shm, writable, 0, &copies[i], &token);
     if (err != 0)

@@ -2,7 +2,7 @@
 /* The handles and descriptors the library owns, so that a token naming one
  * of them is never adopted a second time (which would close it twice). An
  * intrusive list: each owning object embeds its entry. */
-#include "shm_internal.h"
+#include "common.h"
 
 #include <stddef.h>
 

@@ -236,7 +236,7 @@ int ipc_shm_channel_peek(ipc_shm_channel_t *ch, const void **data, size_t *size,
  * it in one go instead of a record per wake-up (which, on one CPU, would
  * make every record cost a switch of process). */
 static int wake_sender(struct ipc_shm_channel *ch) {
-  channel_header_t *h = ch->header;
+  ipc_shm__channel_header_t *h = ch->header;
   if (ipc_shm__load_seq_cst32(&h->waiting[IPC_SHM__CHANNEL_SENDER]) == 0)
     return 0;
   ch->other_index = ipc_shm__load_acquire64(&h->write_index);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Segments and views: argument checks, then one backend call. */
-#include "shm_internal.h"
+#include "common.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,20 +17,20 @@ static int check_size(uint64_t size) {
   return 0;
 }
 
-struct ipc_shm *ipc_shm__object_new(ipc_shm__object_t object, ipc_shm_kind_t kind) {
+struct ipc_shm *ipc_shm__object_new(ipc_shm__object_t object, ipc_shm__backing_t backing) {
   struct ipc_shm *shm = (struct ipc_shm *)calloc(1, sizeof(*shm));
   if (shm != NULL) {
     ipc_shm__owned_init(&shm->owned);
     shm->object = object;
     shm->handle = IPC_SHM__NO_HANDLE;
-    shm->kind = kind;
+    shm->backing = backing;
     ipc_shm__os_object_init(shm);
   }
   return shm;
 }
 
-static struct ipc_shm *new_segment(ipc_shm_kind_t kind) {
-  return ipc_shm__object_new(IPC_SHM__OBJECT_SEGMENT, kind);
+static struct ipc_shm *new_segment(ipc_shm__backing_t backing) {
+  return ipc_shm__object_new(IPC_SHM__OBJECT_SEGMENT, backing);
 }
 
 /* Common prologue of the named calls: checks, then a fresh object. */
@@ -45,7 +45,7 @@ static int begin_named(ipc_shm_t **out, const char *name, unsigned flags,
   err = ipc_shm__check_name(name);
   if (err != 0)
     return ipc_shm__fail_arg(err);
-  *shm = new_segment(IPC_SHM_KIND_NAMED);
+  *shm = new_segment(IPC_SHM__BACKING_NAMED);
   if (*shm == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_NO_MEMORY);
   memcpy((*shm)->name, name, strlen(name) + 1);
@@ -67,7 +67,7 @@ static int finish(ipc_shm_t **out, struct ipc_shm *shm, int err) {
 }
 
 struct ipc_shm *ipc_shm__segment_new(void) {
-  return new_segment(IPC_SHM_KIND_ANONYMOUS);
+  return new_segment(IPC_SHM__BACKING_ANONYMOUS);
 }
 
 int ipc_shm__segment_finish(ipc_shm_t **out, struct ipc_shm *shm, int err) {
@@ -157,10 +157,42 @@ int ipc_shm_create_anonymous(ipc_shm_t **out, uint64_t size, unsigned flags) {
   err = check_size(size);
   if (err != 0)
     return ipc_shm__fail_arg(err);
-  shm = new_segment(IPC_SHM_KIND_ANONYMOUS);
+  shm = new_segment(IPC_SHM__BACKING_ANONYMOUS);
   if (shm == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_NO_MEMORY);
   return finish(out, shm, ipc_shm__os_create_anonymous(shm, size, flags));
+}
+
+/* The mapping size of a file of `file_size` bytes for a request of
+ * `requested` bytes (0: the whole file). */
+static int file_map_size(uint64_t requested, uint64_t file_size, int writable,
+                         uint64_t *out) {
+  if (requested == 0) {
+    if (file_size == 0)
+      return ipc_shm__fail_arg(IPC_SHM_E_SIZE_ZERO);
+    *out = file_size;
+    return 0;
+  }
+  if (requested > file_size && !writable)
+    return ipc_shm__fail_arg(IPC_SHM_E_SIZE_MISMATCH);
+  *out = requested;
+  return 0;
+}
+
+static int map_file(struct ipc_shm *shm, const char *path, uint64_t requested,
+                    unsigned flags) {
+  ipc_shm__os_file_t file;
+  uint64_t size = 0;
+  int writable = (flags & IPC_SHM_READONLY) == 0;
+  int err = ipc_shm__os_file_open(&file, path, flags);
+  if (err != 0)
+    return err;
+  err = file_map_size(requested, file.size, writable, &size);
+  if (err == 0)
+    err = ipc_shm__os_file_map(shm, &file, size, writable);
+  if (err != 0)
+    ipc_shm__os_file_discard(&file);
+  return err;
 }
 
 int ipc_shm_open_file(ipc_shm_t **out, const char *path, uint64_t size,
@@ -179,25 +211,12 @@ int ipc_shm_open_file(ipc_shm_t **out, const char *path, uint64_t size,
     return ipc_shm__fail_arg(IPC_SHM_E_NOT_FOUND);
   if (size > IPC_SHM__SIZE_LIMIT)
     return ipc_shm__fail_arg(IPC_SHM_E_SIZE_TOO_BIG);
-  shm = new_segment(IPC_SHM_KIND_FILE);
+  shm = new_segment(IPC_SHM__BACKING_FILE);
   if (shm == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_NO_MEMORY);
-  return finish(out, shm, ipc_shm__os_open_file(shm, path, size, flags));
+  return finish(out, shm, map_file(shm, path, size, flags));
 }
 
-int ipc_shm__file_map_size(uint64_t requested, uint64_t file_size,
-                           int writable, uint64_t *out) {
-  if (requested == 0) {
-    if (file_size == 0)
-      return ipc_shm__fail_arg(IPC_SHM_E_SIZE_ZERO);
-    *out = file_size;
-    return 0;
-  }
-  if (requested > file_size && !writable)
-    return ipc_shm__fail_arg(IPC_SHM_E_SIZE_MISMATCH);
-  *out = requested;
-  return 0;
-}
 
 int ipc_shm_close(ipc_shm_t *shm) {
   int err;
@@ -245,7 +264,7 @@ int ipc_shm_is_writable(const ipc_shm_t *shm) {
 }
 
 const char *ipc_shm_name(const ipc_shm_t *shm) {
-  return shm != NULL && shm->kind == IPC_SHM_KIND_NAMED ? shm->name : NULL;
+  return shm != NULL && shm->backing == IPC_SHM__BACKING_NAMED ? shm->name : NULL;
 }
 
 ipc_shm_native_t ipc_shm_native_handle(const ipc_shm_t *shm) {

@@ -2,7 +2,7 @@
 /* Token and message formats, and the inherited-token list: everything a
  * process reads from outside about a handle it is handed. Every parser here
  * is strict and fuzzed (fuzz/). */
-#include "shm_internal.h"
+#include "common.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -44,14 +44,14 @@ static int known_object(uint32_t object) {
 
 /* ---- Tokens ---- */
 
-int ipc_shm__token_format(const ipc_shm_token_t *token,
+int ipc_shm__token_format(const ipc_shm__token_t *token,
                           char out[IPC_SHM_TOKEN_MAX]) {
   int n = snprintf(out, IPC_SHM_TOKEN_MAX, TOKEN_PREFIX "%s:%c:%llu:%lu:%llu:%llu.%llu",
                    object_word(token->object), token->writable ? 'w' : 'r',
                    (unsigned long long)token->size, token->pid,
                    (unsigned long long)token->handle,
-                   (unsigned long long)token->device,
-                   (unsigned long long)token->inode);
+                   (unsigned long long)token->check[0],
+                   (unsigned long long)token->check[1]);
   return n > 0 && n < IPC_SHM_TOKEN_MAX ? 0 : ipc_shm__fail_arg(IPC_SHM_E_SYSTEM);
 }
 
@@ -90,7 +90,7 @@ static int parse_object(const char **text, ipc_shm__object_t *object) {
   return -1;
 }
 
-int ipc_shm__token_parse(const char *text, ipc_shm_token_t *token) {
+int ipc_shm__token_parse(const char *text, ipc_shm__token_t *token) {
   const size_t prefix = sizeof(TOKEN_PREFIX) - 1;
   uint64_t pid;
   memset(token, 0, sizeof(*token));
@@ -108,12 +108,12 @@ int ipc_shm__token_parse(const char *text, ipc_shm_token_t *token) {
       token->size == 0 ||
       parse_number(&text, ':', 0xFFFFFFFFu, &pid) != 0 ||
       parse_number(&text, ':', UINT64_MAX, &token->handle) != 0 ||
-      parse_number(&text, '.', UINT64_MAX, &token->device) != 0 ||
-      parse_number(&text, '\0', UINT64_MAX, &token->inode) != 0)
+      parse_number(&text, '.', UINT64_MAX, &token->check[0]) != 0 ||
+      parse_number(&text, '\0', UINT64_MAX, &token->check[1]) != 0)
     return ipc_shm__fail_arg(IPC_SHM_E_BAD_TOKEN);
   token->pid = (unsigned long)pid;
 #ifndef _WIN32
-  token->has_identity = 1;
+  token->has_check = 1;
 #endif
   return 0;
 }
@@ -123,7 +123,7 @@ int ipc_shm__token_parse(const char *text, ipc_shm_token_t *token) {
 /* magic[8] | writable u32 | object u32 | size u64 | handle u64 | inode u64
  * (Windows mutexes: the state id; otherwise unused) */
 void ipc_shm__message_pack(unsigned char out[IPC_SHM__MESSAGE_SIZE],
-                           const ipc_shm_token_t *token) {
+                           const ipc_shm__token_t *token) {
   uint32_t writable = (uint32_t)token->writable;
   uint32_t object = (uint32_t)token->object;
   memcpy(out, message_magic, 8);
@@ -131,18 +131,18 @@ void ipc_shm__message_pack(unsigned char out[IPC_SHM__MESSAGE_SIZE],
   memcpy(out + 12, &object, 4);
   memcpy(out + 16, &token->size, 8);
   memcpy(out + 24, &token->handle, 8);
-  memcpy(out + 32, &token->inode, 8);
+  memcpy(out + 32, &token->check[1], 8);
 }
 
 int ipc_shm__message_unpack(const unsigned char in[IPC_SHM__MESSAGE_SIZE],
-                            ipc_shm_token_t *token) {
+                            ipc_shm__token_t *token) {
   uint32_t writable, object;
   memset(token, 0, sizeof(*token));
   memcpy(&writable, in + 8, 4);
   memcpy(&object, in + 12, 4);
   memcpy(&token->size, in + 16, 8);
   memcpy(&token->handle, in + 24, 8);
-  memcpy(&token->inode, in + 32, 8);
+  memcpy(&token->check[1], in + 32, 8);
   if (memcmp(in, message_magic, 8) != 0 || writable > 1 ||
       !known_object(object) || token->size == 0 ||
       token->size > IPC_SHM__SIZE_LIMIT)

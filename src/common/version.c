@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The library's version, from the header's numbers. */
-#include "shm_internal.h"
+#include "common.h"
 
 #define IPC_SHM_STRING_(x) #x
 #define IPC_SHM_STRING(x) IPC_SHM_STRING_(x)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Waiting, shared by events, mutexes and channels: deadlines, the spin
  * policy and cached verdicts on a peer's life (see wait.h). */
-#include "shm_internal.h"
+#include "common.h"
 
 /* A wait on one CPU gives it up this often before it sleeps: a peer that
  * needs this very CPU to answer has had it by then. */

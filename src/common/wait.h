@@ -15,8 +15,7 @@
 
 /* ---- Time ---- */
 
-/* Nanoseconds on a monotonic clock (backend: src/{posix,win32}/wait.c). */
-int64_t ipc_shm__os_now_ns(void);
+/* The clock is ipc_shm__os_now_ns() (port.h). */
 
 /* The moment `timeout_ms` from now (>= 0, or IPC_SHM_FOREVER), in the
  * clock's nanoseconds; INT64_MAX for no limit. */
@@ -34,8 +33,8 @@ int64_t ipc_shm__ns_left(int64_t deadline);
 /* ---- Spinning ---- */
 
 /* How long a waiter spins at most before it sleeps: about what a sleep and
- * a wake-up cost together (measured: 5 to 50 microseconds; a spin that
- * lasts longer loses more than the sleep it avoids). */
+ * a wake-up cost together at most (docs/PERFORMANCE.md); a spin that lasts
+ * longer loses more than the sleep it avoids. */
 #define IPC_SHM__SPIN_MAX_NS 50000u
 /* A spin that has failed this often in a row is tried again now and then,
  * at least this long, so that a peer that became fast is noticed. */
@@ -66,13 +65,6 @@ void ipc_shm__spin_failed(ipc_shm__spin_t *spin);
 int ipc_shm__cpus_usable(void);
 /* Make the next ipc_shm__cpus_usable() ask the system (for tests). */
 void ipc_shm__cpus_recheck(void);
-
-/* Backend (src/{posix,win32}/wait.c): ask the system how many CPUs this
- * process may use at once (1 at least); give the CPU up; sleep `ns`
- * (resumed after signals is not needed: callers look again). */
-int ipc_shm__os_cpus_usable(void);
-void ipc_shm__os_yield(void);
-void ipc_shm__os_sleep_ns(int64_t ns);
 
 /* ---- Verdicts on a peer's life ---- */
 
@@ -117,5 +109,11 @@ static inline int ipc_shm__verdict_cached(ipc_shm__verdict_t *verdict, uint64_t 
 
 void ipc_shm__verdict_set(ipc_shm__verdict_t *verdict, uint64_t peer, uint64_t progress,
                           int alive);
+
+/* ---- Threads ---- */
+
+/* A number for the calling thread, never given to another thread of this
+ * process (a thread id may be reused; this is not). */
+uint64_t ipc_shm__thread_serial(void);
 
 #endif

@@ -12,12 +12,11 @@
  * CAS from a holder whose process is gone (by its id). */
 #include "posix_internal.h"
 
-#include "../common/channel_internal.h"
 
 #if IPC_SHM__LINUX
 /* The byte whose lock is the role `side`: the first of its peer word. */
 static uint64_t role_byte(int side) {
-  return (uint64_t)offsetof(channel_header_t, peers) + 8u * (uint64_t)side;
+  return (uint64_t)offsetof(ipc_shm__channel_header_t, peers) + 8u * (uint64_t)side;
 }
 #endif
 

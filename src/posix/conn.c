@@ -75,7 +75,7 @@ static int new_socket(int *fd) {
   if (err == 0)
     err = no_sigpipe(*fd);
   if (err != 0) {
-    ipc_shm__close_quietly(*fd);
+    ipc_shm__os_close_quietly(*fd);
     return err;
   }
   return 0;
@@ -108,12 +108,12 @@ static int new_conn(ipc_shm_conn_t **conn, int fd) {
   unsigned long peer_pid = 0;
   int err = check_peer(fd, &peer_pid);
   if (err != 0) {
-    ipc_shm__close_quietly(fd);
+    ipc_shm__os_close_quietly(fd);
     return err;
   }
   c = (struct ipc_shm_conn *)calloc(1, sizeof(*c));
   if (c == NULL) {
-    ipc_shm__close_quietly(fd);
+    ipc_shm__os_close_quietly(fd);
     return ipc_shm__fail_arg(IPC_SHM_E_NO_MEMORY);
   }
   c->fd = fd;
@@ -155,7 +155,7 @@ static int lock_name(struct ipc_shm_listener *l) {
       /* Held: somebody listens under this name. */
       err = errno == EWOULDBLOCK ? ipc_shm__fail_as(errno, "flock", IPC_SHM_E_EXISTS)
                                  : ipc_shm__fail(errno, "flock");
-      ipc_shm__close_quietly(fd);
+      ipc_shm__os_close_quietly(fd);
       return err;
     }
     /* The last holder removes the file before it lets go: a lock on a file
@@ -167,10 +167,10 @@ static int lock_name(struct ipc_shm_listener *l) {
       return 0;
     }
     if (err < 0) {
-      ipc_shm__close_quietly(fd);
+      ipc_shm__os_close_quietly(fd);
       return err;
     }
-    ipc_shm__close_quietly(fd);
+    ipc_shm__os_close_quietly(fd);
   }
   /* Every lock taken was on a file removed meanwhile: others are busy
    * with this name. */
@@ -220,7 +220,7 @@ int ipc_shm__os_listen(ipc_shm_listener_t **listener, const char *name) {
     err = ipc_shm__fail(errno, "listen");
   if (err != 0) {
     unlock_name(l);
-    ipc_shm__close_quietly(l->fd);
+    ipc_shm__os_close_quietly(l->fd);
     free(l);
     return err;
   }
@@ -248,7 +248,7 @@ int ipc_shm__os_accept(ipc_shm_listener_t *listener, ipc_shm_conn_t **conn) {
       err = no_sigpipe(fd);
 #endif
     if (err != 0) {
-      ipc_shm__close_quietly(fd);
+      ipc_shm__os_close_quietly(fd);
       return err;
     }
   }
@@ -277,7 +277,7 @@ int ipc_shm__os_connect(ipc_shm_conn_t **conn, const char *name) {
   while (rc != 0 && errno == EINTR);
   if (rc != 0) {
     err = ipc_shm__fail(errno, "connect");
-    ipc_shm__close_quietly(fd);
+    ipc_shm__os_close_quietly(fd);
     return err;
   }
   return new_conn(conn, fd);
@@ -319,9 +319,16 @@ static int send_rest(int fd, const unsigned char *message, size_t size, size_t d
   return 0;
 }
 
-int ipc_shm__os_send(ipc_shm_conn_t *conn, const struct ipc_shm *shm,
-                     int writable) {
-  unsigned char message[IPC_SHM__MESSAGE_SIZE];
+int ipc_shm__os_send_prepare(ipc_shm_conn_t *conn, const struct ipc_shm *shm,
+                             int writable, ipc_shm__token_t *token,
+                             ipc_shm_native_t *held) {
+  (void)conn;
+  /* The copy travels beside the message; the message names no handle. */
+  return ipc_shm__os_copy(shm, writable, 0, held, token);
+}
+
+int ipc_shm__os_send_bytes(ipc_shm_conn_t *conn, const unsigned char *bytes,
+                           size_t size, ipc_shm_native_t held) {
   union {
     struct cmsghdr align;
     unsigned char space[CMSG_SPACE(sizeof(int))];
@@ -329,35 +336,28 @@ int ipc_shm__os_send(ipc_shm_conn_t *conn, const struct ipc_shm *shm,
   struct msghdr msg;
   struct iovec iov;
   struct cmsghdr *cmsg;
-  ipc_shm_token_t token;
-  ipc_shm_native_t fd = -1;
-  int err;
   ssize_t sent;
 
-  memset(&token, 0, sizeof(token));
-  err = ipc_shm__os_copy(shm, writable, 0, &fd, &token);
-  if (err != 0)
-    return err;
-  token.object = shm->object;
-  token.handle = 0; /* the descriptor travels beside the message */
-  ipc_shm__message_pack(message, &token);
-
-  init_message(&msg, &iov, message, sizeof(message), control.space,
-               sizeof(control.space));
+  init_message(&msg, &iov, (void *)(uintptr_t)bytes, size, control.space, sizeof(control.space));
   cmsg = CMSG_FIRSTHDR(&msg);
   cmsg->cmsg_level = SOL_SOCKET;
   cmsg->cmsg_type = SCM_RIGHTS;
   cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+  memcpy(CMSG_DATA(cmsg), &held, sizeof(int));
   do
     sent = SYS.sendmsg(conn->fd, &msg, SEND_FLAGS);
   while (sent < 0 && errno == EINTR);
   if (sent < 0)
-    err = ipc_shm__fail(errno, "sendmsg");
-  else /* the descriptor went with the first byte; finish the message */
-    err = send_rest(conn->fd, message, sizeof(message), (size_t)sent);
-  ipc_shm__close_quietly(fd);
-  return err;
+    return ipc_shm__fail(errno, "sendmsg");
+  /* The descriptor went with the first byte; finish the message. */
+  return send_rest(conn->fd, bytes, size, (size_t)sent);
+}
+
+void ipc_shm__os_send_undo(ipc_shm_conn_t *conn, const ipc_shm__token_t *token,
+                           ipc_shm_native_t held) {
+  (void)conn; /* nothing reached the peer that the caller does not close */
+  (void)token;
+  (void)held;
 }
 
 /* Close every descriptor that arrived in a control message. */
@@ -370,7 +370,7 @@ static void close_received(struct msghdr *msg) {
       for (i = 0; i < n; i++) {
         int fd;
         memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
-        ipc_shm__close_quietly(fd);
+        ipc_shm__os_close_quietly(fd);
       }
     }
   }
@@ -406,9 +406,8 @@ static int receive_rest(int fd, unsigned char *message, size_t size, size_t done
   return 0;
 }
 
-int ipc_shm__os_receive(ipc_shm_conn_t *conn, ipc_shm_token_t *token,
-                        ipc_shm_native_t *handle, int *fresh) {
-  unsigned char message[IPC_SHM__MESSAGE_SIZE];
+int ipc_shm__os_receive_bytes(ipc_shm_conn_t *conn, unsigned char *bytes,
+                              size_t size, ipc_shm_native_t *held) {
   union {
     struct cmsghdr align;
     /* Room for more than one: extra descriptors are closed, not leaked. */
@@ -419,8 +418,7 @@ int ipc_shm__os_receive(ipc_shm_conn_t *conn, ipc_shm_token_t *token,
   ssize_t got;
   int fd, err;
 
-  init_message(&msg, &iov, message, sizeof(message), control.space,
-               sizeof(control.space));
+  init_message(&msg, &iov, bytes, size, control.space, sizeof(control.space));
   do {
 #if defined(MSG_CMSG_CLOEXEC)
     got = SYS.recvmsg(conn->fd, &msg, MSG_CMSG_CLOEXEC);
@@ -433,22 +431,17 @@ int ipc_shm__os_receive(ipc_shm_conn_t *conn, ipc_shm_token_t *token,
   if (got == 0) /* the peer closed the connection */
     return ipc_shm__fail_arg(IPC_SHM_E_DISCONNECTED);
   fd = received_descriptor(&msg);
-  err = receive_rest(conn->fd, message, sizeof(message), (size_t)got);
+  err = receive_rest(conn->fd, bytes, size, (size_t)got);
 #if !defined(MSG_CMSG_CLOEXEC)
   if (err == 0 && fd >= 0)
     err = ipc_shm__set_cloexec(fd, 1);
 #endif
-  if (err == 0 && fd < 0)
-    err = ipc_shm__fail_arg(IPC_SHM_E_BAD_TOKEN);
-  if (err == 0)
-    err = ipc_shm__message_unpack(message, token);
   if (err != 0) {
     if (fd >= 0)
-      ipc_shm__close_quietly(fd);
+      ipc_shm__os_close_quietly(fd);
     return err;
   }
-  *handle = fd;
-  *fresh = 1;
+  *held = fd;
   return 0;
 }
 

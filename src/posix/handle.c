@@ -55,7 +55,7 @@ static int reopen_readonly(const struct ipc_shm *shm, int *out) {
     *out = SYS.fcntl(shm->os.readonly_twin, F_DUPFD_CLOEXEC, 3);
     return *out >= 0 ? 0 : ipc_shm__fail(errno, "fcntl");
   }
-  if (shm->kind != IPC_SHM_KIND_NAMED)
+  if (shm->backing != IPC_SHM__BACKING_NAMED)
     return ipc_shm__fail_arg(IPC_SHM_E_NOT_SUPPORTED);
   ipc_shm__posix_name(posix_name, shm->name);
   fd = SYS.shm_open(posix_name, O_RDONLY | (IPC_SHM__SHM_NAMES_ARE_FILES ? O_NONBLOCK : 0), 0);
@@ -63,14 +63,14 @@ static int reopen_readonly(const struct ipc_shm *shm, int *out) {
     return ipc_shm__fail(errno, "shm_open");
   err = ipc_shm__set_cloexec(fd, 1);
   if (err != 0) {
-    ipc_shm__close_quietly(fd);
+    ipc_shm__os_close_quietly(fd);
     return err;
   }
 #endif
   /* The name may have been removed and reused meanwhile: that is no copy
    * of this segment. */
   if (!same_object(fd, shm->handle, &err)) {
-    ipc_shm__close_quietly(fd);
+    ipc_shm__os_close_quietly(fd);
     return err != 0 ? err : ipc_shm__fail_arg(IPC_SHM_E_NOT_FOUND);
   }
   *out = fd;
@@ -93,7 +93,7 @@ static int copy_descriptor(const struct ipc_shm *shm, int writable, int *out) {
 }
 
 int ipc_shm__os_copy(const struct ipc_shm *shm, int writable, int inheritable,
-                     ipc_shm_native_t *copy, ipc_shm_token_t *token) {
+                     ipc_shm_native_t *copy, ipc_shm__token_t *token) {
   struct stat st;
   int fd = -1;
   int err = copy_descriptor(shm, writable, &fd);
@@ -103,15 +103,15 @@ int ipc_shm__os_copy(const struct ipc_shm *shm, int writable, int inheritable,
     err = ipc_shm__set_cloexec(fd, 0);
   if (err != 0) {
     if (fd >= 0)
-      ipc_shm__close_quietly(fd);
+      ipc_shm__os_close_quietly(fd);
     return err;
   }
   token->writable = writable;
   token->size = shm->size;
   token->handle = (uint64_t)fd;
-  token->has_identity = 1;
-  token->device = (uint64_t)st.st_dev;
-  token->inode = (uint64_t)st.st_ino;
+  token->has_check = 1;
+  token->check[0] = (uint64_t)st.st_dev;
+  token->check[1] = (uint64_t)st.st_ino;
   *copy = fd;
   return 0;
 }
@@ -135,7 +135,7 @@ uint64_t ipc_shm__os_handle_value(ipc_shm_native_t handle) {
 
 /* Is fd what the token says? 0 or BAD_TOKEN (with the native error of a
  * failing check); never changes fd. */
-static int check_descriptor(int fd, const ipc_shm_token_t *token, int *descriptor_flags,
+static int check_descriptor(int fd, const ipc_shm__token_t *token, int *descriptor_flags,
                             uint64_t *actual_size) {
   struct stat st;
   int status = SYS.fcntl(fd, F_GETFL, 0);
@@ -148,8 +148,8 @@ static int check_descriptor(int fd, const ipc_shm_token_t *token, int *descripto
     return ipc_shm__fail_as(errno, "fstat", IPC_SHM_E_BAD_TOKEN);
   if (!S_ISREG(st.st_mode) && ipc_shm__check_memory_object(&st) != 0)
     return ipc_shm__fail_arg(IPC_SHM_E_BAD_TOKEN);
-  if (token->has_identity &&
-      ((uint64_t)st.st_dev != token->device || (uint64_t)st.st_ino != token->inode))
+  if (token->has_check &&
+      ((uint64_t)st.st_dev != token->check[0] || (uint64_t)st.st_ino != token->check[1]))
     return ipc_shm__fail_arg(IPC_SHM_E_BAD_TOKEN);
 #if defined(O_PATH)
   /* O_PATH reads as O_RDONLY in O_ACCMODE but grants no access at all. */
@@ -165,7 +165,7 @@ static int check_descriptor(int fd, const ipc_shm_token_t *token, int *descripto
 }
 
 int ipc_shm__os_adopt(struct ipc_shm *shm, ipc_shm_native_t fd,
-                      const ipc_shm_token_t *token, int inherited) {
+                      const ipc_shm__token_t *token, int inherited) {
   int descriptor_flags = 0;
   uint64_t actual_size = 0;
   int err = check_descriptor(fd, token, &descriptor_flags, &actual_size);
@@ -204,7 +204,7 @@ int ipc_shm__os_adopt(struct ipc_shm *shm, ipc_shm_native_t fd,
   return 0;
 }
 
-int ipc_shm__os_pull(const ipc_shm_token_t *token, ipc_shm_native_t *copy) {
+int ipc_shm__os_pull(const ipc_shm__token_t *token, ipc_shm_native_t *copy) {
 #if IPC_SHM__LINUX
   int pidfd, fd, err;
   if (token->handle > (uint64_t)INT32_MAX)
@@ -218,10 +218,10 @@ int ipc_shm__os_pull(const ipc_shm_token_t *token, ipc_shm_native_t *copy) {
     /* EBADF: the owner has no such descriptor (any more). */
     err = errno == EBADF ? ipc_shm__fail_as(errno, "pidfd_getfd", IPC_SHM_E_NOT_FOUND)
                          : ipc_shm__fail(errno, "pidfd_getfd");
-    ipc_shm__close_quietly(pidfd);
+    ipc_shm__os_close_quietly(pidfd);
     return err;
   }
-  ipc_shm__close_quietly(pidfd);
+  ipc_shm__os_close_quietly(pidfd);
   *copy = fd;
   return 0;
 #else
@@ -232,7 +232,7 @@ int ipc_shm__os_pull(const ipc_shm_token_t *token, ipc_shm_native_t *copy) {
 }
 
 int ipc_shm__os_push(const struct ipc_shm *shm, unsigned long pid, int writable,
-                     ipc_shm_token_t *token) {
+                     ipc_shm__token_t *token) {
   (void)shm;
   (void)pid;
   (void)writable;

@@ -128,7 +128,7 @@ int ipc_shm__posix_thread_gone(uint32_t thread) {
   if (fd < 0)
     return errno == ENOENT;
   got = SYS.read(fd, stat_line, sizeof(stat_line) - 1);
-  ipc_shm__close_quietly(fd);
+  ipc_shm__os_close_quietly(fd);
   if (got <= 0)
     return 0;
   stat_line[got] = '\0';
@@ -199,7 +199,7 @@ int ipc_shm__posix_presence_take(ipc_shm__presence_t *p, int object_fd, int writ
     err = errno == EAGAIN || errno == EACCES
               ? ipc_shm__fail_as(errno, "fcntl", IPC_SHM_E_EXISTS)
               : ipc_shm__fail(errno, "fcntl");
-    ipc_shm__close_quietly(fd);
+    ipc_shm__os_close_quietly(fd);
     return err;
   }
   p->fd = fd;
@@ -221,7 +221,7 @@ void ipc_shm__posix_presence_drop(ipc_shm__presence_t *p) {
 #if IPC_SHM__LINUX
   list_remove(p);
   if (p->fd >= 0) {
-    ipc_shm__close_quietly(p->fd); /* the lock goes with the description */
+    ipc_shm__os_close_quietly(p->fd); /* the lock goes with the description */
     p->fd = -1;
   }
 #else

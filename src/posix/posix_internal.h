@@ -4,7 +4,8 @@
 #ifndef IPC_SHM_POSIX_INTERNAL_H
 #define IPC_SHM_POSIX_INTERNAL_H
 
-#include "../common/shm_internal.h"
+#include "../common/fault.h"
+#include "../common/port.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,16 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* 1 where the Linux interfaces are used: memfd_create and its seals,
- * pidfd_getfd, /proc/self/fd, O_TMPFILE + linkat, abstract sockets, pipe2,
- * accept4, close_range, futexes and thread ids. Building with IPC_SHM_GENERIC_POSIX takes the paths
- * written for the other POSIX systems instead, so that they are tested on
- * Linux too. */
-#if defined(__linux__) && !defined(IPC_SHM_GENERIC_POSIX)
-#define IPC_SHM__LINUX 1
-#else
-#define IPC_SHM__LINUX 0
-#endif
 
 /* Where shm_open names are files of a directory anyone may write to
  * (glibc: /dev/shm), so that a FIFO or a directory can be planted under a
@@ -51,8 +42,6 @@
   X(unlink, "unlink", int, (const char *a), (a), unlink, ERRNO)                             \
   X(access, "access", int, (const char *a, int b), (a, b), access, ERRNO)                   \
   X(ftruncate, "ftruncate", int, (int a, off_t b), (a, b), ftruncate, ERRNO)                   \
-  X(posix_fallocate, "posix_fallocate", int, (int a, off_t b, off_t c), (a, b, c), posix_fallocate,  \
-    RETURN)                                                                     \
   X(fchmod, "fchmod", int, (int a, mode_t b), (a, b), fchmod, ERRNO)                        \
   X(fstat, "fstat", int, (int a, struct stat *b), (a, b), fstat, ERRNO)                    \
   X(stat, "stat", int, (const char *a, struct stat *b), (a, b), stat, ERRNO)              \
@@ -97,8 +86,20 @@
   X(sched_yield, "sched_yield", int, (void), (), sched_yield, ERRNO)                             \
   X(nanosleep, "nanosleep", int, (const struct timespec *a, struct timespec *b), (a, b),        \
     nanosleep, ERRNO)                                                           \
+  IPC_SHM__POSIX_FALLOCATE_SYSCALLS(X)                                          \
   IPC_SHM__POSIX_LINUX_SYSCALLS(X)                                              \
   IPC_SHM__POSIX_PEERCRED_SYSCALLS(X)
+
+/* Reserving a new object's memory: Linux, also with IPC_SHM_GENERIC_POSIX
+ * (other systems, macOS among them, have no posix_fallocate or none that
+ * works on shared memory: the reservation is skipped there). */
+#if defined(__linux__)
+#define IPC_SHM__POSIX_FALLOCATE_SYSCALLS(X)                                    \
+  X(posix_fallocate, "posix_fallocate", int, (int a, off_t b, off_t c), (a, b, c), posix_fallocate,  \
+    RETURN)
+#else
+#define IPC_SHM__POSIX_FALLOCATE_SYSCALLS(X)
+#endif
 
 #if IPC_SHM__LINUX
 #define IPC_SHM__POSIX_LINUX_SYSCALLS(X)                                        \
@@ -149,8 +150,6 @@ extern struct ipc_shm__syscalls ipc_shm__sys;
 
 /* ---- Helpers (src/posix/syscall.c) ---- */
 
-/* Close a descriptor on an error path without losing errno. */
-void ipc_shm__close_quietly(int fd);
 
 /* Set or clear FD_CLOEXEC. 0 or a portable code. */
 int ipc_shm__set_cloexec(int fd, int on);

@@ -1,10 +1,32 @@
 /* SPDX-License-Identifier: MIT */
 /* The POSIX backend's own part of the portable objects (src/common/
- * shm_internal.h embeds it; only this backend reads or writes it). */
+ * object.h embeds it; only this backend reads or writes it). */
 #ifndef IPC_SHM_POSIX_OBJECT_H
 #define IPC_SHM_POSIX_OBJECT_H
 
 #include <stdint.h>
+
+/* 1 where the Linux interfaces are used: memfd_create and its seals,
+ * pidfd_getfd, /proc/self/fd, O_TMPFILE + linkat, abstract sockets, pipe2,
+ * accept4, close_range, futexes and thread ids. Building with IPC_SHM_GENERIC_POSIX takes the paths
+ * written for the other POSIX systems instead, so that they are tested on
+ * Linux too. */
+#if defined(__linux__) && !defined(IPC_SHM_GENERIC_POSIX)
+#define IPC_SHM__LINUX 1
+#else
+#define IPC_SHM__LINUX 0
+#endif
+
+/* A file opened to be mapped (src/posix/shm.c). */
+typedef struct ipc_shm__os_file {
+  int fd;
+  int created;      /* this call created it: removed if it is discarded */
+  const char *path; /* the caller's, for that removal */
+  uint64_t size;    /* its length when opened */
+} ipc_shm__os_file_t;
+
+/* Descriptors travel beside a connection's messages (SCM_RIGHTS). */
+#define IPC_SHM__OS_HANDLES_BESIDE 1
 
 /* Proof, kept by the kernel, that this process is attached to an object:
  * an open-file-description lock (F_OFD_SETLK) on one byte of the object's

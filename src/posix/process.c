@@ -112,8 +112,8 @@ static int make_pipe(int fds[2]) {
   if (err == 0)
     err = ipc_shm__set_cloexec(fds[1], 1);
   if (err != 0) {
-    ipc_shm__close_quietly(fds[0]);
-    ipc_shm__close_quietly(fds[1]);
+    ipc_shm__os_close_quietly(fds[0]);
+    ipc_shm__os_close_quietly(fds[1]);
   }
   return err;
 #endif
@@ -218,7 +218,7 @@ int ipc_shm__os_spawn(ipc_shm_process_t **child, const char *const argv[],
   if (pid == 0)
     exec_child(path, mutable_argv(argv), envp, copies, scratch, count,
                error_pipe[1], open_max);
-  ipc_shm__close_quietly(error_pipe[1]);
+  ipc_shm__os_close_quietly(error_pipe[1]);
   error_pipe[1] = -1;
   /* The pipe closes without a word when exec succeeds. */
   do
@@ -241,9 +241,9 @@ int ipc_shm__os_spawn(ipc_shm_process_t **child, const char *const argv[],
 
 done:
   if (error_pipe[0] >= 0)
-    ipc_shm__close_quietly(error_pipe[0]);
+    ipc_shm__os_close_quietly(error_pipe[0]);
   if (error_pipe[1] >= 0)
-    ipc_shm__close_quietly(error_pipe[1]);
+    ipc_shm__os_close_quietly(error_pipe[1]);
   free(envp);
   free(scratch);
   free(path);

@@ -23,60 +23,6 @@ static mode_t perms_of(unsigned flags) {
                                                   : DEFAULT_PERMS);
 }
 
-int ipc_shm__translate(long native) {
-  switch (native) {
-  case 0:
-    return 0;
-  case EINVAL:
-    return IPC_SHM_E_INVAL;
-  case ENAMETOOLONG:
-    return IPC_SHM_E_NAME_TOO_LONG;
-  case EFBIG:
-  case EOVERFLOW:
-    return IPC_SHM_E_SIZE_TOO_BIG;
-  case EACCES:
-  case EPERM:
-  case EROFS:
-    return IPC_SHM_E_PERM;
-  case ENOENT:
-  case ESRCH:        /* no such process */
-  case ECONNREFUSED: /* nobody listens */
-    return IPC_SHM_E_NOT_FOUND;
-  case EEXIST:
-  case EADDRINUSE:
-    return IPC_SHM_E_EXISTS;
-  case EPIPE:
-  case ECONNRESET:
-    return IPC_SHM_E_DISCONNECTED;
-  case ENOSPC:
-#if defined(EDQUOT)
-  case EDQUOT:
-#endif
-    return IPC_SHM_E_NO_SPACE;
-  case ENOMEM:
-    return IPC_SHM_E_NO_MEMORY;
-  case EMFILE:
-  case ENFILE:
-    return IPC_SHM_E_TOO_MANY;
-  case ENOSYS:
-#if defined(ENOTSUP)
-  case ENOTSUP:
-#endif
-#if defined(EOPNOTSUPP) && (!defined(ENOTSUP) || EOPNOTSUPP != ENOTSUP)
-  case EOPNOTSUPP:
-#endif
-    return IPC_SHM_E_NOT_SUPPORTED;
-  case EIO:
-    return IPC_SHM_E_IO;
-  case EISDIR: /* a directory where a segment or file was expected */
-  case ENXIO:  /* a FIFO or socket file */
-  case ELOOP:  /* a symbolic link, refused by O_NOFOLLOW */
-    return IPC_SHM_E_WRONG_KIND;
-  default:
-    return IPC_SHM_E_SYSTEM;
-  }
-}
-
 /* Give a fresh object its size. The reservation comes first: on tmpfs
  * posix_fallocate sets the size only once every page is reserved, so an
  * opener racing a creator that cannot publish atomically sees the object
@@ -129,7 +75,7 @@ static int create_then_publish(const char *name, uint64_t size, unsigned flags,
     snprintf(path, sizeof(path), IPC_SHM__SHM_DIR "/%s", name);
     if (SYS.linkat(AT_FDCWD, proc_path, AT_FDCWD, path, AT_SYMLINK_FOLLOW) != 0) {
       if (errno == ENOENT) { /* no /proc: the plain way, below */
-        ipc_shm__close_quietly(*fd);
+        ipc_shm__os_close_quietly(*fd);
         *fd = -1;
         return 0;
       }
@@ -137,7 +83,7 @@ static int create_then_publish(const char *name, uint64_t size, unsigned flags,
     }
   }
   if (err != 0) {
-    ipc_shm__close_quietly(*fd);
+    ipc_shm__os_close_quietly(*fd);
     *fd = -1;
   }
   return err;
@@ -166,7 +112,7 @@ static int create_exclusive(const char *name, uint64_t size, unsigned flags,
     int saved = errno;
     (void)SYS.shm_unlink(posix_name);
     errno = saved;
-    ipc_shm__close_quietly(*fd);
+    ipc_shm__os_close_quietly(*fd);
     *fd = -1;
   }
   return err;
@@ -235,7 +181,7 @@ int ipc_shm__os_open(struct ipc_shm *shm, const char *name, unsigned flags) {
   if (err == 0)
     err = wait_for_size(fd, &st);
   if (err != 0) {
-    ipc_shm__close_quietly(fd);
+    ipc_shm__os_close_quietly(fd);
     return err;
   }
   shm->handle = fd;
@@ -282,9 +228,9 @@ static int anonymous_object(int *fd, int *readonly_twin) {
   if (err == 0)
     err = ipc_shm__set_cloexec(*readonly_twin, 1);
   if (err != 0) {
-    ipc_shm__close_quietly(*fd);
+    ipc_shm__os_close_quietly(*fd);
     if (*readonly_twin >= 0)
-      ipc_shm__close_quietly(*readonly_twin);
+      ipc_shm__os_close_quietly(*readonly_twin);
     *fd = *readonly_twin = -1;
   }
   return err;
@@ -305,9 +251,9 @@ int ipc_shm__os_create_anonymous(struct ipc_shm *shm, uint64_t size,
     err = ipc_shm__fail(errno, "fcntl");
 #endif
   if (err != 0) {
-    ipc_shm__close_quietly(fd);
+    ipc_shm__os_close_quietly(fd);
     if (readonly_twin >= 0)
-      ipc_shm__close_quietly(readonly_twin);
+      ipc_shm__os_close_quietly(readonly_twin);
     return err;
   }
   fill_created(shm, fd, size);
@@ -327,7 +273,7 @@ static int open_file(const char *path, unsigned flags, int *fd, int *created) {
       *created = 1;
       if (SYS.fchmod(*fd, perms_of(flags)) != 0) {
         int err = ipc_shm__fail(errno, "fchmod");
-        ipc_shm__close_quietly(*fd);
+        ipc_shm__os_close_quietly(*fd);
         (void)SYS.unlink(path);
         return err;
       }
@@ -340,39 +286,48 @@ static int open_file(const char *path, unsigned flags, int *fd, int *created) {
   return *fd >= 0 ? 0 : ipc_shm__fail(errno, "open");
 }
 
-int ipc_shm__os_open_file(struct ipc_shm *shm, const char *path,
-                          uint64_t requested, unsigned flags) {
-  int writable = (flags & IPC_SHM_READONLY) == 0;
+int ipc_shm__os_file_open(ipc_shm__os_file_t *file, const char *path,
+                          unsigned flags) {
   struct stat st;
-  uint64_t size = 0;
   int fd = -1, created = 0;
   int err = open_file(path, flags, &fd, &created);
-
   if (err != 0)
     return err;
   if (SYS.fstat(fd, &st) != 0)
     err = ipc_shm__fail(errno, "fstat");
   else if (!S_ISREG(st.st_mode))
     err = ipc_shm__fail_arg(IPC_SHM_E_WRONG_KIND);
-  else
-    err = ipc_shm__file_map_size(requested, (uint64_t)st.st_size, writable,
-                                 &size);
-  if (err == 0 && size > (uint64_t)st.st_size &&
-      SYS.ftruncate(fd, (off_t)size) != 0)
-    err = ipc_shm__fail(errno, "ftruncate");
-  if (err != 0) {
-    int saved = errno;
-    ipc_shm__close_quietly(fd);
-    if (created)
-      (void)SYS.unlink(path);
-    errno = saved;
-    return err;
-  }
-  shm->handle = fd;
+  file->fd = fd;
+  file->created = created;
+  file->path = path;
+  file->size = err == 0 ? (uint64_t)st.st_size : 0;
+  if (err != 0)
+    ipc_shm__os_file_discard(file);
+  return err;
+}
+
+int ipc_shm__os_file_map(struct ipc_shm *shm, ipc_shm__os_file_t *file,
+                         uint64_t size, int writable) {
+  /* A descriptor maps as it is: a larger mapping needs a longer file. */
+  if (size > file->size && SYS.ftruncate(file->fd, (off_t)size) != 0)
+    return ipc_shm__fail(errno, "ftruncate");
+  shm->handle = file->fd;
   shm->size = size;
   shm->writable = writable;
   shm->size_exact = 1;
+  file->fd = -1;
   return 0;
+}
+
+void ipc_shm__os_file_discard(ipc_shm__os_file_t *file) {
+  int saved = errno;
+  if (file->fd >= 0)
+    ipc_shm__os_close_quietly(file->fd);
+  if (file->created)
+    (void)SYS.unlink(file->path);
+  file->fd = -1;
+  file->created = 0;
+  errno = saved;
 }
 
 void ipc_shm__os_object_init(struct ipc_shm *obj) {

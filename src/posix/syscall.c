@@ -135,7 +135,7 @@ void ipc_shm__os_unlock(void) { (void)pthread_mutex_unlock(&lock); }
 
 /* ---- Helpers ---- */
 
-void ipc_shm__close_quietly(int fd) {
+void ipc_shm__os_close_quietly(int fd) {
   int saved = errno;
   (void)SYS.close(fd);
   errno = saved;

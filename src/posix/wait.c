@@ -34,7 +34,7 @@ static int read_small_file(const char *path, char *text, size_t size) {
   if (fd < 0)
     return -1;
   got = SYS.read(fd, text, size - 1);
-  ipc_shm__close_quietly(fd);
+  ipc_shm__os_close_quietly(fd);
   if (got <= 0)
     return -1;
   text[got] = '\0';

@@ -7,7 +7,6 @@
  * gone. */
 #include "win32_internal.h"
 
-#include "../common/channel_internal.h"
 
 #include <stdio.h>
 
@@ -79,7 +78,7 @@ void ipc_shm__os_channel_end(struct ipc_shm_channel *ch) {
   ipc_shm__win_peer_close(&ch->os.peer);
   for (side = 0; side < 2; side++)
     if (ch->os.wakers[side] != IPC_SHM__NO_HANDLE) {
-      ipc_shm__close_quietly(ch->os.wakers[side]);
+      ipc_shm__os_close_quietly(ch->os.wakers[side]);
       ch->os.wakers[side] = IPC_SHM__NO_HANDLE;
     }
 }

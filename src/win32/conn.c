@@ -50,7 +50,7 @@ int ipc_shm__os_listen(ipc_shm_listener_t **listener, const char *name) {
     return err;
   }
   if (GetLastError() == ERROR_ALREADY_EXISTS) {
-    ipc_shm__close_quietly(l->lock);
+    ipc_shm__os_close_quietly(l->lock);
     free(l);
     return ipc_shm__fail(ERROR_ALREADY_EXISTS, "CreateEventW");
   }
@@ -60,7 +60,7 @@ int ipc_shm__os_listen(ipc_shm_listener_t **listener, const char *name) {
     err = GetLastError() == ERROR_ACCESS_DENIED
               ? ipc_shm__fail_as(ERROR_ACCESS_DENIED, "CreateNamedPipeW", IPC_SHM_E_EXISTS)
               : ipc_shm__fail_last("CreateNamedPipeW");
-    ipc_shm__close_quietly(l->lock);
+    ipc_shm__os_close_quietly(l->lock);
     free(l);
     return err;
   }
@@ -71,7 +71,7 @@ int ipc_shm__os_listen(ipc_shm_listener_t **listener, const char *name) {
 static int new_conn(ipc_shm_conn_t **conn, HANDLE pipe, DWORD peer_pid) {
   struct ipc_shm_conn *c = (struct ipc_shm_conn *)calloc(1, sizeof(*c));
   if (c == NULL) {
-    ipc_shm__close_quietly(pipe);
+    ipc_shm__os_close_quietly(pipe);
     return ipc_shm__fail_arg(IPC_SHM_E_NO_MEMORY);
   }
   c->pipe = pipe;
@@ -99,7 +99,7 @@ int ipc_shm__os_accept(ipc_shm_listener_t *listener, ipc_shm_conn_t **conn) {
   listener->pending = new_pipe_instance(listener->pipe_name, 0);
   if (!SYS.GetNamedPipeClientProcessId(pipe, &peer_pid)) {
     int err = ipc_shm__fail_last("GetNamedPipeClientProcessId");
-    ipc_shm__close_quietly(pipe);
+    ipc_shm__os_close_quietly(pipe);
     return err;
   }
   return new_conn(conn, pipe, (DWORD)peer_pid);
@@ -136,7 +136,7 @@ int ipc_shm__os_connect(ipc_shm_conn_t **conn, const char *name) {
   }
   if (!SYS.GetNamedPipeServerProcessId(pipe, &peer_pid)) {
     err = ipc_shm__fail_last("GetNamedPipeServerProcessId");
-    ipc_shm__close_quietly(pipe);
+    ipc_shm__os_close_quietly(pipe);
     return err;
   }
   return new_conn(conn, pipe, (DWORD)peer_pid);
@@ -173,61 +173,60 @@ static int has_ended(HANDLE process) {
   return ended;
 }
 
-int ipc_shm__os_send(ipc_shm_conn_t *conn, const struct ipc_shm *shm,
-                     int writable) {
-  unsigned char message[IPC_SHM__MESSAGE_SIZE];
-  ipc_shm_token_t token;
+int ipc_shm__os_send_prepare(ipc_shm_conn_t *conn, const struct ipc_shm *shm,
+                             int writable, ipc_shm__token_t *token,
+                             ipc_shm_native_t *held) {
   HANDLE peer, remote = NULL;
   int err = ipc_shm__win_open_process(conn->peer_pid, &peer);
   if (err == IPC_SHM_E_NOT_FOUND) /* the peer is gone */
-    return ipc_shm__fail_as(ipc_shm_last_native_error(), "OpenProcess",
-                            IPC_SHM_E_DISCONNECTED);
+    return ipc_shm__fail_recast(IPC_SHM_E_DISCONNECTED);
   if (err != 0)
     return err;
   err = ipc_shm__win_duplicate_into(peer, shm, writable, &remote);
-  /* A process that has exited refuses new handles (access denied): to the
-   * sender that is a peer that went away. */
-  if (err != 0 && has_ended(peer))
-    err = ipc_shm__fail_as(ipc_shm_last_native_error(), "DuplicateHandle",
-                           IPC_SHM_E_DISCONNECTED);
-  if (err == 0) {
-    memset(&token, 0, sizeof(token));
-    token.object = shm->object;
-    token.writable = writable;
-    token.size = shm->size;
-    token.inode = shm->os.state_id;
-    token.handle = (uint64_t)(ULONG_PTR)remote;
-    ipc_shm__message_pack(message, &token);
-    err = write_all(conn->pipe, message, sizeof(message));
-    if (err != 0)
-      close_remote(peer, remote);
+  if (err != 0) {
+    /* A process that has exited refuses new handles (access denied): to
+     * the sender that is a peer that went away. */
+    if (has_ended(peer))
+      err = ipc_shm__fail_recast(IPC_SHM_E_DISCONNECTED);
+    ipc_shm__os_close_quietly(peer);
+    return err;
   }
-  ipc_shm__close_quietly(peer);
-  return err;
+  token->writable = writable;
+  token->size = shm->size;
+  token->has_check = 1;
+  token->check[0] = 0;
+  token->check[1] = shm->os.state_id;
+  token->handle = (uint64_t)(ULONG_PTR)remote;
+  *held = peer; /* kept until the message is written, to take back `remote` */
+  return 0;
 }
 
-int ipc_shm__os_receive(ipc_shm_conn_t *conn, ipc_shm_token_t *token,
-                        ipc_shm_native_t *handle, int *fresh) {
-  unsigned char message[IPC_SHM__MESSAGE_SIZE];
+int ipc_shm__os_send_bytes(ipc_shm_conn_t *conn, const unsigned char *bytes,
+                           size_t size, ipc_shm_native_t held) {
+  (void)held; /* the handle is in the peer already */
+  return write_all(conn->pipe, bytes, (DWORD)size);
+}
+
+void ipc_shm__os_send_undo(ipc_shm_conn_t *conn, const ipc_shm__token_t *token,
+                           ipc_shm_native_t held) {
+  (void)conn;
+  close_remote(held, (HANDLE)(ULONG_PTR)token->handle);
+}
+
+int ipc_shm__os_receive_bytes(ipc_shm_conn_t *conn, unsigned char *bytes,
+                              size_t size, ipc_shm_native_t *held) {
   DWORD done = 0;
-  int err;
-  while (done < sizeof(message)) {
+  while (done < size) {
     DWORD got = 0;
-    if (!SYS.ReadFile(conn->pipe, message + done, (DWORD)sizeof(message) - done,
-                      &got, NULL))
+    if (!SYS.ReadFile(conn->pipe, bytes + done, (DWORD)size - done, &got, NULL))
       return ipc_shm__fail_last("ReadFile");
     if (got == 0) /* the peer closed its end */
       return ipc_shm__fail_arg(IPC_SHM_E_DISCONNECTED);
     done += got;
   }
-  err = ipc_shm__message_unpack(message, token);
-  if (err == 0)
-    err = ipc_shm__os_handle_from_value(token->handle, handle);
-  if (err != 0)
-    return err;
-  /* The handle was put into this process by the peer, or the message only
-   * names one: a handle that fails the checks is left alone. */
-  *fresh = 0;
+  /* The handle was put into this process by the peer; the message names
+   * it. */
+  *held = IPC_SHM__NO_HANDLE;
   return 0;
 }
 

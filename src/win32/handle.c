@@ -56,7 +56,7 @@ int ipc_shm__os_environment(const char *name, char **value) {
 }
 
 int ipc_shm__os_copy(const struct ipc_shm *shm, int writable, int inheritable,
-                     ipc_shm_native_t *copy, ipc_shm_token_t *token) {
+                     ipc_shm_native_t *copy, ipc_shm__token_t *token) {
   HANDLE self = GetCurrentProcess();
   if (!SYS.DuplicateHandle(self, shm->handle, self, copy,
                            ipc_shm__win_access_of(shm, writable),
@@ -65,7 +65,7 @@ int ipc_shm__os_copy(const struct ipc_shm *shm, int writable, int inheritable,
   token->writable = writable;
   token->size = shm->size;
   token->handle = (uint64_t)(ULONG_PTR)*copy;
-  token->inode = shm->os.state_id; /* a mutex's state; 0 otherwise */
+  token->check[1] = shm->os.state_id; /* a mutex's state; 0 otherwise */
   return 0;
 }
 
@@ -90,7 +90,7 @@ uint64_t ipc_shm__os_handle_value(ipc_shm_native_t handle) {
  * BAD_TOKEN (with the native error of a failing query); never changes the
  * handle. */
 static int check_handle(const struct ipc_shm *shm, HANDLE handle,
-                        const ipc_shm_token_t *token) {
+                        const ipc_shm__token_t *token) {
   union {
     unicode_string_t name; /* OBJECT_TYPE_INFORMATION starts with it */
     unsigned char bytes[1024];
@@ -117,8 +117,7 @@ static int check_handle(const struct ipc_shm *shm, HANDLE handle,
                ? 0
                : ipc_shm__fail_arg(IPC_SHM_E_BAD_TOKEN);
   if (ipc_shm__win_query_section(handle, &size, &attributes) != 0)
-    return ipc_shm__fail_as(ipc_shm_last_native_error(), "NtQuerySection",
-                            IPC_SHM_E_BAD_TOKEN);
+    return ipc_shm__fail_recast(IPC_SHM_E_BAD_TOKEN);
   if ((attributes & SEC_IMAGE) != 0 || size < token->size ||
       size - token->size >= granularity)
     return ipc_shm__fail_arg(IPC_SHM_E_BAD_TOKEN);
@@ -126,12 +125,12 @@ static int check_handle(const struct ipc_shm *shm, HANDLE handle,
 }
 
 int ipc_shm__os_adopt(struct ipc_shm *shm, ipc_shm_native_t handle,
-                      const ipc_shm_token_t *token, int inherited) {
+                      const ipc_shm__token_t *token, int inherited) {
   int err = check_handle(shm, handle, token);
   if (err != 0)
     return err;
   if (shm->object == IPC_SHM__OBJECT_MUTEX) {
-    shm->os.state_id = token->inode;
+    shm->os.state_id = token->check[1];
     err = ipc_shm__win_attach_mutex_state(shm);
     if (err != 0)
       return err;
@@ -140,7 +139,7 @@ int ipc_shm__os_adopt(struct ipc_shm *shm, ipc_shm_native_t handle,
     err = ipc_shm__fail_last("SetHandleInformation");
     if (shm->os.state != IPC_SHM__NO_HANDLE) {
       (void)SYS.UnmapViewOfFile(shm->os.block);
-      ipc_shm__close_quietly(shm->os.state);
+      ipc_shm__os_close_quietly(shm->os.state);
       shm->os.block = NULL;
       shm->os.state = IPC_SHM__NO_HANDLE;
     }
@@ -164,7 +163,7 @@ int ipc_shm__win_open_process(unsigned long pid, HANDLE *process) {
   return ipc_shm__fail_last("OpenProcess");
 }
 
-int ipc_shm__os_pull(const ipc_shm_token_t *token, ipc_shm_native_t *copy) {
+int ipc_shm__os_pull(const ipc_shm__token_t *token, ipc_shm_native_t *copy) {
   HANDLE owner;
   int err = ipc_shm__win_open_process(token->pid, &owner);
   if (err != 0)
@@ -175,10 +174,10 @@ int ipc_shm__os_pull(const ipc_shm_token_t *token, ipc_shm_native_t *copy) {
     err = GetLastError() == ERROR_INVALID_HANDLE
               ? ipc_shm__fail_as(ERROR_INVALID_HANDLE, "DuplicateHandle", IPC_SHM_E_NOT_FOUND)
               : ipc_shm__fail_last("DuplicateHandle");
-    ipc_shm__close_quietly(owner);
+    ipc_shm__os_close_quietly(owner);
     return err;
   }
-  ipc_shm__close_quietly(owner);
+  ipc_shm__os_close_quietly(owner);
   return 0;
 }
 
@@ -191,18 +190,18 @@ int ipc_shm__win_duplicate_into(HANDLE process, const struct ipc_shm *shm,
 }
 
 int ipc_shm__os_push(const struct ipc_shm *shm, unsigned long pid, int writable,
-                     ipc_shm_token_t *token) {
+                     ipc_shm__token_t *token) {
   HANDLE process, remote = NULL;
   int err = ipc_shm__win_open_process(pid, &process);
   if (err != 0)
     return err;
   err = ipc_shm__win_duplicate_into(process, shm, writable, &remote);
-  ipc_shm__close_quietly(process);
+  ipc_shm__os_close_quietly(process);
   if (err != 0)
     return err;
   token->writable = writable;
   token->size = shm->size;
   token->handle = (uint64_t)(ULONG_PTR)remote;
-  token->inode = shm->os.state_id;
+  token->check[1] = shm->os.state_id;
   return 0;
 }

@@ -32,7 +32,7 @@ void ipc_shm__win_peer_init(ipc_shm__win_peer_t *peer) {
 
 void ipc_shm__win_peer_close(ipc_shm__win_peer_t *peer) {
   if (peer->process != NULL)
-    ipc_shm__close_quietly(peer->process);
+    ipc_shm__os_close_quietly(peer->process);
   ipc_shm__win_peer_init(peer);
 }
 
@@ -51,7 +51,7 @@ int ipc_shm__win_peer_open(ipc_shm__win_peer_t *peer, uint64_t value) {
   if (birth != (uint32_t)value) {
     /* Another process under a reused id; or its times cannot be read,
      * and then it cannot be told. */
-    ipc_shm__close_quietly(process);
+    ipc_shm__os_close_quietly(process);
     return birth == 0 ? -1 : 0;
   }
   peer->process = process;

@@ -228,7 +228,7 @@ int ipc_shm__os_spawn(ipc_shm_process_t **child, const char *const argv[],
     err = ipc_shm__fail_last("CreateProcessW");
     goto done;
   }
-  ipc_shm__close_quietly(info.hThread);
+  ipc_shm__os_close_quietly(info.hThread);
   proc->process = info.hProcess;
   proc->pid = info.dwProcessId;
   *child = proc;
@@ -241,7 +241,7 @@ done:
   }
   for (i = 0; i < 3; i++)
     if (std[i] != NULL)
-      ipc_shm__close_quietly(std[i]);
+      ipc_shm__os_close_quietly(std[i]);
   free(handles);
   free(wide_entry);
   free(line);
@@ -263,7 +263,7 @@ int ipc_shm__os_process_wait(ipc_shm_process_t *child, int *exit_code) {
     err = ipc_shm__fail_last("GetExitCodeProcess");
   else if (exit_code != NULL)
     *exit_code = (int)code;
-  ipc_shm__close_quietly(child->process);
+  ipc_shm__os_close_quietly(child->process);
   free(child);
   return err;
 }

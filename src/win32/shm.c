@@ -6,64 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int ipc_shm__translate(long native) {
-  switch ((DWORD)native) {
-  case ERROR_SUCCESS:
-    return 0;
-  case ERROR_INVALID_PARAMETER:
-    return IPC_SHM_E_INVAL;
-  case ERROR_INVALID_NAME:
-  case ERROR_BAD_PATHNAME:
-  case ERROR_NO_UNICODE_TRANSLATION:
-    return IPC_SHM_E_NAME_INVALID;
-  case ERROR_FILENAME_EXCED_RANGE:
-    return IPC_SHM_E_NAME_TOO_LONG;
-  case ERROR_FILE_TOO_LARGE:
-  case ERROR_ARITHMETIC_OVERFLOW:
-    return IPC_SHM_E_SIZE_TOO_BIG;
-  case ERROR_ACCESS_DENIED:
-  case ERROR_PRIVILEGE_NOT_HELD:
-  case ERROR_WRITE_PROTECT:
-  case ERROR_SHARING_VIOLATION:
-  case ERROR_LOCK_VIOLATION:
-    return IPC_SHM_E_PERM;
-  case ERROR_FILE_NOT_FOUND:
-  case ERROR_PATH_NOT_FOUND:
-    return IPC_SHM_E_NOT_FOUND;
-  case ERROR_ALREADY_EXISTS:
-  case ERROR_FILE_EXISTS:
-    return IPC_SHM_E_EXISTS;
-  case ERROR_DISK_FULL:
-  case ERROR_HANDLE_DISK_FULL:
-  case ERROR_COMMITMENT_LIMIT:
-    return IPC_SHM_E_NO_SPACE;
-  case ERROR_NOT_ENOUGH_MEMORY:
-  case ERROR_OUTOFMEMORY:
-  case ERROR_NO_SYSTEM_RESOURCES:
-    return IPC_SHM_E_NO_MEMORY;
-  case ERROR_TOO_MANY_OPEN_FILES:
-    return IPC_SHM_E_TOO_MANY;
-  case ERROR_BROKEN_PIPE:
-  case ERROR_NO_DATA:
-  case ERROR_PIPE_NOT_CONNECTED:
-    return IPC_SHM_E_DISCONNECTED;
-  case ERROR_NOT_SUPPORTED:
-  case ERROR_CALL_NOT_IMPLEMENTED:
-  case ERROR_PROC_NOT_FOUND: /* an ntdll function this system lacks */
-    return IPC_SHM_E_NOT_SUPPORTED;
-  case ERROR_IO_DEVICE:
-  case ERROR_CRC:
-  case ERROR_READ_FAULT:
-  case ERROR_WRITE_FAULT:
-    return IPC_SHM_E_IO;
-  case ERROR_DIRECTORY: /* a directory where a file was expected */
-  case ERROR_BAD_FILE_TYPE:
-    return IPC_SHM_E_WRONG_KIND;
-  default:
-    return IPC_SHM_E_SYSTEM;
-  }
-}
-
 static int to_wide_name(WCHAR out[IPC_SHM__WIDE_NAME_MAX], const char *name,
                         unsigned flags) {
   return ipc_shm__wide_name(out, (flags & IPC_SHM_GLOBAL) ? L"Global\\" : L"Local\\",
@@ -124,7 +66,7 @@ int ipc_shm__os_create(struct ipc_shm *shm, const char *name, uint64_t size,
     return fail_page_file_section();
   if (GetLastError() == ERROR_ALREADY_EXISTS) {
     /* The handle is to somebody else's object: give it back and fail. */
-    ipc_shm__close_quietly(section);
+    ipc_shm__os_close_quietly(section);
     return ipc_shm__fail(ERROR_ALREADY_EXISTS, "CreateFileMappingW");
   }
   fill_created(shm, section, size);
@@ -151,7 +93,7 @@ int ipc_shm__os_open(struct ipc_shm *shm, const char *name, unsigned flags) {
   }
   err = ipc_shm__win_query_section(section, &shm->size, NULL);
   if (err != 0) {
-    ipc_shm__close_quietly(section);
+    ipc_shm__os_close_quietly(section);
     return err;
   }
   shm->handle = section;
@@ -247,56 +189,66 @@ static int check_disk_file(HANDLE file) {
   return ipc_shm__fail_arg(IPC_SHM_E_WRONG_KIND);
 }
 
-/* Make the mapping object of an open file. Returns 0 or a portable code. */
-static int map_file(struct ipc_shm *shm, HANDLE file, uint64_t requested,
-                    int writable) {
-  LARGE_INTEGER file_size;
-  uint64_t size;
-  HANDLE section;
-  int err;
-  if (!SYS.GetFileSizeEx(file, &file_size))
-    return ipc_shm__fail_last("GetFileSizeEx");
-  err = ipc_shm__file_map_size(requested, (uint64_t)file_size.QuadPart,
-                               writable, &size);
+int ipc_shm__os_file_open(ipc_shm__os_file_t *file, const char *path,
+                          unsigned flags) {
+  WCHAR *wide_path = NULL;
+  HANDLE handle = INVALID_HANDLE_VALUE;
+  LARGE_INTEGER size;
+  int created = 0;
+  int err = ipc_shm__wide_copy(path, &wide_path);
   if (err != 0)
     return err;
-  /* PAGE_WRITECOPY needs only read access to the file and still allows
-   * copy-on-write views of a read-only mapping. A writable mapping larger
-   * than the file extends the file. */
-  section = create_mapping(file, NULL, writable ? PAGE_READWRITE : PAGE_WRITECOPY,
-                           size, NULL);
-  if (section == NULL)
-    return ipc_shm__fail_last("CreateFileMappingW");
-  shm->handle = section;
-  shm->size = size;
-  shm->writable = writable;
-  shm->size_exact = 1;
+  err = open_file(wide_path, flags, &handle, &created);
+  if (err != 0) {
+    free(wide_path);
+    return err;
+  }
+  file->handle = handle;
+  file->created = created;
+  file->wide_path = wide_path;
+  err = check_disk_file(handle);
+  if (err == 0 && !SYS.GetFileSizeEx(handle, &size))
+    err = ipc_shm__fail_last("GetFileSizeEx");
+  if (err != 0) {
+    ipc_shm__os_file_discard(file);
+    return err;
+  }
+  file->size = (uint64_t)size.QuadPart;
   return 0;
 }
 
-int ipc_shm__os_open_file(struct ipc_shm *shm, const char *path,
-                          uint64_t requested, unsigned flags) {
-  WCHAR *wide_path = NULL;
-  HANDLE file = INVALID_HANDLE_VALUE;
-  int created = 0;
-  int err = ipc_shm__wide_copy(path, &wide_path);
-  if (err == 0)
-    err = open_file(wide_path, flags, &file, &created);
-  if (err == 0)
-    err = check_disk_file(file);
-  if (err == 0)
-    err = map_file(shm, file, requested, (flags & IPC_SHM_READONLY) == 0);
-  if (err == 0) {
-    shm->os.file = file;
-  } else if (file != INVALID_HANDLE_VALUE) {
-    DWORD saved = GetLastError();
-    ipc_shm__close_quietly(file);
-    if (created)
-      (void)SYS.DeleteFileW(wide_path);
-    SetLastError(saved);
-  }
-  free(wide_path);
-  return err;
+int ipc_shm__os_file_map(struct ipc_shm *shm, ipc_shm__os_file_t *file,
+                         uint64_t size, int writable) {
+  /* PAGE_WRITECOPY needs only read access to the file and still allows
+   * copy-on-write views of a read-only mapping. A writable mapping larger
+   * than the file extends the file. */
+  HANDLE section = create_mapping(file->handle, NULL,
+                                  writable ? PAGE_READWRITE : PAGE_WRITECOPY, size, NULL);
+  if (section == NULL)
+    return ipc_shm__fail_last("CreateFileMappingW");
+  shm->handle = section;
+  shm->os.file = file->handle;
+  shm->size = size;
+  shm->writable = writable;
+  shm->size_exact = 1;
+  free(file->wide_path);
+  file->handle = INVALID_HANDLE_VALUE;
+  file->wide_path = NULL;
+  file->created = 0;
+  return 0;
+}
+
+void ipc_shm__os_file_discard(ipc_shm__os_file_t *file) {
+  DWORD saved = GetLastError();
+  if (file->handle != INVALID_HANDLE_VALUE)
+    ipc_shm__os_close_quietly(file->handle);
+  if (file->created)
+    (void)SYS.DeleteFileW(file->wide_path);
+  free(file->wide_path);
+  file->handle = INVALID_HANDLE_VALUE;
+  file->wide_path = NULL;
+  file->created = 0;
+  SetLastError(saved);
 }
 
 void ipc_shm__os_object_init(struct ipc_shm *obj) {
@@ -374,7 +326,7 @@ int ipc_shm__os_map(struct ipc_shm_view *view, const struct ipc_shm *shm,
   if (base == NULL) {
     int err = ipc_shm__fail_last("MapViewOfFile");
     if (view->os.file != IPC_SHM__NO_HANDLE)
-      ipc_shm__close_quietly(view->os.file);
+      ipc_shm__os_close_quietly(view->os.file);
     view->os.file = IPC_SHM__NO_HANDLE;
     return err;
   }

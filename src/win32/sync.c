@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Windows backend of events and mutexes: kernel events and mutexes under
- * the same names a raw program uses, so both meet one object. A mutex also
- * keeps its recovery state (consistent, owner died, not recoverable) in a
- * small section that every user of the library maps, since a kernel mutex
- * only reports an abandonment once, to the next owner. */
+/* Windows backend of what events and mutexes share: kernel events and
+ * mutexes under the same names a raw program uses, so both meet one
+ * object, made, opened and waited for here. A mutex also keeps its
+ * recovery state (consistent, owner died, not recoverable) in a small
+ * section that every user of the library maps, since a kernel mutex only
+ * reports an abandonment once, to the next owner. */
 #include "win32_internal.h"
 
 #include <stdio.h>
@@ -18,7 +19,6 @@
  * in Global\ when the id's top bit is set. */
 #define STATE_ID_GLOBAL 0x8000000000000000ull
 #define STATE_SIZE 4096u
-enum { STATE_CONSISTENT = 0, STATE_OWNER_DIED = 1, STATE_NOT_RECOVERABLE = 2 };
 
 /* Longest single wait: INFINITE is 0xFFFFFFFF. */
 #define WAIT_MAX_MS 0xFFFFFFFEu
@@ -98,7 +98,7 @@ int ipc_shm__win_attach_mutex_state(struct ipc_shm *obj) {
   view = SYS.MapViewOfFile(section, FILE_MAP_WRITE, 0, 0, sizeof(LONG));
   if (view == NULL) {
     err = ipc_shm__fail_last("MapViewOfFile");
-    ipc_shm__close_quietly(section);
+    ipc_shm__os_close_quietly(section);
     return err;
   }
   obj->os.state = section;
@@ -139,7 +139,7 @@ int ipc_shm__os_sync_create(struct ipc_shm *obj, const char *name, unsigned flag
   }
   if (GetLastError() == ERROR_ALREADY_EXISTS) {
     /* The handle is to somebody else's object: give it back and fail. */
-    ipc_shm__close_quietly(handle);
+    ipc_shm__os_close_quietly(handle);
     return ipc_shm__fail(ERROR_ALREADY_EXISTS, call);
   }
   fill(obj, handle);
@@ -147,12 +147,12 @@ int ipc_shm__os_sync_create(struct ipc_shm *obj, const char *name, unsigned flag
     obj->os.state_id = name != NULL ? named_state_id(name, flags) : anonymous_state_id();
     err = ipc_shm__win_attach_mutex_state(obj);
     if (err != 0) {
-      ipc_shm__close_quietly(handle);
+      ipc_shm__os_close_quietly(handle);
       obj->handle = IPC_SHM__NO_HANDLE;
       return err;
     }
     /* A new mutex starts consistent, whatever a stale state said. */
-    ipc_shm__store_seq_cst32((uint32_t *)obj->os.block, STATE_CONSISTENT);
+    ipc_shm__store_seq_cst32((uint32_t *)obj->os.block, IPC_SHM__WIN_STATE_CONSISTENT);
   }
   return 0;
 }
@@ -179,7 +179,7 @@ int ipc_shm__os_sync_open(struct ipc_shm *obj, const char *name, unsigned flags)
     obj->os.state_id = named_state_id(name, flags);
     err = ipc_shm__win_attach_mutex_state(obj);
     if (err != 0) {
-      ipc_shm__close_quietly(handle);
+      ipc_shm__os_close_quietly(handle);
       obj->handle = IPC_SHM__NO_HANDLE;
       return err;
     }
@@ -193,9 +193,7 @@ int ipc_shm__os_is_sync_object(ipc_shm_native_t handle, uint64_t size) {
   return 0; /* sections, events and mutexes are different kernel types */
 }
 
-/* Wait for the object up to timeout_ms: WAIT_OBJECT_0, WAIT_ABANDONED,
- * WAIT_TIMEOUT, or WAIT_FAILED with the error recorded. */
-static DWORD wait_for(HANDLE handle, int64_t timeout_ms) {
+DWORD ipc_shm__win_wait_for(HANDLE handle, int64_t timeout_ms, int *failed) {
   uint64_t left = timeout_ms == IPC_SHM_FOREVER ? 0 : (uint64_t)timeout_ms;
   for (;;) {
     DWORD chunk = timeout_ms == IPC_SHM_FOREVER ? INFINITE
@@ -203,104 +201,9 @@ static DWORD wait_for(HANDLE handle, int64_t timeout_ms) {
                                                 : (DWORD)left;
     DWORD result = SYS.WaitForSingleObject(handle, chunk);
     if (result == WAIT_FAILED)
-      (void)ipc_shm__fail_last("WaitForSingleObject");
+      *failed = ipc_shm__fail_last("WaitForSingleObject");
     if (result != WAIT_TIMEOUT || timeout_ms == IPC_SHM_FOREVER || left <= WAIT_MAX_MS)
       return result;
     left -= chunk;
   }
-}
-
-/* ---- Events ---- */
-
-int ipc_shm__os_event_set(struct ipc_shm *event) {
-  return SYS.SetEvent(event->handle) ? 0 : ipc_shm__fail_last("SetEvent");
-}
-
-int ipc_shm__os_event_reset(struct ipc_shm *event) {
-  return SYS.ResetEvent(event->handle) ? 0 : ipc_shm__fail_last("ResetEvent");
-}
-
-int ipc_shm__os_event_wait(struct ipc_shm *event, int64_t timeout_ms) {
-  switch (wait_for(event->handle, timeout_ms)) {
-  case WAIT_OBJECT_0:
-    return 0;
-  case WAIT_TIMEOUT:
-    return ipc_shm__fail_arg(IPC_SHM_E_TIMEOUT);
-  case WAIT_FAILED:
-    return ipc_shm__translate(ipc_shm_last_native_error());
-  default: /* nothing else can come of waiting for an event */
-    return ipc_shm__fail_arg(IPC_SHM_E_SYSTEM);
-  }
-}
-
-/* ---- Mutexes ---- */
-
-/* The recovery state every user maps (see the top of this file): written
- * by the owner only, read by each new owner. */
-static uint32_t *state_of(struct ipc_shm *mutex) {
-  return (uint32_t *)mutex->os.block;
-}
-
-/* The holder is this process's own record of which thread holds the mutex
- * through this object: a thread serial, never reused, so that a thread
- * that got the id of one that ended holding it is not taken for it. */
-static uint64_t holder_of(struct ipc_shm *mutex) {
-  return ipc_shm__load_relaxed64(&mutex->holder);
-}
-
-static void set_holder(struct ipc_shm *mutex, uint64_t thread) {
-  ipc_shm__store_relaxed64(&mutex->holder, thread);
-}
-
-int ipc_shm__os_mutex_lock(struct ipc_shm *mutex, int64_t timeout_ms) {
-  uint64_t self = ipc_shm__thread_serial();
-  uint32_t state;
-  DWORD result;
-  if (holder_of(mutex) == self)
-    return ipc_shm__fail_arg(IPC_SHM_E_DEADLOCK);
-  if (ipc_shm__load_acquire32(state_of(mutex)) == STATE_NOT_RECOVERABLE)
-    return ipc_shm__fail_arg(IPC_SHM_E_NOT_RECOVERABLE);
-  result = wait_for(mutex->handle, timeout_ms);
-  if (result == WAIT_TIMEOUT)
-    return ipc_shm__fail_arg(IPC_SHM_E_TIMEOUT);
-  if (result == WAIT_FAILED)
-    return ipc_shm__translate(ipc_shm_last_native_error());
-  if (result != WAIT_OBJECT_0 && result != WAIT_ABANDONED)
-    return ipc_shm__fail_arg(IPC_SHM_E_SYSTEM);
-  state = ipc_shm__load_acquire32(state_of(mutex));
-  if (state == STATE_NOT_RECOVERABLE) {
-    (void)SYS.ReleaseMutex(mutex->handle);
-    return ipc_shm__fail_arg(IPC_SHM_E_NOT_RECOVERABLE);
-  }
-  set_holder(mutex, self);
-  if (result == WAIT_ABANDONED || state != STATE_CONSISTENT) {
-    ipc_shm__store_seq_cst32(state_of(mutex), STATE_OWNER_DIED);
-    return ipc_shm__fail_arg(IPC_SHM_E_OWNER_DEAD);
-  }
-  return 0;
-}
-
-int ipc_shm__os_mutex_unlock(struct ipc_shm *mutex) {
-  uint32_t died = STATE_OWNER_DIED;
-  if (holder_of(mutex) != ipc_shm__thread_serial())
-    return ipc_shm__fail_arg(IPC_SHM_E_NOT_OWNER);
-  /* Unlocked without ipc_shm_mutex_consistent() after OWNER_DEAD: nobody
-   * may use it again. */
-  (void)ipc_shm__cas_seq_cst32(state_of(mutex), &died, STATE_NOT_RECOVERABLE);
-  set_holder(mutex, 0);
-  if (!SYS.ReleaseMutex(mutex->handle)) {
-    if (GetLastError() == ERROR_NOT_OWNER)
-      return ipc_shm__fail_as(ERROR_NOT_OWNER, "ReleaseMutex", IPC_SHM_E_NOT_OWNER);
-    return ipc_shm__fail_last("ReleaseMutex");
-  }
-  return 0;
-}
-
-int ipc_shm__os_mutex_consistent(struct ipc_shm *mutex) {
-  uint32_t died = STATE_OWNER_DIED;
-  if (holder_of(mutex) != ipc_shm__thread_serial())
-    return ipc_shm__fail_arg(IPC_SHM_E_NOT_OWNER);
-  if (!ipc_shm__cas_seq_cst32(state_of(mutex), &died, STATE_CONSISTENT))
-    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
-  return 0;
 }

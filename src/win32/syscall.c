@@ -111,7 +111,7 @@ int ipc_shm__fail_last(const char *call) {
   return ipc_shm__fail((long)error, call);
 }
 
-void ipc_shm__close_quietly(HANDLE handle) {
+void ipc_shm__os_close_quietly(HANDLE handle) {
   DWORD saved = GetLastError();
   (void)SYS.CloseHandle(handle);
   SetLastError(saved);

@@ -4,7 +4,8 @@
 #ifndef IPC_SHM_WIN32_INTERNAL_H
 #define IPC_SHM_WIN32_INTERNAL_H
 
-#include "../common/shm_internal.h"
+#include "../common/fault.h"
+#include "../common/port.h"
 
 #include <windows.h>
 
@@ -126,8 +127,6 @@ extern struct ipc_shm__syscalls ipc_shm__sys;
 /* Record GetLastError() for the failing call; the portable code. */
 int ipc_shm__fail_last(const char *call);
 
-/* Close a handle on an error path without losing the last error. */
-void ipc_shm__close_quietly(HANDLE handle);
 
 /* ---- UTF-8 to UTF-16, the one conversion (src/win32/text.c) ---- */
 
@@ -173,6 +172,19 @@ int ipc_shm__win_peer_alive(ipc_shm__win_peer_t *peer, uint64_t value);
 void ipc_shm__win_peer_close(ipc_shm__win_peer_t *peer);
 
 /* ---- Events and mutexes (src/win32/sync.c) ---- */
+
+/* A mutex's recovery state, in the section every user maps. */
+enum {
+  IPC_SHM__WIN_STATE_CONSISTENT = 0,
+  IPC_SHM__WIN_STATE_OWNER_DIED = 1,
+  IPC_SHM__WIN_STATE_NOT_RECOVERABLE = 2
+};
+
+/* Wait for the object up to timeout_ms (or IPC_SHM_FOREVER), in waits no
+ * longer than the system takes: WAIT_OBJECT_0, WAIT_ABANDONED,
+ * WAIT_TIMEOUT, or WAIT_FAILED with the error recorded and its portable
+ * code in *failed. */
+DWORD ipc_shm__win_wait_for(HANDLE handle, int64_t timeout_ms, int *failed);
 
 /* The exact rights of a handle to `obj` made for a user or another
  * process: for a segment, mapping (with writing when `writable`) and

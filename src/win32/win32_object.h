@@ -1,12 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /* The Windows backend's own part of the portable objects (src/common/
- * shm_internal.h embeds it; only this backend reads or writes it). Handles
+ * object.h embeds it; only this backend reads or writes it). Handles
  * are ipc_shm_native_t (a HANDLE), so that no Windows header is needed. */
 #ifndef IPC_SHM_WIN32_OBJECT_H
 #define IPC_SHM_WIN32_OBJECT_H
 
+/* A connection's message names the handle the sender put into the
+ * receiver; nothing travels beside it. */
+#define IPC_SHM__OS_HANDLES_BESIDE 0
+
+/* A file opened to be mapped (src/win32/shm.c). */
+typedef struct ipc_shm__os_file {
+  void *handle;       /* HANDLE of the file */
+  int created;        /* this call created it: deleted if it is discarded */
+  wchar_t *wide_path; /* owned, for that deletion */
+  uint64_t size;      /* its length when opened */
+} ipc_shm__os_file_t;
+
 #include "ipc_shm.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct ipc_shm__os_object {
