@@ -60,6 +60,15 @@ function(_ipc_shm_check_from_source)
     if(CMAKE_TOOLCHAIN_FILE)
       list(APPEND args -DCMAKE_TOOLCHAIN_FILE=${CMAKE_TOOLCHAIN_FILE})
     endif()
+    if(CMAKE_SYSTEM_NAME STREQUAL "Darwin")
+      # Building for macOS elsewhere (zig cc): macOS has no librt and no
+      # timer_create, though a cross linker may accept -lrt; and Check's
+      # replacement clock includes CoreServices, a framework the cross
+      # compiler lacks, for nothing it uses.
+      file(WRITE ${deps}/darwin-stubs/CoreServices/CoreServices.h
+           "/* Empty: Check's clock_gettime.c uses nothing of it. */\n")
+      list(APPEND args -DHAVE_LIBRT=OFF "-DCMAKE_C_FLAGS=-I${deps}/darwin-stubs")
+    endif()
     foreach(step "${args}" "--build;${deps}/check-build;--parallel" "--install;${deps}/check-build")
       execute_process(COMMAND ${CMAKE_COMMAND} ${step}
                       RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)

@@ -11,7 +11,9 @@
 # package, pkg-config, add_subdirectory, FetchContent), and a compile of
 # the library, tool and tests as MSVC sees them (scripts/msvc-mode.sh), the
 # Doxygen reference, second compilers (scripts/compilers.sh: clang natively
-# and for MinGW, i686 MinGW) and the lint of the CI workflow and scripts.
+# and for MinGW, i686 MinGW), a compile and link of everything for arm64 and
+# x86_64 macOS (scripts/macos.sh; not run: no macOS here) and the lint of
+# the CI workflow and scripts.
 # Installs what is missing first (Debian/Ubuntu). Build trees go to build/
 # (or $IPC_SHM_BUILD_DIR); they are made from scratch unless --keep is given.
 #
@@ -132,6 +134,11 @@ if [ "$native_only" -eq 0 ]; then
 else
   run_part consumers "$root/scripts/consumers.sh"
   run_part compilers "$root/scripts/compilers.sh" --native-only
+fi
+if [ -n "$check_tarball" ]; then
+  run_part macos "$root/scripts/macos.sh" --check-tarball "$check_tarball"
+else
+  run_part macos "$root/scripts/macos.sh"
 fi
 run_part doxygen doxygen_check
 run_part lint "$root/scripts/lint.sh"
