@@ -76,16 +76,17 @@
 extern "C" {
 #endif
 
-/** Symbol export. IPC_SHM_STATIC: using or building the static library.
- * IPC_SHM_BUILDING: building the shared library. */
-#if defined(IPC_SHM_STATIC)
-#define IPC_SHM_API
-#elif defined(_WIN32)
-#if defined(IPC_SHM_BUILDING)
+/** Symbol export. The header defaults to the static library. On Windows a
+ * program using the DLL defines IPC_SHM_SHARED, which the CMake target and
+ * the pkg-config file of a shared build pass on by themselves;
+ * IPC_SHM_BUILDING is defined while the DLL itself is built. Elsewhere
+ * neither changes anything. */
+#if defined(_WIN32) && defined(IPC_SHM_BUILDING)
 #define IPC_SHM_API __declspec(dllexport)
-#else
+#elif defined(_WIN32) && defined(IPC_SHM_SHARED)
 #define IPC_SHM_API __declspec(dllimport)
-#endif
+#elif defined(_WIN32)
+#define IPC_SHM_API
 #elif defined(__GNUC__) && __GNUC__ >= 4
 #define IPC_SHM_API __attribute__((visibility("default")))
 #else
@@ -98,10 +99,10 @@ extern "C" {
 
 /** The version of this header; the build reads it from here. */
 #define IPC_SHM_VERSION_MAJOR 0 /**< incompatible changes (before 1.0: minor too) */
-#define IPC_SHM_VERSION_MINOR 1 /**< added functionality */
+#define IPC_SHM_VERSION_MINOR 2 /**< added functionality (before 1.0: incompatible too) */
 #define IPC_SHM_VERSION_PATCH 0 /**< fixes */
 
-/** The version of the library that runs ("0.1.0"), which may differ from
+/** The version of the library that runs ("0.2.0"), which may differ from
  * the header's when a shared library was replaced. Static string. */
 IPC_SHM_API const char *ipc_shm_version(void);
 

@@ -18,7 +18,7 @@ tree=$build/fuzz
 mkdir -p "$tree"
 CC=clang cmake -S "$root" -B "$tree" -DIPC_SHM_FUZZ=ON -DIPC_SHM_WERROR=ON \
       -DIPC_SHM_BUILD_TESTS=OFF -DIPC_SHM_BUILD_TOOLS=OFF -DIPC_SHM_BUILD_BENCH=OFF \
-      -DIPC_SHM_BUILD_SHARED=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$tree.configure.log" 2>&1 ||
+      -DBUILD_SHARED_LIBS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$tree.configure.log" 2>&1 ||
   { cat "$tree.configure.log"; exit 1; }
 cmake --build "$tree" --parallel "$jobs" >"$tree.build.log" 2>&1 || { cat "$tree.build.log"; exit 1; }
 

@@ -32,8 +32,9 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 {
   compile -DIPC_SHM_BUILDING -- "$root"/src/common/*.c "$root"/src/win32/*.c
-  compile -DIPC_SHM_STATIC -- "$root"/tools/*.c "$root"/bench/*.c
-  compile -DIPC_SHM_STATIC -- "$root"/tests/test_*.c "$root"/tests/testutil.c \
+  compile -DIPC_SHM_SHARED -- "$root"/tools/*.c
+  compile -- "$root"/bench/*.c
+  compile -- "$root"/tests/test_*.c "$root"/tests/testutil.c \
           "$root"/tests/testutil_win32.c "$root"/tests/handover_util.c "$root"/tests/raw_peer.c
 } >"$out"
 # Warnings and errors, less memcpy's deprecation and the notes that go with it.

@@ -12,8 +12,9 @@
 # the library, tool and tests as MSVC sees them (scripts/msvc-mode.sh), the
 # Doxygen reference, second compilers (scripts/compilers.sh: clang natively
 # and for MinGW, i686 MinGW), a compile and link of everything for arm64 and
-# x86_64 macOS (scripts/macos.sh; not run: no macOS here) and the lint of
-# the CI workflow and scripts.
+# x86_64 macOS (scripts/macos.sh; not run: no macOS here), the agreement of
+# version, CHANGELOG and soname with a source tarball (scripts/release.sh),
+# and the lint of the CI workflow and scripts.
 # Installs what is missing first (Debian/Ubuntu). Build trees go to build/
 # (or $IPC_SHM_BUILD_DIR); they are made from scratch unless --keep is given.
 #
@@ -141,6 +142,7 @@ else
   run_part macos "$root/scripts/macos.sh"
 fi
 run_part doxygen doxygen_check
+run_part release "$root/scripts/release.sh" --current --allow-dirty
 run_part lint "$root/scripts/lint.sh"
 run_part fuzz "$root/scripts/fuzz.sh" 12
 

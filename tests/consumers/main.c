@@ -7,9 +7,15 @@
 #include <string.h>
 
 int main(void) {
-  ipc_shm_t *shm;
+  ipc_shm_t *shm, *inherited;
   ipc_shm_view_t *writer, *reader;
-  int err = ipc_shm_create_anonymous(&shm, 4096, 0);
+  int err;
+  /* Started by nobody that hands segments over: nothing inherited. */
+  if (ipc_shm_inherited(&inherited, 0) != IPC_SHM_E_NOT_FOUND) {
+    fprintf(stderr, "consumer: a segment was inherited from nowhere\n");
+    return 1;
+  }
+  err = ipc_shm_create_anonymous(&shm, 4096, 0);
   if (err == 0)
     err = ipc_shm_map(&writer, shm, 0, 0, IPC_SHM_MAP_WRITE);
   if (err == 0)
