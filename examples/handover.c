@@ -52,20 +52,11 @@ static int show(const char *who, const char *route, ipc_shm_t *shm, char *reply,
 
 /* ---- The child ---- */
 
-static int child(const char *route, const char *listener) {
-  mailbox_t box;
+/* Take the segment by `route` and say what it holds, through the mailbox. */
+static int child_route(mailbox_t *box, const char *route, const char *listener) {
   ipc_shm_t *shm = NULL;
   char reply[200] = "";
-  int err = ipc_shm_inherited(&box.shm, 0);
-  if (err == 0)
-    err = ipc_shm_event_inherited(&box.to_child, 1);
-  if (err == 0)
-    err = ipc_shm_event_inherited(&box.to_parent, 2);
-  if (err == 0)
-    err = ipc_shm_map(&box.view, box.shm, 0, 0, IPC_SHM_MAP_WRITE);
-  if (err != 0)
-    return fail("child", err);
-
+  int err = 0;
   if (strcmp(route, "inherit") == 0) {
     err = ipc_shm_inherited(&shm, 3);
   } else if (strcmp(route, "connection") == 0) {
@@ -76,11 +67,11 @@ static int child(const char *route, const char *listener) {
       ipc_shm_conn_close(conn);
     }
   } else if (strcmp(route, "push") == 0) {
-    err = ipc_shm_event_wait(box.to_child, 10000); /* the token is in the mailbox */
-    if (err == 0 && strcmp(text_of(box.view), "none") == 0)
+    err = ipc_shm_event_wait(box->to_child, 10000); /* the token is in the mailbox */
+    if (err == 0 && strcmp(text_of(box->view), "none") == 0)
       return 0; /* this system has no push */
     if (err == 0)
-      err = ipc_shm_import(&shm, text_of(box.view));
+      err = ipc_shm_import(&shm, text_of(box->view));
   } else { /* pull: the child makes a segment and lets the parent take it */
     ipc_shm_export_t *exported;
     ipc_shm_view_t *view;
@@ -93,21 +84,42 @@ static int child(const char *route, const char *listener) {
       err = ipc_shm_export(&exported, shm, IPC_SHM_EXPORT_PULL);
     }
     if (err == 0) {
-      strcpy(text_of(box.view), ipc_shm_export_token(exported));
-      ipc_shm_event_set(box.to_parent);
-      err = ipc_shm_event_wait(box.to_child, 10000); /* pulled: the export may go */
+      strcpy(text_of(box->view), ipc_shm_export_token(exported));
+      ipc_shm_event_set(box->to_parent);
+      err = ipc_shm_event_wait(box->to_child, 10000); /* pulled: the export may go */
       ipc_shm_export_close(exported);
-      ipc_shm_close(shm);
     }
+    if (shm != NULL)
+      ipc_shm_close(shm);
     return err == 0 ? 0 : fail("pull", err);
   }
   if (err == 0)
     err = show("the child", route, shm, reply, sizeof(reply));
   if (err != 0)
     return fail(route, err);
-  strcpy(text_of(box.view), reply);
-  ipc_shm_event_set(box.to_parent);
+  strcpy(text_of(box->view), reply);
+  ipc_shm_event_set(box->to_parent);
   return 0;
+}
+
+static int child(const char *route, const char *listener) {
+  mailbox_t box;
+  int result;
+  int err = ipc_shm_inherited(&box.shm, 0);
+  if (err == 0)
+    err = ipc_shm_event_inherited(&box.to_child, 1);
+  if (err == 0)
+    err = ipc_shm_event_inherited(&box.to_parent, 2);
+  if (err == 0)
+    err = ipc_shm_map(&box.view, box.shm, 0, 0, IPC_SHM_MAP_WRITE);
+  if (err != 0)
+    return fail("child", err);
+  result = child_route(&box, route, listener);
+  ipc_shm_unmap(box.view);
+  ipc_shm_close(box.shm);
+  ipc_shm_event_close(box.to_child);
+  ipc_shm_event_close(box.to_parent);
+  return result;
 }
 
 /* ---- The parent ---- */

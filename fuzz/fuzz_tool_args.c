@@ -38,6 +38,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
   }
   {
+    struct channel_options channel;
+    if (ipc_shm_tool_parse_channel_args(argc, argv, &channel, &reason) == 0) {
+      FUZZ_REQUIRE(channel.action == argv[2] && channel.name == argv[3]);
+      FUZZ_REQUIRE(channel.name[0] != '-');
+      FUZZ_REQUIRE(channel.timeout_ms >= -1 && channel.timeout_ms <= 86400000);
+      FUZZ_REQUIRE(channel.max_message > 0 && channel.capacity > 0);
+      FUZZ_REQUIRE(!channel.perms_given || channel.perms <= 0777);
+      FUZZ_REQUIRE(channel.message == NULL || strcmp(channel.action, "send") == 0);
+      FUZZ_REQUIRE(!(channel.lines && channel.message != NULL));
+    } else {
+      FUZZ_REQUIRE(reason != NULL && reason[0] != '\0');
+    }
+  }
+  {
     uint64_t value;
     if (ipc_shm_tool_parse_size(text, &value) == 0)
       FUZZ_REQUIRE(text[0] >= '0' && text[0] <= '9');

@@ -1052,6 +1052,39 @@ IPC_SHM_API int ipc_shm_channel_peek(ipc_shm_channel_t *channel, const void **da
  * (nothing peeked). */
 IPC_SHM_API int ipc_shm_channel_release(ipc_shm_channel_t *channel);
 
+/** What a look at one role of a channel from outside finds. */
+typedef enum ipc_shm_peer_state {
+  IPC_SHM_PEER_NONE = 0,  /**< never attached */
+  IPC_SHM_PEER_ALIVE = 1, /**< attached, and its process lives (or that
+                               cannot be told) */
+  IPC_SHM_PEER_LEFT = 2,  /**< closed its end */
+  IPC_SHM_PEER_DEAD = 3   /**< its process ended without closing */
+} ipc_shm_peer_state_t;
+
+/** A channel's control area as ipc_shm_channel_status() reads it. */
+typedef struct ipc_shm_channel_status {
+  uint32_t layout;        /**< the control area's layout (1) */
+  uint64_t capacity;      /**< the ring's bytes */
+  uint64_t max_message;   /**< the largest message */
+  uint64_t bytes_waiting; /**< committed and not yet released, records
+                               included */
+  ipc_shm_peer_state_t sender;   /**< the sending role */
+  ipc_shm_peer_state_t receiver; /**< the receiving role */
+  unsigned long sender_pid;   /**< the sender's process id as its holder
+                                   wrote it (its own PID namespace's); 0
+                                   when none */
+  unsigned long receiver_pid; /**< likewise */
+} ipc_shm_channel_status_t;
+
+/** Read the control area of the channel in `segment` (opened by name,
+ * read-only is enough, or handed over) without attaching, and say whether
+ * each role's holder lives, as the channel's peers would judge it (see
+ * above). A snapshot: it may change at once.
+ * Errors: INVAL (NULL), WRONG_KIND (not a channel), VERSION, CORRUPT,
+ * SYSTEM. */
+IPC_SHM_API int ipc_shm_channel_status(const ipc_shm_t *segment,
+                                       ipc_shm_channel_status_t *status);
+
 /** @} */
 
 #ifdef __cplusplus

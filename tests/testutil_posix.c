@@ -182,6 +182,10 @@ size_t test_proc_read_all(test_proc_t *proc, char *buffer, size_t size) {
   }
 }
 
+unsigned long test_proc_pid(const test_proc_t *proc) { return (unsigned long)proc->pid; }
+
+unsigned long test_own_pid(void) { return (unsigned long)getpid(); }
+
 void test_proc_kill(test_proc_t *proc) {
   siginfo_t info;
   ck_assert_int_eq(kill(proc->pid, SIGKILL), 0);

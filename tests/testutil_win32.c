@@ -184,6 +184,12 @@ size_t test_proc_read_all(test_proc_t *proc, char *buffer, size_t size) {
   }
 }
 
+unsigned long test_proc_pid(const test_proc_t *proc) {
+  return (unsigned long)GetProcessId(proc->process);
+}
+
+unsigned long test_own_pid(void) { return (unsigned long)GetCurrentProcessId(); }
+
 void test_proc_kill(test_proc_t *proc) {
   ck_assert(TerminateProcess(proc->process, 9));
   ck_assert_uint_eq(WaitForSingleObject(proc->process, INFINITE), WAIT_OBJECT_0);

@@ -135,6 +135,34 @@ int ipc_shm_tool_parse_args(int argc, char **argv, struct options *opt,
   return 0;
 }
 
+/* --timeout MS: a day at most (longer waits are no use from a shell). */
+static int timeout_value(const char *value, int64_t *out, const char **reason) {
+  uint64_t ms;
+  if (value == NULL || parse_index(value, &ms) != 0 || ms > 86400000u) {
+    *reason = "--timeout takes milliseconds, from 0 to 86400000";
+    return -1;
+  }
+  *out = (int64_t)ms;
+  return 0;
+}
+
+/* --perms MODE: octal, 0 to 777. */
+static int perms_value(const char *value, unsigned *out, const char **reason) {
+  char *end;
+  unsigned long mode;
+  if (value == NULL) {
+    *reason = "--perms needs a MODE";
+    return -1;
+  }
+  mode = strtoul(value, &end, 8);
+  if (value[0] < '0' || value[0] > '7' || *end != '\0' || mode > 0777) {
+    *reason = "--perms takes an octal MODE from 0 to 777";
+    return -1;
+  }
+  *out = (unsigned)mode;
+  return 0;
+}
+
 /* Which options each event and mutex action takes. */
 static int sync_option_allowed(const struct sync_options *opt, const char *arg) {
   int event = strcmp(opt->kind, "event") == 0;
@@ -218,30 +246,114 @@ int ipc_shm_tool_parse_sync_args(int argc, char **argv, struct sync_options *opt
     } else if (strcmp(arg, "--recover") == 0) {
       opt->recover = 1;
     } else if (strcmp(arg, "--timeout") == 0) {
-      uint64_t ms;
-      /* A day at most: longer waits are no use from a shell. */
-      if (value == NULL || parse_index(value, &ms) != 0 || ms > 86400000u) {
-        *reason = "--timeout takes milliseconds, from 0 to 86400000";
+      if (timeout_value(value, &opt->timeout_ms, reason) != 0)
         return -1;
-      }
-      opt->timeout_ms = (int64_t)ms;
       i++;
     } else { /* --perms */
-      char *end;
-      unsigned long mode;
-      if (value == NULL) {
-        *reason = "--perms needs a MODE";
+      if (perms_value(value, &opt->perms, reason) != 0)
         return -1;
-      }
-      mode = strtoul(value, &end, 8);
-      if (value[0] < '0' || value[0] > '7' || *end != '\0' || mode > 0777) {
-        *reason = "--perms takes an octal MODE from 0 to 777";
-        return -1;
-      }
-      opt->perms = (unsigned)mode;
       opt->perms_given = 1;
       i++;
     }
+  }
+  return 0;
+}
+
+/* Which options each channel action takes. */
+static int channel_option_allowed(const char *action, const char *arg) {
+  int create = strcmp(action, "create") == 0;
+  int moves = strcmp(action, "send") == 0 || strcmp(action, "recv") == 0;
+  if (strcmp(arg, "--global") == 0)
+    return 1;
+  if (strcmp(arg, "--max-message") == 0 || strcmp(arg, "--capacity") == 0 ||
+      strcmp(arg, "--hold") == 0 || strcmp(arg, "--perms") == 0)
+    return create;
+  if (strcmp(arg, "--timeout") == 0 || strcmp(arg, "--zero-copy") == 0 ||
+      strcmp(arg, "--lines") == 0)
+    return moves;
+  if (strcmp(arg, "--count") == 0)
+    return strcmp(action, "recv") == 0;
+  return 0;
+}
+
+int ipc_shm_tool_parse_channel_args(int argc, char **argv, struct channel_options *opt,
+                                    const char **reason) {
+  static const char *const actions[] = {"create", "send", "recv", "info"};
+  size_t k;
+  int i, known = 0;
+  memset(opt, 0, sizeof(*opt));
+  opt->max_message = 65536;
+  opt->capacity = 1024 * 1024;
+  opt->count = 1;
+  opt->timeout_ms = -1;
+  *reason = NULL;
+  if (argc < 3) {
+    *reason = "channel: an action is missing (create, send, recv or info)";
+    return -1;
+  }
+  opt->action = argv[2];
+  for (k = 0; k < sizeof(actions) / sizeof(actions[0]); k++)
+    known |= strcmp(opt->action, actions[k]) == 0;
+  if (!known) {
+    *reason = "channel: the action is create, send, recv or info";
+    opt->bad_argument = opt->action;
+    return -1;
+  }
+  if (argc < 4 || argv[3][0] == '-') {
+    *reason = "a NAME is missing";
+    return -1;
+  }
+  opt->name = argv[3];
+  for (i = 4; i < argc; i++) {
+    const char *arg = argv[i];
+    const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+    if (arg[0] != '-' && strcmp(opt->action, "send") == 0 && opt->message == NULL) {
+      opt->message = arg;
+      continue;
+    }
+    if (!channel_option_allowed(opt->action, arg)) {
+      *reason = arg[0] == '-' ? "unknown option for this action"
+                              : "one NAME only (and for send, one MESSAGE)";
+      opt->bad_argument = arg;
+      return -1;
+    }
+    if (strcmp(arg, "--global") == 0) {
+      opt->global = 1;
+    } else if (strcmp(arg, "--hold") == 0) {
+      opt->hold = 1;
+    } else if (strcmp(arg, "--zero-copy") == 0) {
+      opt->zero_copy = 1;
+    } else if (strcmp(arg, "--lines") == 0) {
+      opt->lines = 1;
+    } else if (strcmp(arg, "--timeout") == 0) {
+      if (timeout_value(value, &opt->timeout_ms, reason) != 0)
+        return -1;
+      i++;
+    } else if (strcmp(arg, "--perms") == 0) {
+      if (perms_value(value, &opt->perms, reason) != 0)
+        return -1;
+      opt->perms_given = 1;
+      i++;
+    } else if (strcmp(arg, "--count") == 0) {
+      if (value == NULL || parse_index(value, &opt->count) != 0) {
+        *reason = "--count takes a number of messages (0: until the sender is gone)";
+        return -1;
+      }
+      i++;
+    } else { /* --max-message, --capacity */
+      uint64_t *out = strcmp(arg, "--capacity") == 0 ? &opt->capacity : &opt->max_message;
+      if (value == NULL || ipc_shm_tool_parse_size(value, out) != 0 || *out == 0) {
+        *reason = strcmp(arg, "--capacity") == 0
+                      ? "--capacity takes a size in bytes, with a k, m or g suffix if you like"
+                      : "--max-message takes a size in bytes, with a k, m or g suffix if you like";
+        return -1;
+      }
+      i++;
+    }
+  }
+  if (opt->lines && opt->message != NULL) {
+    *reason = "send: --lines reads standard input; give no MESSAGE";
+    return -1;
   }
   return 0;
 }

@@ -68,36 +68,51 @@ static uint64_t magic_of(const ipc_shm__channel_header_t *h, int wait) {
 /* 1 if an index (bytes ever moved) can be the position of a record. */
 static int index_ok(uint64_t index) { return (index & (IPC_SHM__CH_RECORD - 1)) == 0; }
 
-/* Check the control area; keep its sizes and take this side's position
- * from the indices. */
-static int read_header(struct ipc_shm_channel *ch, int wait_for_creator) {
-  ipc_shm__channel_header_t *h = ch->header;
+/* What a control area says, once checked. */
+typedef struct header_values {
   uint64_t capacity, max_message, written, read;
+} header_values_t;
+
+/* Check the control area of a segment of `segment_size` bytes and read its
+ * sizes and indices once. */
+static int check_header(const ipc_shm__channel_header_t *h, uint64_t segment_size,
+                        int wait_for_creator, header_values_t *v) {
   if (magic_of(h, wait_for_creator) != ipc_shm__channel_magic())
     return ipc_shm__fail_arg(IPC_SHM_E_WRONG_KIND);
   if (ipc_shm__load_relaxed32(&h->layout) != IPC_SHM__CH_LAYOUT ||
       ipc_shm__load_relaxed32(&h->header_size) != IPC_SHM_CHANNEL_HEADER)
     return ipc_shm__fail_arg(IPC_SHM_E_VERSION);
-  capacity = ipc_shm__load_relaxed64(&h->capacity);
-  max_message = ipc_shm__load_relaxed64(&h->max_message);
+  v->capacity = ipc_shm__load_relaxed64(&h->capacity);
+  v->max_message = ipc_shm__load_relaxed64(&h->max_message);
   /* Twice the largest record must fit: max_message <= capacity/2 - 8
    * (capacity/2 - 8 is a multiple of 8, so its record does too), written
    * so that no huge value wraps around. */
-  if (capacity < IPC_SHM__CH_RING_MIN || capacity > IPC_SHM__CH_RING_MAX ||
-      (capacity & (capacity - 1)) != 0 ||
-      capacity > ipc_shm_size(ch->segment) - IPC_SHM_CHANNEL_HEADER || max_message == 0 ||
-      max_message > IPC_SHM__CH_MESSAGE_MAX || max_message > capacity / 2 - IPC_SHM__CH_RECORD)
+  if (v->capacity < IPC_SHM__CH_RING_MIN || v->capacity > IPC_SHM__CH_RING_MAX ||
+      (v->capacity & (v->capacity - 1)) != 0 ||
+      v->capacity > segment_size - IPC_SHM_CHANNEL_HEADER || v->max_message == 0 ||
+      v->max_message > IPC_SHM__CH_MESSAGE_MAX ||
+      v->max_message > v->capacity / 2 - IPC_SHM__CH_RECORD)
     return ipc_shm__fail_arg(IPC_SHM_E_CORRUPT);
-  written = ipc_shm__load_acquire64(&h->write_index);
-  read = ipc_shm__load_acquire64(&h->read_index);
-  if (!index_ok(written) || !index_ok(read) || written - read > capacity)
+  v->written = ipc_shm__load_acquire64(&h->write_index);
+  v->read = ipc_shm__load_acquire64(&h->read_index);
+  if (!index_ok(v->written) || !index_ok(v->read) || v->written - v->read > v->capacity)
     return ipc_shm__fail_arg(IPC_SHM_E_CORRUPT);
-  ch->capacity = capacity;
-  ch->max_message = max_message;
+  return 0;
+}
+
+/* Check the control area; keep its sizes and take this side's position
+ * from the indices. */
+static int read_header(struct ipc_shm_channel *ch, int wait_for_creator) {
+  header_values_t v;
+  int err = check_header(ch->header, ipc_shm_size(ch->segment), wait_for_creator, &v);
+  if (err != 0)
+    return err;
+  ch->capacity = v.capacity;
+  ch->max_message = v.max_message;
   /* Where this side goes on: a new sender after the last committed
    * record, a new receiver at the first record not released. */
-  ch->position = ch->side == IPC_SHM__CHANNEL_SENDER ? written : read;
-  ch->other_index = ch->side == IPC_SHM__CHANNEL_SENDER ? read : written;
+  ch->position = ch->side == IPC_SHM__CHANNEL_SENDER ? v.written : v.read;
+  ch->other_index = ch->side == IPC_SHM__CHANNEL_SENDER ? v.read : v.written;
   return 0;
 }
 
@@ -425,4 +440,48 @@ int ipc_shm__channel_wake_other(struct ipc_shm_channel *ch) {
     return 0;
   (void)ipc_shm__fetch_add_seq_cst32(&ch->header->words[other], 1u);
   return ipc_shm__os_channel_wake(ch, other, &ch->header->words[other]);
+}
+
+/* ---- A look from outside ---- */
+
+static ipc_shm_peer_state_t role_state(const ipc_shm_t *segment, int side, uint64_t peer) {
+  if (peer == IPC_SHM__CH_PEER_NONE)
+    return IPC_SHM_PEER_NONE;
+  if (peer == IPC_SHM__CH_PEER_LEFT)
+    return IPC_SHM_PEER_LEFT;
+  return ipc_shm__os_channel_role_alive(segment, side, peer) ? IPC_SHM_PEER_ALIVE
+                                                             : IPC_SHM_PEER_DEAD;
+}
+
+int ipc_shm_channel_status(const ipc_shm_t *segment, ipc_shm_channel_status_t *status) {
+  ipc_shm_view_t *view;
+  const ipc_shm__channel_header_t *h;
+  header_values_t v;
+  uint64_t sender, receiver;
+  int err;
+  if (segment == NULL || status == NULL)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  memset(status, 0, sizeof(*status));
+  if (ipc_shm_size(segment) < IPC_SHM_CHANNEL_HEADER + IPC_SHM__CH_RING_MIN)
+    return ipc_shm__fail_arg(IPC_SHM_E_WRONG_KIND);
+  err = ipc_shm_map(&view, segment, 0, IPC_SHM_CHANNEL_HEADER, IPC_SHM_MAP_READ);
+  if (err != 0)
+    return err;
+  h = (const ipc_shm__channel_header_t *)ipc_shm_view_data(view);
+  err = check_header(h, ipc_shm_size(segment), 0, &v);
+  if (err == 0) {
+    sender = ipc_shm__load_acquire64(&h->peers[IPC_SHM__CHANNEL_SENDER]);
+    receiver = ipc_shm__load_acquire64(&h->peers[IPC_SHM__CHANNEL_RECEIVER]);
+    status->layout = IPC_SHM__CH_LAYOUT;
+    status->capacity = v.capacity;
+    status->max_message = v.max_message;
+    status->bytes_waiting = v.written - v.read;
+    status->sender = role_state(segment, IPC_SHM__CHANNEL_SENDER, sender);
+    status->receiver = role_state(segment, IPC_SHM__CHANNEL_RECEIVER, receiver);
+    status->sender_pid = sender > IPC_SHM__CH_PEER_LEFT ? (unsigned long)(sender >> 32) : 0;
+    status->receiver_pid =
+        receiver > IPC_SHM__CH_PEER_LEFT ? (unsigned long)(receiver >> 32) : 0;
+  }
+  (void)ipc_shm_unmap(view);
+  return err;
 }

@@ -201,6 +201,12 @@ void ipc_shm__os_channel_end(struct ipc_shm_channel *ch);
  * let its role go). Asks the system. */
 int ipc_shm__os_channel_peer_alive(struct ipc_shm_channel *ch, uint64_t peer);
 
+/* Backend: for a look from outside (ipc_shm_channel_status), whether the
+ * holder of role `side` of the channel in `segment`, whose peer word holds
+ * `peer` (> PEER_LEFT), lives: 1 yes or cannot tell, 0 certainly not.
+ * This process need not be attached. */
+int ipc_shm__os_channel_role_alive(const struct ipc_shm *segment, int side, uint64_t peer);
+
 /* Sleep while *word holds `expected`, at most `ns` (> 0, INT64_MAX: no
  * limit); `side` says who sleeps. A sleeper that its peer's death cannot
  * wake (POSIX; Windows before it holds the peer's process) sleeps at most

@@ -72,6 +72,22 @@ int ipc_shm__os_channel_peer_alive(struct ipc_shm_channel *ch, uint64_t peer) {
 #endif
 }
 
+int ipc_shm__os_channel_role_alive(const struct ipc_shm *segment, int side, uint64_t peer) {
+#if IPC_SHM__LINUX
+  /* Through the segment's own description, which holds no role lock: any
+   * lock on the role's byte is another description's, a live holder's. */
+  ipc_shm__presence_t look;
+  (void)peer;
+  ipc_shm__posix_presence_init(&look);
+  look.fd = segment->handle;
+  return ipc_shm__posix_presence_held(&look, role_byte(side)) != 0;
+#else
+  (void)segment;
+  (void)side;
+  return !ipc_shm__posix_process_gone((uint32_t)(peer >> 32));
+#endif
+}
+
 int ipc_shm__os_channel_sleep(struct ipc_shm_channel *ch, int side, uint32_t *word,
                               uint32_t expected, int64_t ns) {
   (void)ch;

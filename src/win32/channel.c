@@ -83,6 +83,17 @@ void ipc_shm__os_channel_end(struct ipc_shm_channel *ch) {
     }
 }
 
+int ipc_shm__os_channel_role_alive(const struct ipc_shm *segment, int side, uint64_t peer) {
+  ipc_shm__win_peer_t look;
+  int alive;
+  (void)segment;
+  (void)side;
+  ipc_shm__win_peer_init(&look);
+  alive = ipc_shm__win_peer_alive(&look, peer);
+  ipc_shm__win_peer_close(&look);
+  return alive;
+}
+
 int ipc_shm__os_channel_peer_alive(struct ipc_shm_channel *ch, uint64_t peer) {
   return ipc_shm__win_peer_alive(&ch->os.peer, peer);
 }

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/* What every command of the ipc-shm tool shares: usage errors, failures
+ * with the native error behind them, holding an object, reading input. */
+#include "tool.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _WIN32
+#include <windows.h>
+#endif
+
+/* The C runtime's text for errno (MSVC deprecates strerror). */
+const char *ipc_shm_tool_errno_text(int number) {
+#if defined(_MSC_VER)
+  static char text[128];
+  return strerror_s(text, sizeof(text), number) == 0 ? text : "unknown error";
+#else
+  return strerror(number);
+#endif
+}
+
+/* A usage error: the reason on one line, then where to read more. */
+int ipc_shm_tool_usage(const char *problem, const char *argument) {
+  if (argument != NULL)
+    fprintf(stderr, "ipc-shm: %s: %s\n", problem, argument);
+  else
+    fprintf(stderr, "ipc-shm: %s\n", problem);
+  fputs("Try 'ipc-shm --help'.\n", stderr);
+  return EXIT_USAGE;
+}
+
+/* The system's own text for a native error. */
+static const char *native_error_text(long native, char *buffer, size_t size) {
+#ifdef _WIN32
+  DWORD n = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, NULL,
+                           (DWORD)native, 0, buffer, (DWORD)size, NULL);
+  while (n > 0 && (buffer[n - 1] == '\n' || buffer[n - 1] == '\r' || buffer[n - 1] == '.'))
+    buffer[--n] = '\0';
+  return n > 0 ? buffer : "no text";
+#else
+  (void)buffer;
+  (void)size;
+  return ipc_shm_tool_errno_text((int)native);
+#endif
+}
+
+int ipc_shm_tool_fail(const char *command, const char *name, int err) {
+  const char *call = ipc_shm_last_native_call();
+  fprintf(stderr, "ipc-shm: %s %s: %s", command, name != NULL ? name : "",
+          ipc_shm_strerror(err));
+  if (call[0] != '\0') {
+    char text[256];
+    long native = ipc_shm_last_native_error();
+    fprintf(stderr, " (%s: native error %ld: %s)", call, native,
+            native_error_text(native, text, sizeof(text)));
+  }
+  fprintf(stderr, " [%s]\n", ipc_shm_err_name(err));
+  return EXIT_FAILURE;
+}
+
+void ipc_shm_tool_hold(void) {
+  char line[256];
+  puts("ready");
+  fflush(stdout);
+  while (fgets(line, sizeof(line), stdin) != NULL) {
+  }
+}
+
+void ipc_shm_tool_note_vanishing(const char *what) {
+  if (ipc_shm_lifetime() == IPC_SHM_LIFETIME_LAST_CLOSE)
+    fprintf(stderr, "ipc-shm: note: on this platform the %s is gone once its last "
+                    "handle is closed; use --hold\n", what);
+}
+
+unsigned char *ipc_shm_tool_read_input(size_t limit, size_t *size, int *too_long) {
+  size_t capacity = 65536, used = 0, n;
+  unsigned char *data = (unsigned char *)malloc(capacity);
+  *too_long = 0;
+  while (data != NULL && (n = fread(data + used, 1, capacity - used, stdin)) > 0) {
+    used += n;
+    if (used > limit) {
+      *too_long = 1;
+      break;
+    }
+    if (used == capacity) {
+      unsigned char *grown = (unsigned char *)realloc(data, capacity * 2);
+      if (grown == NULL) {
+        free(data);
+        return NULL;
+      }
+      data = grown;
+      capacity *= 2;
+    }
+  }
+  *size = used;
+  return data;
+}
