@@ -31,9 +31,10 @@ as_root() {
 # clang and its runtime: the fuzz targets (libFuzzer), the MSVC-mode
 # compile and a second compiler; doxygen: the API reference; shellcheck and
 # npm: linting the scripts and the CI workflow; Boost: the benchmark's
-# comparison with Boost.Interprocess message_queue.
+# comparison with Boost.Interprocess message_queue; debhelper, lintian and
+# fakeroot: building and checking the Debian packages.
 packages=(build-essential cmake pkg-config check libsubunit-dev clang libclang-rt-dev doxygen
-          shellcheck libboost-dev)
+          shellcheck libboost-dev debhelper lintian fakeroot)
 # npm runs the workflow linter; a machine with its own Node.js keeps it.
 command -v npm >/dev/null || packages+=(npm)
 if [ "$want_windows" -eq 1 ]; then

@@ -14,6 +14,8 @@
 # and for MinGW, i686 MinGW), a compile and link of everything for arm64 and
 # x86_64 macOS (scripts/macos.sh; not run: no macOS here), the agreement of
 # version, CHANGELOG and soname with a source tarball (scripts/release.sh),
+# the packages (scripts/packages.sh: the vcpkg and Conan recipes' options
+# replayed, the Debian packages built, checked and used),
 # and the lint of the CI workflow and scripts.
 # Installs what is missing first (Debian/Ubuntu). Build trees go to build/
 # (or $IPC_SHM_BUILD_DIR); they are made from scratch unless --keep is given.
@@ -141,6 +143,7 @@ if [ -n "$check_tarball" ]; then
 else
   run_part macos "$root/scripts/macos.sh"
 fi
+run_part packages "$root/scripts/packages.sh"
 run_part doxygen doxygen_check
 run_part release "$root/scripts/release.sh" --current --allow-dirty
 run_part lint "$root/scripts/lint.sh"
