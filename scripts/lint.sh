@@ -86,4 +86,23 @@ for backend in posix win32; do
     exit 1
   fi
 done
-echo "lint: workflows, shell scripts, atomics and the backends' calls clean"
+
+# Every C snippet of README.md is an excerpt of a program in examples/,
+# which the tests build and run: what a user copies compiles and works.
+if ! perl -e '
+  local $/;
+  open my $readme, "<", shift or die;
+  my $text = <$readme>;
+  my $examples = "";
+  for my $file (@ARGV) { open my $f, "<", $file or die; $examples .= <$f>; }
+  my $bad = 0;
+  while ($text =~ /^```c\n(.*?)^```$/msg) {
+    next if index($examples, $1) >= 0;
+    print "README.md: this snippet is in no file of examples/:\n$1";
+    $bad = 1;
+  }
+  exit $bad;' "$root/README.md" "$root"/examples/*.c; then
+  echo "lint: README.md quotes code that examples/ does not have" >&2
+  exit 1
+fi
+echo "lint: workflows, shell scripts, atomics, the backends' calls and README snippets clean"
