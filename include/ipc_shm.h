@@ -1087,6 +1087,70 @@ IPC_SHM_API int ipc_shm_channel_status(const ipc_shm_t *segment,
 
 /** @} */
 
+/* ------------------------------------------------------------------------ */
+/** @defgroup listing Listing the objects on this machine
+ * What `ipc-shm ls` shows, and how `ipc-shm rm --stale` finds what a
+ * crash left behind.
+ * Thread safety: any thread, at any time; a listing is a snapshot.
+ * @{ */
+
+/** What a listed object is. */
+typedef enum ipc_shm_kind {
+  IPC_SHM_KIND_SEGMENT = 1, /**< a segment (or any shared-memory object
+                                 that is none of the others) */
+  IPC_SHM_KIND_EVENT = 2,   /**< an event */
+  IPC_SHM_KIND_MUTEX = 3,   /**< a mutex */
+  IPC_SHM_KIND_CHANNEL = 4  /**< a channel's segment */
+} ipc_shm_kind_t;
+
+/** Whether anybody uses a listed object. */
+typedef enum ipc_shm_users {
+  IPC_SHM_USERS_UNKNOWN = 0, /**< cannot be told */
+  IPC_SHM_USERS_SOME = 1,    /**< some process uses it */
+  IPC_SHM_USERS_NONE = 2     /**< every user is gone: only its name is left */
+} ipc_shm_users_t;
+
+/** One object of ipc_shm_list(). */
+typedef struct ipc_shm_object_info {
+  char name[IPC_SHM_NAME_MAX + 1]; /**< its portable name */
+  ipc_shm_kind_t kind;             /**< what it is */
+  uint64_t size;                   /**< segments and channels: bytes (0 when
+                                        it cannot be opened); events and
+                                        mutexes: 0 */
+  ipc_shm_users_t users;           /**< whether anybody uses it */
+} ipc_shm_object_info_t;
+
+/** What ipc_shm_list() calls for each object: nonzero stops the listing. */
+typedef int (*ipc_shm_list_fn)(const ipc_shm_object_info_t *info, void *arg);
+
+/** Call `each` for every named object in the namespace whose name passes the
+ * portable rule, in no particular order. Objects of programs that do not use
+ * ipcshm are listed too when they look the same (a plain segment has no
+ * header: any shared-memory object is one).
+ *   Linux: every regular file of /dev/shm (not glibc's named semaphores,
+ *   "sem.*"), told apart by the state an event, mutex or channel holds,
+ *   read with pread (a truncated object cannot hurt the lister). Users: a
+ *   mutex's and a channel's are the kernel's locks of their users (true in
+ *   every PID namespace); a segment's and an event's are the processes of
+ *   /proc that hold a descriptor or mapping of it. UNKNOWN when some process
+ *   cannot be looked at (another user's, without root); one whose mappings
+ *   may not be read (a non-dumpable process) is judged by its descriptors.
+ *   A process of another PID namespace, which /proc does not show, is not
+ *   seen: a segment or event used only there is listed as NONE.
+ *   Windows: the sections, events and mutexes of the session's object
+ *   directory (IPC_SHM_GLOBAL: of Global\), but the library's own helper
+ *   objects. A named object exists only while some process holds a handle
+ *   to it: users are always SOME, and nothing is ever stale.
+ *   Other POSIX systems: NOT_SUPPORTED (no directory of shared-memory
+ *   objects to read).
+ * Flags: IPC_SHM_GLOBAL.
+ * Errors: INVAL (no `each`, an unknown flag), NOT_SUPPORTED, PERM, NO_MEMORY,
+ * SYSTEM. What `each` returns is not an error: the listing stops, and
+ * returns 0. */
+IPC_SHM_API int ipc_shm_list(unsigned flags, ipc_shm_list_fn each, void *arg);
+
+/** @} */
+
 #ifdef __cplusplus
 }
 #endif

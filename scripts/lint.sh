@@ -66,7 +66,7 @@ done
 # Calls a backend makes outside its table: the C library, and what cannot
 # fail (clocks, ids of this process, queries of constants, releases that
 # report nothing, the child's _exit after a failed exec).
-c_library='calloc free malloc memcmp memcpy memset snprintf sscanf strchr strcspn strlen strncmp strrchr strstr getenv sizeof defined offsetof'
+c_library='calloc free malloc realloc memcmp memcpy memmove memset qsort bsearch snprintf swprintf _snwprintf sscanf strchr strcmp strcspn strlen strncmp strrchr strstr wcscpy getenv sizeof defined offsetof makedev'
 infallible_posix='clock_gettime geteuid getpid sysconf syscall _exit pthread_atfork pthread_once pthread_mutex_lock pthread_mutex_unlock'
 infallible_win32='GetCurrentProcess GetCurrentProcessId GetLastError SetLastError GetStdHandle GetSystemInfo QueryPerformanceCounter QueryPerformanceFrequency FreeEnvironmentStringsW DeleteProcThreadAttributeList _wcsnicmp wcslen wcspbrk'
 for backend in posix win32; do
@@ -78,7 +78,8 @@ for backend in posix win32; do
   for file in "$root/src/$backend"/*.c; do
     [ "${file##*/}" = syscall.c ] || others+=("$file")
   done
-  own=$(defined_in "$root/src/$backend"/*.[ch]; echo "$c_library $infallible" | tr ' ' '\n')
+  # `each`: the listing's callback, a parameter.
+  own=$(defined_in "$root/src/$backend"/*.[ch]; echo "$c_library $infallible each" | tr ' ' '\n')
   if bad=$(called_in "${others[@]}" | grep -v '^ipc_shm' | grep -vE '^[A-Z][A-Z0-9_]*$' |
              comm -23 - <(echo "$own" | sort -u)) && [ -n "$bad" ]; then
     echo "$bad"

@@ -87,6 +87,7 @@ static Suite *all_cases(void) {
   add_sync_cases(suite);
   add_channel_cases(suite);
   add_channel_status_cases(suite);
+  add_list_cases(suite);
   add_wait_cases(suite);
   add_event_cases(suite);
   add_mutex_cases(suite);

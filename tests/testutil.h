@@ -118,6 +118,9 @@ int test_proc_read_line(test_proc_t *proc, char *line, size_t size);
 /* Read the child's output to its end; returns the number of bytes. */
 size_t test_proc_read_all(test_proc_t *proc, char *buffer, size_t size);
 
+/* 1 if this process runs as root (POSIX); 0 on Windows. */
+int test_is_root(void);
+
 /* The child's process id, and this process's. */
 unsigned long test_proc_pid(const test_proc_t *proc);
 unsigned long test_own_pid(void);
@@ -182,6 +185,7 @@ void add_fault_cases(Suite *suite);
 void add_sync_cases(Suite *suite);
 void add_channel_cases(Suite *suite);
 void add_channel_status_cases(Suite *suite);
+void add_list_cases(Suite *suite);
 void add_wait_cases(Suite *suite);
 void add_event_cases(Suite *suite);
 void add_mutex_cases(Suite *suite);

@@ -186,6 +186,8 @@ unsigned long test_proc_pid(const test_proc_t *proc) { return (unsigned long)pro
 
 unsigned long test_own_pid(void) { return (unsigned long)getpid(); }
 
+int test_is_root(void) { return geteuid() == 0; }
+
 void test_proc_kill(test_proc_t *proc) {
   siginfo_t info;
   ck_assert_int_eq(kill(proc->pid, SIGKILL), 0);

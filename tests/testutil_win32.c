@@ -190,6 +190,8 @@ unsigned long test_proc_pid(const test_proc_t *proc) {
 
 unsigned long test_own_pid(void) { return (unsigned long)GetCurrentProcessId(); }
 
+int test_is_root(void) { return 0; }
+
 void test_proc_kill(test_proc_t *proc) {
   ck_assert(TerminateProcess(proc->process, 9));
   ck_assert_uint_eq(WaitForSingleObject(proc->process, INFINITE), WAIT_OBJECT_0);

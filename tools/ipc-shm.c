@@ -48,6 +48,10 @@ static const char usage_text[] =
     "         (--length 0, or none: to the end)\n"
     "  info   NAME                            print facts about the segment\n"
     "  rm     NAME                            remove the name\n"
+    "  ls [PREFIX] [--stale]                  every object of this machine (names starting\n"
+    "         with PREFIX): name, kind, size, and whether anybody uses it; --stale:\n"
+    "         only those whose every user is gone (Linux; Windows has none)\n"
+    "  rm --stale [PREFIX]                    remove the names of those\n"
     "  run    NAME... [--readonly] -- COMMAND [ARGS...]\n"
     "         start COMMAND with the named segments inherited (and nothing else);\n"
     "         it finds them through " IPC_SHM_INHERIT_ENV ", in the order given.\n"
@@ -85,6 +89,15 @@ static const char usage_text[] =
     "Every command takes --global: the Global\\ namespace on Windows.\n"
     "ipc-shm --version prints the version, --help this text.\n";
 
+/* rm --stale is a listing's, rm NAME a segment's. */
+static int has_stale(int argc, char **argv) {
+  int i;
+  for (i = 2; i < argc; i++)
+    if (strcmp(argv[i], "--stale") == 0)
+      return 1;
+  return 0;
+}
+
 int main(int argc, char **argv) {
 #ifdef _WIN32
   /* Binary-safe standard streams: no CRLF translation, no ^Z as end. */
@@ -114,5 +127,7 @@ int main(int argc, char **argv) {
     return ipc_shm_tool_sync(argc, argv);
   if (strcmp(argv[1], "channel") == 0)
     return ipc_shm_tool_channel(argc, argv);
+  if (strcmp(argv[1], "ls") == 0 || (strcmp(argv[1], "rm") == 0 && has_stale(argc, argv)))
+    return ipc_shm_tool_list(argc, argv);
   return ipc_shm_tool_segment(argc, argv);
 }

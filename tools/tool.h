@@ -36,5 +36,6 @@ int ipc_shm_tool_segment(int argc, char **argv); /* tool_segment.c */
 int ipc_shm_tool_run(int argc, char **argv);     /* tool_segment.c */
 int ipc_shm_tool_sync(int argc, char **argv);    /* tool_sync.c */
 int ipc_shm_tool_channel(int argc, char **argv); /* tool_channel.c */
+int ipc_shm_tool_list(int argc, char **argv);    /* tool_list.c: ls, rm --stale */
 
 #endif

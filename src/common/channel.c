@@ -21,11 +21,9 @@
 /* How long an opener waits for the creator to finish the control area. */
 #define CREATION_WAIT_NS 2000000000LL
 
-static const char header_magic[8] = {'i', 'p', 'c', 'c', 'h', 'a', 'n', '\0'};
-
 uint64_t ipc_shm__channel_magic(void) {
   uint64_t magic;
-  memcpy(&magic, header_magic, sizeof(magic));
+  memcpy(&magic, IPC_SHM__CH_MAGIC_TEXT, sizeof(magic));
   return magic;
 }
 

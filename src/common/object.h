@@ -159,7 +159,9 @@ struct ipc_shm_channel {
   struct ipc_shm__os_channel os;
 };
 
-/* The control area's constants and layout. */
+/* The control area's constants and layout. It starts with these 8 bytes
+ * ("ipcchan" and a NUL). */
+#define IPC_SHM__CH_MAGIC_TEXT "ipcchan"
 #define IPC_SHM__CH_LAYOUT 1u
 /* Records: a u32 length and a u32 kind, then the message, 8-byte aligned. */
 #define IPC_SHM__CH_RECORD 8u

@@ -217,6 +217,19 @@ int ipc_shm__os_channel_sleep(struct ipc_shm_channel *ch, int side, uint32_t *wo
 /* Wake `side`, which sleeps on *word (its value was changed first). */
 int ipc_shm__os_channel_wake(struct ipc_shm_channel *ch, int side, uint32_t *word);
 
+/* ---- Listing (src/{posix,win32}/list.c) ---- */
+
+/* What the backend reports of one object: its name as the system has it
+ * (not checked against the name rule: the portable part does that), an
+ * IPC_SHM_KIND_*, its size and an IPC_SHM_USERS_*. Nonzero stops. */
+typedef int (*ipc_shm__list_each_t)(const char *name, int kind, uint64_t size, int users,
+                                    void *arg);
+
+/* Backend: report every object of the namespace (IPC_SHM_GLOBAL in flags:
+ * Windows' Global\). Stops, returning 0, when `each` says so. Leaves
+ * nothing open. NOT_SUPPORTED where there is no directory to read. */
+int ipc_shm__os_list(unsigned flags, ipc_shm__list_each_t each, void *arg);
+
 /* ---- Handles and their copies (src/{posix,win32}/handle.c) ---- */
 
 /* A copy of the segment's handle with exactly the given access, in this

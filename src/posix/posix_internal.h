@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
+#include <dirent.h>
 #include <unistd.h>
 
 
@@ -33,7 +34,8 @@
 /* ---- The table of system calls (src/posix/syscall.c) ----
  * X(name, "name", type, parameters, arguments, implementation, failure style).
  * The failure styles say what a failing call returns: ERRNO (-1 and
- * errno), MAPPED (MAP_FAILED and errno), RETURN (the error itself),
+ * errno), MAPPED (MAP_FAILED and errno), NULLPTR (NULL and errno),
+ * RETURN (the error itself),
  * RELEASE (the resource is released, then -1 and errno). */
 #define IPC_SHM__POSIX_SYSCALLS(X)                                              \
   X(shm_open, "shm_open", int, (const char *a, int b, mode_t c), (a, b, c), shm_open, ERRNO)   \
@@ -47,6 +49,11 @@
   X(stat, "stat", int, (const char *a, struct stat *b), (a, b), stat, ERRNO)              \
   X(fcntl, "fcntl", int, (int a, int b, int c), (a, b, c), fcntl, ERRNO)                   \
   X(close, "close", int, (int a), (a), close, RELEASE)                                     \
+  X(pread, "pread", ssize_t, (int a, void *b, size_t c, off_t d), (a, b, c, d), pread, ERRNO) \
+  X(opendir, "opendir", DIR *, (const char *a), (a), opendir, NULLPTR)                   \
+  X(readdir, "readdir", struct dirent *, (DIR *a), (a), readdir, NULLPTR)                 \
+  X(closedir, "closedir", int, (DIR *a), (a), closedir, RELEASE)                          \
+  X(readlink, "readlink", ssize_t, (const char *a, char *b, size_t c), (a, b, c), readlink, ERRNO) \
   X(mmap, "mmap", void *, (void *a, size_t b, int c, int d, int e, off_t f),              \
     (a, b, c, d, e, f), mmap, MAPPED)                                           \
   X(munmap, "munmap", int, (void *a, size_t b), (a, b), munmap, RELEASE)                    \
@@ -175,6 +182,11 @@ int ipc_shm__posix_event_wait_from(struct ipc_shm *event, int64_t timeout_ms, ui
 
 /* The state word of an event or mutex (the futex word), for the same tests. */
 uint32_t ipc_shm__posix_sync_word(struct ipc_shm *obj);
+
+/* The kind of object (IPC_SHM_KIND_EVENT or _MUTEX) whose first 64 bytes
+ * are `head`, or 0 if they are no event's or mutex's state
+ * (src/posix/sync.c). */
+int ipc_shm__posix_sync_kind(const unsigned char head[IPC_SHM__SYNC_SIZE]);
 
 /* Undo ipc_shm__posix_sync_attach(): unmap the block, drop the presence. */
 void ipc_shm__posix_sync_detach(struct ipc_shm *obj);

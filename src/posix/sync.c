@@ -171,3 +171,15 @@ int ipc_shm__os_sync_open(struct ipc_shm *obj, const char *name, unsigned flags)
     undo(obj, NULL);
   return err;
 }
+
+int ipc_shm__posix_sync_kind(const unsigned char head[IPC_SHM__SYNC_SIZE]) {
+  sync_block_t block;
+  memcpy(&block, head, sizeof(block));
+  if (block.magic != block_magic())
+    return 0;
+  if (block.kind == SYNC_KIND_MUTEX)
+    return IPC_SHM_KIND_MUTEX;
+  return block.kind == SYNC_KIND_EVENT_AUTO || block.kind == SYNC_KIND_EVENT_MANUAL
+             ? IPC_SHM_KIND_EVENT
+             : 0;
+}

@@ -77,6 +77,9 @@ IPC_SHM__POSIX_SYSCALLS(NATIVE_)
 #define FAIL_MAPPED_(name, args)                                               \
   errno = (int)ipc_shm__fault_native();                                        \
   return MAP_FAILED;
+#define FAIL_NULLPTR_(name, args)                                              \
+  errno = (int)ipc_shm__fault_native();                                        \
+  return NULL;
 #define FAIL_RETURN_(name, args) return (int)ipc_shm__fault_native();
 #define FAIL_RELEASE_(name, args)                                              \
   (void)native_##name args;                                                    \

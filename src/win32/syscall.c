@@ -4,6 +4,8 @@
  * (src/common/fault.c); the names are those the error record gives. */
 #include "win32_internal.h"
 
+#include <string.h>
+
 typedef LONG(WINAPI *nt_query_section_fn)(HANDLE, int, PVOID, SIZE_T, PSIZE_T);
 typedef LONG(WINAPI *nt_query_object_fn)(HANDLE, int, PVOID, ULONG, PULONG);
 typedef ULONG(WINAPI *rtl_nt_status_to_dos_error_fn)(LONG);
@@ -43,6 +45,63 @@ static BOOL WINAPI NtQueryObject(HANDLE handle, int what, PVOID info, ULONG size
   if (query == NULL)
     return FALSE;
   return status_to_bool(query(handle, what, info, size, &returned));
+}
+
+typedef struct nt_unicode_string {
+  USHORT length, maximum_length;
+  PWSTR buffer;
+} nt_unicode_string_t;
+
+typedef struct nt_object_attributes {
+  ULONG length;
+  HANDLE root_directory;
+  nt_unicode_string_t *object_name;
+  ULONG attributes;
+  PVOID security_descriptor;
+  PVOID security_quality_of_service;
+} nt_object_attributes_t;
+
+typedef LONG(WINAPI *nt_open_directory_object_fn)(HANDLE *, ACCESS_MASK,
+                                                  nt_object_attributes_t *);
+typedef LONG(WINAPI *nt_query_directory_object_fn)(HANDLE, PVOID, ULONG, BOOLEAN, BOOLEAN,
+                                                   PULONG, PULONG);
+
+static BOOL WINAPI NtOpenDirectoryObject(HANDLE *directory, const WCHAR *path) {
+  nt_open_directory_object_fn open_directory =
+      (nt_open_directory_object_fn)(void (*)(void))ntdll_function("NtOpenDirectoryObject");
+  nt_unicode_string_t name;
+  nt_object_attributes_t attributes;
+  size_t length = wcslen(path) * sizeof(WCHAR);
+  if (open_directory == NULL)
+    return FALSE;
+  if (length > 0xFFF0u) {
+    SetLastError(ERROR_FILENAME_EXCED_RANGE);
+    return FALSE;
+  }
+  name.length = (USHORT)length;
+  name.maximum_length = (USHORT)length;
+  name.buffer = (PWSTR)(ULONG_PTR)path;
+  memset(&attributes, 0, sizeof(attributes));
+  attributes.length = sizeof(attributes);
+  attributes.object_name = &name;
+  attributes.attributes = 0x40; /* OBJ_CASE_INSENSITIVE */
+  return status_to_bool(open_directory(directory, 0x0001 /* DIRECTORY_QUERY */, &attributes));
+}
+
+static BOOL WINAPI NtQueryDirectoryObject(HANDLE directory, PVOID buffer, ULONG size,
+                                          ULONG *context) {
+  nt_query_directory_object_fn query =
+      (nt_query_directory_object_fn)(void (*)(void))ntdll_function("NtQueryDirectoryObject");
+  ULONG returned = 0;
+  LONG status;
+  if (query == NULL)
+    return FALSE;
+  status = query(directory, buffer, size, TRUE, *context == 0, context, &returned);
+  if ((ULONG)status == 0x8000001Au) { /* STATUS_NO_MORE_ENTRIES */
+    SetLastError(ERROR_NO_MORE_ITEMS);
+    return FALSE;
+  }
+  return status_to_bool(status);
 }
 
 /* The counting wrappers of fault injection. */

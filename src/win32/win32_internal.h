@@ -20,9 +20,11 @@ typedef struct ipc_shm__section_info {
  * X(name, type, parameters, arguments, failure style). The styles say what
  * a failing call returns, with the error in GetLastError(): NULL, FALSE,
  * INVALID (INVALID_HANDLE_VALUE), ZERO, WAIT (WAIT_FAILED), and RELEASE
- * (the resource is released, then FALSE). NtQuerySection and NtQueryObject
- * are this backend's BOOL wrappers of the ntdll calls, which set the last
- * error from the NTSTATUS. */
+ * (the resource is released, then FALSE). NtQuerySection, NtQueryObject,
+ * NtOpenDirectoryObject (a path, read access) and NtQueryDirectoryObject
+ * (one entry, an OBJECT_DIRECTORY_INFORMATION, at *context; the end is
+ * ERROR_NO_MORE_ITEMS) are this backend's BOOL wrappers of the ntdll
+ * calls, which set the last error from the NTSTATUS. */
 #define IPC_SHM__WIN32_SYSCALLS(X)                                              \
   X(CreateFileMappingW, HANDLE,                                                \
     (HANDLE a, LPSECURITY_ATTRIBUTES b, DWORD c, DWORD d, DWORD e, LPCWSTR f),    \
@@ -49,6 +51,13 @@ typedef struct ipc_shm__section_info {
   X(NtQuerySection, BOOL, (HANDLE a, ipc_shm__section_info_t *b), (a, b), FALSE)  \
   X(NtQueryObject, BOOL, (HANDLE a, int b, PVOID c, ULONG d), (a, b, c, d),       \
     FALSE)                                                                      \
+  X(NtOpenDirectoryObject, BOOL, (HANDLE *a, const WCHAR *b), (a, b), FALSE)      \
+  X(NtQueryDirectoryObject, BOOL, (HANDLE a, PVOID b, ULONG c, ULONG *d),         \
+    (a, b, c, d), FALSE)                                                        \
+  X(ProcessIdToSessionId, BOOL, (DWORD a, DWORD *b), (a, b), FALSE)               \
+  X(WideCharToMultiByte, int,                                                  \
+    (UINT a, DWORD b, LPCWCH c, int d, LPSTR e, int f, LPCCH g, LPBOOL h),        \
+    (a, b, c, d, e, f, g, h), ZERO)                                             \
   X(OpenProcess, HANDLE, (DWORD a, BOOL b, DWORD c), (a, b, c), NULL)             \
   X(SetHandleInformation, BOOL, (HANDLE a, DWORD b, DWORD c), (a, b, c), FALSE)   \
   X(CreateProcessW, BOOL,                                                      \
