@@ -15,9 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sysmacros.h> /* makedev */
 
 #if IPC_SHM__LINUX
+
+#include <sys/sysmacros.h> /* makedev */
 
 /* The objects of /dev/shm worth looking at, sorted by inode, with whether
  * a visible process holds each: processes are matched by inode, not path

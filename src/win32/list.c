@@ -7,7 +7,6 @@
  * lives only while a handle to it is open: each has a user. */
 #include "win32_internal.h"
 
-#include <stdio.h>
 #include <string.h>
 #include <wchar.h>
 
@@ -29,6 +28,37 @@ static int counted_is(const WCHAR *s, USHORT bytes, const WCHAR *text) {
 static int counted_starts(const WCHAR *s, USHORT bytes, const WCHAR *prefix) {
   size_t length = wcslen(prefix);
   return bytes >= length * sizeof(WCHAR) && memcmp(s, prefix, length * sizeof(WCHAR)) == 0;
+}
+
+/* Appends `length` characters of `text` at out[*at], if they fit with the
+ * terminator; 0 if they do not. */
+static int wide_append(WCHAR *out, size_t capacity, size_t *at, const WCHAR *text,
+                       size_t length) {
+  if (length >= capacity - *at)
+    return 0;
+  memcpy(out + *at, text, length * sizeof(WCHAR));
+  *at += length;
+  out[*at] = L'\0';
+  return 1;
+}
+
+/* The object directory of `session`: \BaseNamedObjects for session 0,
+ * else \Sessions\N\BaseNamedObjects. */
+static void session_directory(WCHAR *out, size_t capacity, DWORD session) {
+  static const WCHAR base[] = L"\\BaseNamedObjects";
+  static const WCHAR sessions[] = L"\\Sessions\\";
+  WCHAR digits[16];
+  size_t at = 0, count = 0;
+  out[0] = L'\0';
+  if (session != 0) {
+    do {
+      digits[sizeof(digits) / sizeof(WCHAR) - 1 - count++] = (WCHAR)(L'0' + session % 10);
+      session /= 10;
+    } while (session != 0);
+    wide_append(out, capacity, &at, sessions, wcslen(sessions));
+    wide_append(out, capacity, &at, digits + sizeof(digits) / sizeof(WCHAR) - count, count);
+  }
+  wide_append(out, capacity, &at, base, wcslen(base));
 }
 
 /* What a section holds: a channel (its magic at the start) or a segment,
@@ -63,15 +93,10 @@ int ipc_shm__os_list(unsigned flags, ipc_shm__list_each_t each, void *arg) {
   ULONG context = 0;
   int err = 0;
 
-  if (flags & IPC_SHM_GLOBAL)
-    wcscpy(directory_path, L"\\BaseNamedObjects");
-  else if (!SYS.ProcessIdToSessionId(GetCurrentProcessId(), &session))
+  if (!(flags & IPC_SHM_GLOBAL) &&
+      !SYS.ProcessIdToSessionId(GetCurrentProcessId(), &session))
     return ipc_shm__fail_last("ProcessIdToSessionId");
-  else if (session == 0)
-    wcscpy(directory_path, L"\\BaseNamedObjects");
-  else
-    swprintf(directory_path, sizeof(directory_path) / sizeof(WCHAR),
-             L"\\Sessions\\%lu\\BaseNamedObjects", (unsigned long)session);
+  session_directory(directory_path, sizeof(directory_path) / sizeof(WCHAR), session);
   if (!SYS.NtOpenDirectoryObject(&directory, directory_path))
     return ipc_shm__fail_last("NtOpenDirectoryObject");
 
@@ -105,11 +130,12 @@ int ipc_shm__os_list(unsigned flags, ipc_shm__list_each_t each, void *arg) {
       continue; /* no UTF-8 for it: not a portable name */
     name[n] = '\0';
     if (kind == IPC_SHM_KIND_SEGMENT) {
-      _snwprintf(path, IPC_SHM__WIDE_NAME_MAX, L"%ls%.*ls",
-                 (flags & IPC_SHM_GLOBAL) ? L"Global\\" : L"Local\\",
-                 (int)(e->name_length / sizeof(WCHAR)), e->name);
-      path[IPC_SHM__WIDE_NAME_MAX - 1] = L'\0';
-      inspect_section(path, &kind, &size);
+      const WCHAR *scope = (flags & IPC_SHM_GLOBAL) ? L"Global\\" : L"Local\\";
+      size_t at = 0;
+      if (wide_append(path, IPC_SHM__WIDE_NAME_MAX, &at, scope, wcslen(scope)) &&
+          wide_append(path, IPC_SHM__WIDE_NAME_MAX, &at, e->name,
+                      e->name_length / sizeof(WCHAR)))
+        inspect_section(path, &kind, &size);
     }
     if (each(name, kind, size, IPC_SHM_USERS_SOME, arg) != 0)
       break;
