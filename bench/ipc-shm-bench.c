@@ -238,7 +238,7 @@ static double send_receive_us(const ipc_shm_t *shm, int n) {
 
 /* Milliseconds per spawn + wait of a child that imports one segment. */
 static double spawn_ms(const char *self, const ipc_shm_t *shm, int n) {
-  ipc_shm_inherit_t segment = {NULL, 0, NULL, NULL};
+  ipc_shm_inherit_t segment = {NULL, 0, NULL, NULL, NULL};
   const char *argv[3];
   double start = now_seconds();
   int i;

@@ -162,7 +162,8 @@ IPC_SHM_API const char *ipc_shm_version(void);
   XX(VERSION, -26,                                                              \
      "the channel was made by another version of the library (another layout)") \
   XX(CORRUPT, -27,                                                              \
-     "the channel's control area holds impossible values: a peer wrote over it")
+     "the channel's control area holds impossible values: a peer wrote over it") \
+  XX(LIMIT, -28, "the semaphore's count is at its maximum")
 
 /* The codes run from 0 down without gaps; IPC_SHM_ERROR_LAST_ is one past
  * the last (counted from the list, never typed). */
@@ -556,17 +557,20 @@ typedef struct ipc_shm_process ipc_shm_process_t;
 
 struct ipc_shm_event;
 struct ipc_shm_mutex;
+struct ipc_shm_semaphore;
 
-/** One object to hand to the child, and how. Exactly one of `shm`, `event`
- * and `mutex` is set; `flags` is 0, or IPC_SHM_READONLY for a segment. The
- * child finds object number i with ipc_shm_inherited(),
- * ipc_shm_event_inherited() or ipc_shm_mutex_inherited(), by its place in
- * the list. */
+/** One object to hand to the child, and how. Exactly one of `shm`, `event`,
+ * `mutex` and `semaphore` is set; `flags` is 0, or IPC_SHM_READONLY for a
+ * segment. The child finds object number i with ipc_shm_inherited(),
+ * ipc_shm_event_inherited(), ipc_shm_mutex_inherited() or
+ * ipc_shm_semaphore_inherited(), by its place in the list. Set it up with
+ * memset or `= {0}` and then the member that counts. */
 typedef struct ipc_shm_inherit {
   const ipc_shm_t *shm; /**< a segment, or NULL */
   unsigned flags;       /**< 0 or IPC_SHM_READONLY (segments only) */
   const struct ipc_shm_event *event; /**< an event, or NULL */
   const struct ipc_shm_mutex *mutex; /**< a mutex, or NULL */
+  const struct ipc_shm_semaphore *semaphore; /**< a semaphore, or NULL */
 } ipc_shm_inherit_t;
 
 /** Start argv[0] (UTF-8) with the arguments argv[1...] (argv ends with NULL).
@@ -667,16 +671,16 @@ IPC_SHM_API int ipc_shm_conn_close(ipc_shm_conn_t *conn);
 /** @} */
 
 /* ------------------------------------------------------------------------ */
-/** @defgroup sync Events and mutexes
- * Events and mutexes between processes. They are reached like segments: by
+/** @defgroup sync Events, mutexes and semaphores
+ * Events, mutexes and semaphores between processes. They are reached like segments: by
  * a name under the same rule and in the same namespace (a name names one
  * object: creating an event under a segment's name fails with EXISTS, and
- * opening a segment, event or mutex under another kind's name fails with
- * WRONG_KIND), anonymously, and by every hand-over route segments have,
+ * opening a segment, event, mutex or semaphore under another kind's name
+ * fails with WRONG_KIND), anonymously, and by every hand-over route segments have,
  * with tokens that say their kind. Opening never creates.
  *
- * Windows: kernel events and mutexes (CreateEventW, CreateMutexW,
- * OpenEventW, OpenMutexW) named "Local\NAME" or "Global\NAME", so a program
+ * Windows: kernel events, mutexes and semaphores (CreateEventW,
+ * CreateMutexW, CreateSemaphoreW and their Open calls) named "Local\NAME" or "Global\NAME", so a program
  * using the raw calls meets the same object. A mutex also keeps its
  * recovery state (see ipc_shm_mutex_consistent()) in a one-page section
  * named "Local\ipcshm.mutex-state.ID"; raw programs ignore it. The kernel
@@ -685,7 +689,7 @@ IPC_SHM_API int ipc_shm_conn_close(ipc_shm_conn_t *conn);
  * closes it (raw programs' handles, and a handle on its way to another
  * process by a hand-over route, do not keep the section), the next library
  * user finds the mutex consistent, NOT_RECOVERABLE or not before.
- * POSIX: an event or mutex is a 64-byte shared-memory object under its name
+ * POSIX: an event, mutex or semaphore is a 64-byte shared-memory object under its name
  * ("/NAME"), holding its state: on Linux a futex word, so that nothing
  * makes a system call unless a thread has to sleep or be woken (a waiter
  * spins briefly first, where another CPU can run the thread it waits
@@ -706,12 +710,13 @@ IPC_SHM_API int ipc_shm_conn_close(ipc_shm_conn_t *conn);
  * also truncate it (ftruncate on its name), and a process using it then
  * dies of SIGBUS at its next touch of the state, as with any shared
  * memory a peer truncates; no call can guard a mapping against that.
- * Anonymous events and mutexes cannot be truncated on Linux (their memfd
+ * Anonymous events, mutexes and semaphores cannot be truncated on Linux (their memfd
  * is sealed against shrinking); Windows objects have no size to change.
  *
  * Thread safety: any number of threads may set, reset and wait on one
- * event object, and lock and unlock through one mutex object, at once; an
- * object must not be closed while another thread uses it.
+ * event object, lock and unlock through one mutex object, and post and
+ * wait on one semaphore object, at once; an object must not be closed
+ * while another thread uses it.
  * @{ */
 
 /** An event: set, reset, waited for by any number of threads and
@@ -882,6 +887,82 @@ IPC_SHM_API int ipc_shm_mutex_send(ipc_shm_conn_t *conn, const ipc_shm_mutex_t *
                                    unsigned flags);
 /** ipc_shm_receive() for a mutex. */
 IPC_SHM_API int ipc_shm_mutex_receive(ipc_shm_conn_t *conn, ipc_shm_mutex_t **mutex);
+
+/* ---- Semaphores ----
+ * A counting semaphore between processes: a count from 0 to a maximum
+ * fixed at creation; post adds one, wait takes one, waiting while it is 0.
+ * Named under the one namespace (creating under a segment's, event's or
+ * mutex's name is EXISTS, opening another kind's name WRONG_KIND),
+ * anonymous, and handed over by every route (tokens of kind "sem").
+ *   Windows: a kernel semaphore (CreateSemaphoreW) under the same name a
+ *   raw program uses (OpenSemaphoreW), so both meet one object.
+ *   Linux: a 64-byte object holding the count, which sleepers wait on as a
+ *   futex word; posts and takes are compare-and-swaps, with no system call
+ *   while nobody sleeps.
+ *   Other POSIX systems: the same object, sleepers poll it (as events).
+ * A hostile peer that may write the state can make a wait wait or a post
+ * fail, never a call crash. */
+
+/** A counting semaphore. Opaque. */
+typedef struct ipc_shm_semaphore ipc_shm_semaphore_t;
+
+/** The largest maximum count: what Windows' semaphores hold. */
+#define IPC_SHM_SEMAPHORE_MAX 0x7FFFFFFFu
+
+/** Create a named semaphore with the count `initial` (0 to `maximum`) and
+ * the maximum `maximum` (1 to IPC_SHM_SEMAPHORE_MAX).
+ * Flags: IPC_SHM_GLOBAL, IPC_SHM_PERMS().
+ * Errors: INVAL (a count out of range, an unknown flag), those of
+ * ipc_shm_event_create(). */
+IPC_SHM_API int ipc_shm_semaphore_create(ipc_shm_semaphore_t **semaphore, const char *name,
+                                         uint32_t initial, uint32_t maximum, unsigned flags);
+
+/** Open a named semaphore. Flags: IPC_SHM_GLOBAL.
+ * Errors: those of ipc_shm_event_open(). */
+IPC_SHM_API int ipc_shm_semaphore_open(ipc_shm_semaphore_t **semaphore, const char *name,
+                                       unsigned flags);
+
+/** Create a semaphore without a name, to hand over. Flags: none.
+ * Errors: as ipc_shm_semaphore_create(). */
+IPC_SHM_API int ipc_shm_semaphore_create_anonymous(ipc_shm_semaphore_t **semaphore,
+                                                   uint32_t initial, uint32_t maximum,
+                                                   unsigned flags);
+
+/** Close this process's handle and free the object. Errors: INVAL, SYSTEM. */
+IPC_SHM_API int ipc_shm_semaphore_close(ipc_shm_semaphore_t *semaphore);
+
+/** Add one to the count, waking one waiter if any waits.
+ * Errors: INVAL, LIMIT (the count is at its maximum: nothing changes),
+ * SYSTEM. */
+IPC_SHM_API int ipc_shm_semaphore_post(ipc_shm_semaphore_t *semaphore);
+
+/** Take one from the count, waiting at most `timeout_ms` (0: do not wait;
+ * IPC_SHM_FOREVER) while it is 0.
+ * Errors: INVAL (a bad timeout), TIMEOUT, SYSTEM. */
+IPC_SHM_API int ipc_shm_semaphore_wait(ipc_shm_semaphore_t *semaphore, int64_t timeout_ms);
+
+/** ipc_shm_semaphore_wait() with timeout 0. */
+IPC_SHM_API int ipc_shm_semaphore_trywait(ipc_shm_semaphore_t *semaphore);
+
+/** ipc_shm_export() for a semaphore. Flags: IPC_SHM_EXPORT_PULL. */
+IPC_SHM_API int ipc_shm_semaphore_export(ipc_shm_export_t **exported,
+                                         const ipc_shm_semaphore_t *semaphore,
+                                         unsigned flags);
+/** ipc_shm_import() for a semaphore. */
+IPC_SHM_API int ipc_shm_semaphore_import(ipc_shm_semaphore_t **semaphore, const char *token);
+/** ipc_shm_inherited() for a semaphore. */
+IPC_SHM_API int ipc_shm_semaphore_inherited(ipc_shm_semaphore_t **semaphore, size_t index);
+/** ipc_shm_pull() for a semaphore. */
+IPC_SHM_API int ipc_shm_semaphore_pull(ipc_shm_semaphore_t **semaphore, const char *token);
+/** ipc_shm_push() for a semaphore (Windows only). Flags: none. */
+IPC_SHM_API int ipc_shm_semaphore_push(const ipc_shm_semaphore_t *semaphore, unsigned long pid,
+                                       unsigned flags, char token[IPC_SHM_TOKEN_MAX]);
+/** ipc_shm_send() for a semaphore. Flags: none. */
+IPC_SHM_API int ipc_shm_semaphore_send(ipc_shm_conn_t *conn,
+                                       const ipc_shm_semaphore_t *semaphore, unsigned flags);
+/** ipc_shm_receive() for a semaphore. */
+IPC_SHM_API int ipc_shm_semaphore_receive(ipc_shm_conn_t *conn,
+                                          ipc_shm_semaphore_t **semaphore);
 
 /** @} */
 
@@ -1100,7 +1181,8 @@ typedef enum ipc_shm_kind {
                                  that is none of the others) */
   IPC_SHM_KIND_EVENT = 2,   /**< an event */
   IPC_SHM_KIND_MUTEX = 3,   /**< a mutex */
-  IPC_SHM_KIND_CHANNEL = 4  /**< a channel's segment */
+  IPC_SHM_KIND_CHANNEL = 4, /**< a channel's segment */
+  IPC_SHM_KIND_SEMAPHORE = 5 /**< a semaphore */
 } ipc_shm_kind_t;
 
 /** Whether anybody uses a listed object. */

@@ -16,6 +16,13 @@
  *                                    "timeout"
  *   raw_peer make-sync EVENT MUTEX   CreateEventW (set) and CreateMutexW,
  *                                    print "ready", hold until stdin ends
+ *   raw_peer sem-post NAME           OpenSemaphoreW and ReleaseSemaphore;
+ *                                    print "posted" or "full"
+ *   raw_peer sem-wait NAME MS        print "ready", wait; print "taken" or
+ *                                    "timeout"
+ *   raw_peer make-sem NAME N MAX     CreateSemaphoreW (count N, maximum
+ *                                    MAX), print "ready", hold until stdin
+ *                                    ends, then print its count
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +113,43 @@ static int sync_raw(int argc, char **argv) {
     }
     return 0;
   }
+  if (strcmp(argv[1], "sem-post") == 0) {
+    h = OpenSemaphoreW(SEMAPHORE_MODIFY_STATE, FALSE, wide);
+    if (h == NULL)
+      return 1;
+    if (ReleaseSemaphore(h, 1, NULL))
+      puts("posted");
+    else if (GetLastError() == ERROR_TOO_MANY_POSTS)
+      puts("full");
+    else
+      return 1;
+    return 0;
+  }
+  if (strcmp(argv[1], "sem-wait") == 0 && argc == 4) {
+    h = OpenSemaphoreW(SYNCHRONIZE, FALSE, wide);
+    if (h == NULL)
+      return 1;
+    puts("ready");
+    fflush(stdout);
+    r = WaitForSingleObject(h, (DWORD)strtoul(argv[3], NULL, 10));
+    puts(r == WAIT_OBJECT_0 ? "taken" : "timeout");
+    return 0;
+  }
+  if (strcmp(argv[1], "make-sem") == 0 && argc == 5) {
+    LONG count = 0;
+    h = CreateSemaphoreW(NULL, (LONG)strtol(argv[3], NULL, 10), (LONG)strtol(argv[4], NULL, 10),
+                         wide);
+    if (h == NULL)
+      return 1;
+    puts("ready");
+    fflush(stdout);
+    hold();
+    /* Its count: take all that is there, without waiting. */
+    while (WaitForSingleObject(h, 0) == WAIT_OBJECT_0)
+      count++;
+    printf("count %ld\n", (long)count);
+    return 0;
+  }
   if (strcmp(argv[1], "make-sync") == 0 && argc == 4) {
     wide_local(argv[3], other);
     h = CreateEventW(NULL, FALSE, TRUE, wide);
@@ -186,7 +230,8 @@ int main(int argc, char **argv) {
 #ifdef _WIN32
   if (argc >= 3 && strncmp(argv[1], "event-", 6) == 0)
     return sync_raw(argc, argv);
-  if (argc >= 3 && (strncmp(argv[1], "mutex-", 6) == 0 || strcmp(argv[1], "make-sync") == 0))
+  if (argc >= 3 && (strncmp(argv[1], "mutex-", 6) == 0 || strncmp(argv[1], "sem-", 4) == 0 ||
+                    strncmp(argv[1], "make-", 5) == 0))
     return sync_raw(argc, argv);
 #endif
   fprintf(stderr, "usage: raw_peer create NAME SIZE TEXT | read NAME LENGTH\n");

@@ -495,7 +495,7 @@ END_TEST
 START_TEST(messages_arrive_whole_and_in_order) {
   char path[1200], count[24];
   ipc_shm_channel_t *rx;
-  ipc_shm_inherit_t entry = {NULL, 0, NULL, NULL};
+  ipc_shm_inherit_t entry = {NULL, 0, NULL, NULL, NULL};
   ipc_shm_process_t *child;
   long n;
   int code = -1, err;

@@ -372,7 +372,7 @@ static int run_mutex_import(fixture_t *f) {
 }
 static int run_spawn(fixture_t *f) {
   char path[1200];
-  ipc_shm_inherit_t segment = {NULL, 0, NULL, NULL};
+  ipc_shm_inherit_t segment = {NULL, 0, NULL, NULL, NULL};
   int err, code = -1;
 #ifdef _WIN32
   snprintf(path, sizeof(path), "%s\\ipcshm_tests.exe", test_bin_dir);

@@ -10,7 +10,7 @@ START_TEST(spawn_hands_over_exactly_the_listed_segments) {
   char path[1200], unlisted_value[32], report[512];
   ipc_shm_t *writable, *readonly, *unlisted;
   ipc_shm_process_t *child;
-  ipc_shm_inherit_t segments[2] = {{NULL, 0, NULL, NULL}, {NULL, 0, NULL, NULL}};
+  ipc_shm_inherit_t segments[2] = {{NULL, 0, NULL, NULL, NULL}, {NULL, 0, NULL, NULL, NULL}};
   test_resources_t before;
   int code = -1;
 
@@ -52,7 +52,7 @@ START_TEST(spawn_passes_arguments_unchanged) {
   char path[1200], text[1024];
   ipc_shm_t *shm;
   ipc_shm_process_t *child;
-  ipc_shm_inherit_t segment = {NULL, 0, NULL, NULL};
+  ipc_shm_inherit_t segment = {NULL, 0, NULL, NULL, NULL};
   int code = -1;
   helper_path(path, sizeof(path));
   ck_assert_err(ipc_shm_create_anonymous(&shm, 4096, 0), 0);
@@ -76,7 +76,7 @@ START_TEST(spawn_errors) {
   char path[1200];
   ipc_shm_t *shm = anonymous_with("x");
   ipc_shm_process_t *child = NULL;
-  ipc_shm_inherit_t bad_flags = {NULL, 0, NULL, NULL};
+  ipc_shm_inherit_t bad_flags = {NULL, 0, NULL, NULL, NULL};
   test_resources_t before;
   int code = 0;
   helper_path(path, sizeof(path));
@@ -87,7 +87,7 @@ START_TEST(spawn_errors) {
     const char *argv[] = {path, NULL};
     const char *empty[] = {NULL};
     const char *missing[] = {"ipcshm-no-such-program-here", NULL};
-    ipc_shm_inherit_t null_segment = {NULL, 0, NULL, NULL};
+    ipc_shm_inherit_t null_segment = {NULL, 0, NULL, NULL, NULL};
     ck_assert_err(ipc_shm_spawn(NULL, argv, NULL, 0), IPC_SHM_E_INVAL);
     ck_assert_err(ipc_shm_spawn(&child, NULL, NULL, 0), IPC_SHM_E_INVAL);
     ck_assert_ptr_null(child);
@@ -233,7 +233,7 @@ END_TEST
 START_TEST(spawn_replaces_an_inherited_list) {
   char path[1200];
   ipc_shm_t *shm = anonymous_with("again");
-  ipc_shm_inherit_t entry = {NULL, 0, NULL, NULL};
+  ipc_shm_inherit_t entry = {NULL, 0, NULL, NULL, NULL};
   ipc_shm_process_t *child;
   int code = -1;
   const char *argv[] = {path, "helper", "inherit-check", NULL};

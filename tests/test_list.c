@@ -81,6 +81,7 @@ START_TEST(every_kind_is_listed_with_its_users) {
   ipc_shm_t *held;
   ipc_shm_event_t *event;
   ipc_shm_mutex_t *mutex;
+  ipc_shm_semaphore_t *semaphore;
   ipc_shm_channel_t *channel;
   found_t found;
   const ipc_shm_object_info_t *info;
@@ -90,12 +91,13 @@ START_TEST(every_kind_is_listed_with_its_users) {
   ck_assert_err(ipc_shm_create(&held, NAMED("s"), 8192, 0), 0);
   ck_assert_err(ipc_shm_event_create(&event, NAMED("e"), 0), 0);
   ck_assert_err(ipc_shm_mutex_create(&mutex, NAMED("m"), 0), 0);
+  ck_assert_err(ipc_shm_semaphore_create(&semaphore, NAMED("p"), 0, 1, 0), 0);
   ck_assert_err(ipc_shm_channel_create(&channel, NAMED("c"), 64, 4096, IPC_SHM_CHANNEL_SENDER), 0);
 
   memset(&found, 0, sizeof(found));
   found.prefix = prefix;
   ck_assert_err(ipc_shm_list(0, collect, &found), 0);
-  ck_assert_uint_eq(found.count, 4);
+  ck_assert_uint_eq(found.count, 5);
   info = find(&found, NAMED("s"));
   ck_assert_int_eq(info->kind, IPC_SHM_KIND_SEGMENT);
   ck_assert_uint_ge(info->size, 8192);
@@ -106,6 +108,9 @@ START_TEST(every_kind_is_listed_with_its_users) {
   info = find(&found, NAMED("m"));
   ck_assert_int_eq(info->kind, IPC_SHM_KIND_MUTEX);
   ck_assert_int_eq(info->users, IPC_SHM_USERS_SOME);
+  info = find(&found, NAMED("p"));
+  ck_assert_int_eq(info->kind, IPC_SHM_KIND_SEMAPHORE);
+  ck_assert_int_eq(info->users, IPC_SHM_USERS_SOME);
   info = find(&found, NAMED("c"));
   ck_assert_int_eq(info->kind, IPC_SHM_KIND_CHANNEL);
   ck_assert_uint_ge(info->size, IPC_SHM_CHANNEL_HEADER + 4096);
@@ -114,6 +119,7 @@ START_TEST(every_kind_is_listed_with_its_users) {
   ipc_shm_close(held);
   ipc_shm_event_close(event);
   ipc_shm_mutex_close(mutex);
+  ipc_shm_semaphore_close(semaphore);
   ipc_shm_channel_close(channel);
 #ifndef _WIN32
   /* Names whose every user is gone: found so, a mutex's by the kernel. */
@@ -128,16 +134,17 @@ START_TEST(every_kind_is_listed_with_its_users) {
   memset(&found, 0, sizeof(found));
   found.prefix = prefix;
   ck_assert_err(ipc_shm_list(0, collect, &found), 0);
-  ck_assert_uint_eq(found.count, 5);
+  ck_assert_uint_eq(found.count, 6);
   assert_unused(find(&found, NAMED("s")));
+  assert_unused(find(&found, NAMED("p")));
   assert_unused(find(&found, NAMED("e")));
   assert_unused(find(&found, NAMED("c")));
   assert_unused(find(&found, NAMED("k"))); /* its creator died holding it */
   ck_assert_int_eq(find(&found, NAMED("m"))->users, IPC_SHM_USERS_NONE);
   {
-    const char *suffixes[] = {"s", "e", "m", "c", "k"};
+    const char *suffixes[] = {"s", "e", "m", "p", "c", "k"};
     size_t i;
-    for (i = 0; i < 5; i++)
+    for (i = 0; i < 6; i++)
       test_remove_name(NAMED(suffixes[i]));
   }
 #else

@@ -91,6 +91,7 @@ static Suite *all_cases(void) {
   add_wait_cases(suite);
   add_event_cases(suite);
   add_mutex_cases(suite);
+  add_semaphore_cases(suite);
   add_ring_cases(suite);
   add_namespace_cases(suite);
   add_fault_cases(suite);

@@ -30,7 +30,7 @@ START_TEST(every_route_gives_the_same_bytes) {
 
   /* Inheritance. */
   {
-    ipc_shm_inherit_t segments[2] = {{NULL, IPC_SHM_READONLY, NULL, NULL}, {NULL, 0, NULL, NULL}};
+    ipc_shm_inherit_t segments[2] = {{NULL, IPC_SHM_READONLY, NULL, NULL, NULL}, {NULL, 0, NULL, NULL, NULL}};
     ipc_shm_process_t *child;
     int code = -1;
     segments[0].shm = data;

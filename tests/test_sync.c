@@ -167,7 +167,7 @@ START_TEST(bad_arguments_are_refused) {
   {
     /* A spawn entry names exactly one object, and only a segment may be
      * handed over read-only. */
-    ipc_shm_inherit_t entry = {NULL, 0, NULL, NULL};
+    ipc_shm_inherit_t entry = {NULL, 0, NULL, NULL, NULL};
     ipc_shm_process_t *child = NULL;
     const char *argv[] = {"no-such-program", NULL};
     ck_assert_err(ipc_shm_spawn(&child, argv, &entry, 1), IPC_SHM_E_INVAL);
@@ -363,7 +363,7 @@ START_TEST(every_route_hands_over_each_kind) {
 
     /* Spawn. */
     {
-      ipc_shm_inherit_t entry = {NULL, 0, NULL, NULL};
+      ipc_shm_inherit_t entry = {NULL, 0, NULL, NULL, NULL};
       ipc_shm_process_t *child;
       int code = -1;
       const char *argv[] = {path, "helper", "sync-inherited", kind, NULL};

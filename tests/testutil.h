@@ -189,6 +189,7 @@ void add_list_cases(Suite *suite);
 void add_wait_cases(Suite *suite);
 void add_event_cases(Suite *suite);
 void add_mutex_cases(Suite *suite);
+void add_semaphore_cases(Suite *suite);
 void add_ring_cases(Suite *suite);
 void add_namespace_cases(Suite *suite);
 
@@ -214,6 +215,7 @@ int run_race_helper(int argc, char **argv);
 int run_sync_helper(int argc, char **argv);
 int run_event_helper(int argc, char **argv);
 int run_mutex_helper(int argc, char **argv);
+int run_semaphore_helper(int argc, char **argv);
 int run_channel_helper(int argc, char **argv);
 int run_namespace_helper(int argc, char **argv);
 

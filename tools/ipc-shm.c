@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* ipc-shm: create, fill, read, inspect and remove named shared-memory
- * segments, and use events, mutexes and channels, from the command line.
+ * segments, and use events, mutexes, semaphores and channels, from the command line.
  * Each family of commands is in a file of its own (tool_*.c). */
 #include "tool.h"
 
@@ -68,6 +68,11 @@ static const char usage_text[] =
     "         status. If the previous owner died holding it, say so and exit 1\n"
     "         still holding it (the next locker hears of it too), unless\n"
     "         --recover: then mark it consistent and go on.\n"
+    "  semaphore create NAME [--initial N] [--max N] [--hold] [--perms MODE]\n"
+    "         create a counting semaphore (count N, default 0; the largest count\n"
+    "         default 2147483647)\n"
+    "  semaphore post NAME                    add one (exit 1 at the largest count)\n"
+    "  semaphore wait NAME [--timeout MS]     take one, waiting while it is 0\n"
     "         A wait that times out exits with 124.\n"
     "\n"
     "  channel create NAME [--max-message BYTES] [--capacity BYTES] [--hold]\n"
@@ -123,7 +128,8 @@ int main(int argc, char **argv) {
   }
   if (strcmp(argv[1], "run") == 0)
     return ipc_shm_tool_run(argc, argv);
-  if (strcmp(argv[1], "event") == 0 || strcmp(argv[1], "mutex") == 0)
+  if (strcmp(argv[1], "event") == 0 || strcmp(argv[1], "mutex") == 0 ||
+      strcmp(argv[1], "semaphore") == 0)
     return ipc_shm_tool_sync(argc, argv);
   if (strcmp(argv[1], "channel") == 0)
     return ipc_shm_tool_channel(argc, argv);

@@ -2,6 +2,9 @@
 /* The ipc-shm tool's command line (tool_args.h). */
 #include "tool_args.h"
 
+#include "ipc_shm.h"
+
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -163,54 +166,89 @@ static int perms_value(const char *value, unsigned *out, const char **reason) {
   return 0;
 }
 
-/* Which options each event and mutex action takes. */
+/* Which options each event, mutex and semaphore action takes. */
 static int sync_option_allowed(const struct sync_options *opt, const char *arg) {
   int event = strcmp(opt->kind, "event") == 0;
+  int semaphore = strcmp(opt->kind, "semaphore") == 0;
   int create = strcmp(opt->action, "create") == 0;
   int waits = strcmp(opt->action, "wait") == 0 || strcmp(opt->action, "lock") == 0;
   if (strcmp(arg, "--global") == 0)
     return 1;
   if (strcmp(arg, "--manual") == 0 || strcmp(arg, "--set") == 0)
     return event && create;
+  if (strcmp(arg, "--initial") == 0 || strcmp(arg, "--max") == 0)
+    return semaphore && create;
   if (strcmp(arg, "--hold") == 0 || strcmp(arg, "--perms") == 0)
     return create;
   if (strcmp(arg, "--timeout") == 0)
     return waits;
   if (strcmp(arg, "--recover") == 0)
-    return !event && waits;
+    return !event && !semaphore && waits;
   return 0;
 }
 
+/* A semaphore count: a decimal number up to IPC_SHM_SEMAPHORE_MAX. */
+static int count_value(const char *option, const char *value, uint32_t *out,
+                       const char **reason) {
+  char *end;
+  unsigned long long n;
+  if (value == NULL || value[0] < '0' || value[0] > '9') {
+    *reason = strcmp(option, "--max") == 0 ? "--max needs a COUNT" : "--initial needs a COUNT";
+    return -1;
+  }
+  errno = 0;
+  n = strtoull(value, &end, 10);
+  if (*end != '\0' || errno != 0 || n > IPC_SHM_SEMAPHORE_MAX) {
+    *reason = "a COUNT is a number from 0 to 2147483647";
+    return -1;
+  }
+  *out = (uint32_t)n;
+  return 0;
+}
+
+/* The kinds of ipc-shm's object commands and their actions. */
+static const struct sync_kind {
+  const char *kind;
+  const char *actions[4];
+  const char *missing; /* the reason when no action is given */
+  const char *unknown; /* the reason for an unknown one */
+} sync_kinds[] = {
+    {"event", {"create", "set", "reset", "wait"},
+     "event: an action is missing (create, set, reset or wait)",
+     "event: the action is create, set, reset or wait"},
+    {"mutex", {"create", "lock", NULL, NULL}, "mutex: an action is missing (create or lock)",
+     "mutex: the action is create or lock"},
+    {"semaphore", {"create", "post", "wait", NULL},
+     "semaphore: an action is missing (create, post or wait)",
+     "semaphore: the action is create, post or wait"},
+};
+
 int ipc_shm_tool_parse_sync_args(int argc, char **argv, struct sync_options *opt,
                                  const char **reason) {
-  static const char *const event_actions[] = {"create", "set", "reset", "wait"};
-  static const char *const mutex_actions[] = {"create", "lock"};
-  const char *const *actions;
-  size_t count, k;
+  const struct sync_kind *kind = NULL;
+  size_t k;
   int i, known = 0;
   memset(opt, 0, sizeof(*opt));
   opt->timeout_ms = -1;
+  opt->maximum = IPC_SHM_SEMAPHORE_MAX;
   *reason = NULL;
-  if (argc < 2 || (strcmp(argv[1], "event") != 0 && strcmp(argv[1], "mutex") != 0)) {
-    *reason = "the command is event or mutex";
+  for (k = 0; argc >= 2 && k < sizeof(sync_kinds) / sizeof(sync_kinds[0]); k++)
+    if (strcmp(argv[1], sync_kinds[k].kind) == 0)
+      kind = &sync_kinds[k];
+  if (kind == NULL) {
+    *reason = "the command is event, mutex or semaphore";
     return -1;
   }
-  opt->kind = argv[1];
-  actions = strcmp(opt->kind, "event") == 0 ? event_actions : mutex_actions;
-  count = strcmp(opt->kind, "event") == 0 ? 4 : 2;
+  opt->kind = kind->kind;
   if (argc < 3) {
-    *reason = strcmp(opt->kind, "event") == 0
-                  ? "event: an action is missing (create, set, reset or wait)"
-                  : "mutex: an action is missing (create or lock)";
+    *reason = kind->missing;
     return -1;
   }
   opt->action = argv[2];
-  for (k = 0; k < count; k++)
-    known |= strcmp(opt->action, actions[k]) == 0;
+  for (k = 0; k < 4 && kind->actions[k] != NULL; k++)
+    known |= strcmp(opt->action, kind->actions[k]) == 0;
   if (!known) {
-    *reason = strcmp(opt->kind, "event") == 0
-                  ? "event: the action is create, set, reset or wait"
-                  : "mutex: the action is create or lock";
+    *reason = kind->unknown;
     opt->bad_argument = opt->action;
     return -1;
   }
@@ -245,6 +283,11 @@ int ipc_shm_tool_parse_sync_args(int argc, char **argv, struct sync_options *opt
       opt->hold = 1;
     } else if (strcmp(arg, "--recover") == 0) {
       opt->recover = 1;
+    } else if (strcmp(arg, "--initial") == 0 || strcmp(arg, "--max") == 0) {
+      if (count_value(arg, value, strcmp(arg, "--max") == 0 ? &opt->maximum : &opt->initial,
+                      reason) != 0)
+        return -1;
+      i++;
     } else if (strcmp(arg, "--timeout") == 0) {
       if (timeout_value(value, &opt->timeout_ms, reason) != 0)
         return -1;
@@ -255,6 +298,10 @@ int ipc_shm_tool_parse_sync_args(int argc, char **argv, struct sync_options *opt
       opt->perms_given = 1;
       i++;
     }
+  }
+  if (opt->initial > opt->maximum) {
+    *reason = "--initial is more than --max";
+    return -1;
   }
   return 0;
 }

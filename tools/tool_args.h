@@ -32,18 +32,20 @@ int ipc_shm_tool_parse_args(int argc, char **argv, struct options *opt,
 
 /* ipc-shm event|mutex ACTION NAME [OPTIONS] [-- COMMAND...]. */
 struct sync_options {
-  const char *kind;   /* "event" or "mutex" */
-  const char *action; /* event: create, set, reset, wait; mutex: create, lock */
+  const char *kind;   /* "event", "mutex" or "semaphore" */
+  const char *action; /* event: create, set, reset, wait; mutex: create, lock;
+                         semaphore: create, post, wait */
   const char *name;
   int manual, set, hold, global, recover;
   unsigned perms;
   int perms_given;
+  uint32_t initial, maximum; /* semaphore create: the counts (0, the largest) */
   int64_t timeout_ms;   /* -1 when not given: no limit */
   int command;          /* mutex lock: index in argv of COMMAND, or 0 */
   const char *bad_argument;
 };
 
-/* argv[1] is "event" or "mutex", argv[2] the action, argv[3] the name. 0,
+/* argv[1] is "event", "mutex" or "semaphore", argv[2] the action, argv[3] the name. 0,
  * or -1 for a usage error with a one-line *reason (static). */
 int ipc_shm_tool_parse_sync_args(int argc, char **argv, struct sync_options *opt,
                                  const char **reason);

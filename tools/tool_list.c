@@ -21,6 +21,8 @@ static const char *kind_text(ipc_shm_kind_t kind) {
     return "mutex";
   case IPC_SHM_KIND_CHANNEL:
     return "channel";
+  case IPC_SHM_KIND_SEMAPHORE:
+    return "semaphore";
   default:
     return "segment";
   }
@@ -50,7 +52,7 @@ static int each_object(const ipc_shm_object_info_t *info, void *arg) {
   if (opt->stale && info->users != IPC_SHM_USERS_NONE)
     return 0;
   if (strcmp(opt->command, "ls") == 0) {
-    printf("%-30s %-8s %12llu  %s\n", info->name, kind_text(info->kind),
+    printf("%-30s %-9s %12llu  %s\n", info->name, kind_text(info->kind),
            (unsigned long long)info->size, users_text(info->users));
     return 0;
   }
@@ -86,7 +88,7 @@ int ipc_shm_tool_list(int argc, char **argv) {
   if (strcmp(opt.command, "rm") == 0 && !opt.stale)
     return ipc_shm_tool_usage("rm takes a NAME, or --stale", NULL);
   if (strcmp(opt.command, "ls") == 0)
-    printf("%-30s %-8s %12s  %s\n", "NAME", "KIND", "SIZE", "USERS");
+    printf("%-30s %-9s %12s  %s\n", "NAME", "KIND", "SIZE", "USERS");
   listing.opt = &opt;
   listing.removed_failures = 0;
   err = ipc_shm_list(opt.global ? IPC_SHM_GLOBAL : 0u, each_object, &listing);

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* ipc-shm event and mutex. */
+/* ipc-shm event, mutex and semaphore. */
 #include "tool.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Report an event or mutex error as fail() does. */
+/* Report an event, mutex or semaphore error as fail() does. */
 static int sync_fail(const struct sync_options *sync, int err) {
   char command[32];
   snprintf(command, sizeof(command), "%s %s", sync->kind, sync->action);
@@ -35,6 +35,9 @@ static int finish_create(const struct sync_options *sync, unsigned flags, void *
 
 static int close_event(void *event) { return ipc_shm_event_close((ipc_shm_event_t *)event); }
 static int close_mutex(void *mutex) { return ipc_shm_mutex_close((ipc_shm_mutex_t *)mutex); }
+static int close_semaphore(void *semaphore) {
+  return ipc_shm_semaphore_close((ipc_shm_semaphore_t *)semaphore);
+}
 
 static int cmd_event(const struct sync_options *sync) {
   unsigned flags = sync->global ? IPC_SHM_GLOBAL : 0u;
@@ -107,10 +110,36 @@ static int cmd_mutex(const struct sync_options *sync, char **argv) {
   return err != 0 ? sync_fail(sync, err) : code;
 }
 
+static int cmd_semaphore(const struct sync_options *sync) {
+  unsigned flags = sync->global ? IPC_SHM_GLOBAL : 0u;
+  ipc_shm_semaphore_t *semaphore;
+  int err;
+  if (strcmp(sync->action, "create") == 0) {
+    flags |= sync->perms_given ? IPC_SHM_PERMS(sync->perms) : 0u;
+    err = ipc_shm_semaphore_create(&semaphore, sync->name, sync->initial, sync->maximum, flags);
+    if (err != 0)
+      return sync_fail(sync, err);
+    return finish_create(sync, flags, semaphore, close_semaphore);
+  }
+  err = ipc_shm_semaphore_open(&semaphore, sync->name, flags);
+  if (err != 0)
+    return sync_fail(sync, err);
+  if (strcmp(sync->action, "post") == 0)
+    err = ipc_shm_semaphore_post(semaphore);
+  else
+    err = ipc_shm_semaphore_wait(semaphore, sync->timeout_ms);
+  ipc_shm_semaphore_close(semaphore);
+  return err != 0 ? sync_fail(sync, err) : EXIT_SUCCESS;
+}
+
 int ipc_shm_tool_sync(int argc, char **argv) {
   struct sync_options sync;
   const char *reason;
   if (ipc_shm_tool_parse_sync_args(argc, argv, &sync, &reason) != 0)
     return ipc_shm_tool_usage(reason, sync.bad_argument);
-  return strcmp(sync.kind, "event") == 0 ? cmd_event(&sync) : cmd_mutex(&sync, argv);
+  if (strcmp(sync.kind, "event") == 0)
+    return cmd_event(&sync);
+  if (strcmp(sync.kind, "semaphore") == 0)
+    return cmd_semaphore(&sync);
+  return cmd_mutex(&sync, argv);
 }

@@ -37,6 +37,10 @@ int ipc_shm__segment_finish(ipc_shm_t **out, struct ipc_shm *shm, int err);
 int ipc_shm__sync_create(struct ipc_shm **out, ipc_shm__object_t object,
                          const char *name, unsigned flags, unsigned allowed,
                          int anonymous);
+/* The same for a semaphore, with its first count and maximum. */
+int ipc_shm__sync_create_counted(struct ipc_shm **out, ipc_shm__object_t object,
+                                 const char *name, unsigned flags, unsigned allowed,
+                                 int anonymous, uint32_t initial, uint32_t maximum);
 int ipc_shm__sync_open(struct ipc_shm **out, ipc_shm__object_t object,
                        const char *name, unsigned flags);
 int ipc_shm__sync_close(struct ipc_shm *obj);

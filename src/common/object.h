@@ -59,7 +59,8 @@ typedef enum ipc_shm__backing {
 typedef enum ipc_shm__object {
   IPC_SHM__OBJECT_SEGMENT = 1,
   IPC_SHM__OBJECT_EVENT = 2,
-  IPC_SHM__OBJECT_MUTEX = 3
+  IPC_SHM__OBJECT_MUTEX = 3,
+  IPC_SHM__OBJECT_SEMAPHORE = 4
 } ipc_shm__object_t;
 
 /* Each backend's own part of the objects below. */
@@ -84,16 +85,21 @@ struct ipc_shm {
    * (its ipc_shm__thread_serial()), or 0; what waiting has learnt about
    * spinning here; the last verdict on a mutex owner's life. */
   uint64_t holder;
+  /* Semaphores being made: their first count and their maximum. */
+  uint32_t initial, maximum;
   ipc_shm__spin_t spin;
   ipc_shm__verdict_t verdict;
   struct ipc_shm__os_object os;
 };
 
-/* Events and mutexes are their native object. */
+/* Events, mutexes and semaphores are their native object. */
 struct ipc_shm_event {
   struct ipc_shm base;
 };
 struct ipc_shm_mutex {
+  struct ipc_shm base;
+};
+struct ipc_shm_semaphore {
   struct ipc_shm base;
 };
 

@@ -156,10 +156,12 @@ size_t ipc_shm__os_granularity(void);
 
 ipc_shm_lifetime_t ipc_shm__os_lifetime(void);
 
-/* ---- Events and mutexes (src/{posix,win32}/sync.c) ---- */
+/* ---- Events, mutexes and semaphores (src/{posix,win32}/sync.c) ---- */
 
-/* Create the event or mutex obj->object, named `name` or anonymous (name
- * NULL). Pre: name valid; flags hold only the kind's allowed bits
+/* Create the event, mutex or semaphore obj->object, named `name` or
+ * anonymous (name NULL); a semaphore with obj->initial and obj->maximum
+ * (checked: 0 <= initial <= maximum <= IPC_SHM_SEMAPHORE_MAX, maximum >
+ * 0). Pre: name valid; flags hold only the kind's allowed bits
  * (EVENT_MANUAL, EVENT_SET, GLOBAL, PERMS). Fills handle, block, state,
  * state_id, size, writable. EXISTS when anything has the name. */
 int ipc_shm__os_sync_create(struct ipc_shm *obj, const char *name, unsigned flags);
@@ -181,6 +183,11 @@ int ipc_shm__os_event_wait(struct ipc_shm *event, int64_t timeout_ms);
 int ipc_shm__os_mutex_lock(struct ipc_shm *mutex, int64_t timeout_ms);
 int ipc_shm__os_mutex_unlock(struct ipc_shm *mutex);
 int ipc_shm__os_mutex_consistent(struct ipc_shm *mutex);
+/* Semaphores (src/{posix,win32}/semaphore.c): post adds one (LIMIT at the
+ * maximum, nothing changed), wait takes one, waiting at most timeout_ms
+ * while the count is 0 (TIMEOUT). */
+int ipc_shm__os_semaphore_post(struct ipc_shm *semaphore);
+int ipc_shm__os_semaphore_wait(struct ipc_shm *semaphore, int64_t timeout_ms);
 
 /* ---- Channels (src/{posix,win32}/channel.c) ---- */
 

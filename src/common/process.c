@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Child processes that inherit segments, events and mutexes: the portable
+/* Child processes that inherit segments, events, mutexes and semaphores: the portable
  * part builds the inherited-token list, in one place for every platform. */
 #include "common.h"
 
@@ -21,6 +21,10 @@ static const struct ipc_shm *inherited_object(const ipc_shm_inherit_t *entry) {
   }
   if (entry->mutex != NULL) {
     obj = &entry->mutex->base;
+    named++;
+  }
+  if (entry->semaphore != NULL) {
+    obj = &entry->semaphore->base;
     named++;
   }
   if (named != 1)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* What events and mutexes share: the checks and steps of making, opening
- * and closing one. Their native objects are struct ipc_shm of kind EVENT
- * or MUTEX, so that names, handles and every hand-over route are those of
- * segments. */
+/* What events, mutexes and semaphores share: the checks and steps of
+ * making, opening and closing one. Their native objects are struct ipc_shm
+ * of kind EVENT, MUTEX or SEMAPHORE, so that names, handles and every
+ * hand-over route are those of segments. */
 #include "common.h"
 
 #include <stdlib.h>
@@ -40,6 +40,18 @@ int ipc_shm__sync_create(struct ipc_shm **out, ipc_shm__object_t object,
   int err = begin(out, object, name, flags, allowed, anonymous, &obj);
   if (err != 0)
     return err;
+  return ipc_shm__segment_finish(out, obj, ipc_shm__os_sync_create(obj, name, flags));
+}
+
+int ipc_shm__sync_create_counted(struct ipc_shm **out, ipc_shm__object_t object,
+                                 const char *name, unsigned flags, unsigned allowed,
+                                 int anonymous, uint32_t initial, uint32_t maximum) {
+  struct ipc_shm *obj = NULL;
+  int err = begin(out, object, name, flags, allowed, anonymous, &obj);
+  if (err != 0)
+    return err;
+  obj->initial = initial;
+  obj->maximum = maximum;
   return ipc_shm__segment_finish(out, obj, ipc_shm__os_sync_create(obj, name, flags));
 }
 

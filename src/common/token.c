@@ -22,7 +22,8 @@ static const struct {
   char word[4];
 } object_words[] = {{IPC_SHM__OBJECT_SEGMENT, "seg"},
                     {IPC_SHM__OBJECT_EVENT, "evt"},
-                    {IPC_SHM__OBJECT_MUTEX, "mtx"}};
+                    {IPC_SHM__OBJECT_MUTEX, "mtx"},
+                    {IPC_SHM__OBJECT_SEMAPHORE, "sem"}};
 #define OBJECT_WORDS (sizeof(object_words) / sizeof(object_words[0]))
 
 static const char *object_word(ipc_shm__object_t object) {

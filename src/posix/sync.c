@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* POSIX backend of what events and mutexes share: their state lives in a
+/* POSIX backend of what events, mutexes and semaphores share: their state lives in a
  * 64-byte shared-memory object (the block, sync_block.h), so that names,
  * descriptors and every hand-over route are those of segments. Linux
  * sleeps on a futex in the block; other systems poll it with a growing
@@ -46,6 +46,8 @@ static int kind_fits(sync_block_t *block, ipc_shm__object_t object) {
   uint32_t kind = ipc_shm__load_relaxed32(&block->kind);
   if (object == IPC_SHM__OBJECT_EVENT)
     return kind == SYNC_KIND_EVENT_AUTO || kind == SYNC_KIND_EVENT_MANUAL;
+  if (object == IPC_SHM__OBJECT_SEMAPHORE)
+    return kind == SYNC_KIND_SEMAPHORE;
   return object == IPC_SHM__OBJECT_MUTEX && kind == SYNC_KIND_MUTEX;
 }
 
@@ -129,10 +131,16 @@ int ipc_shm__os_sync_create(struct ipc_shm *obj, const char *name, unsigned flag
     return err;
   }
   block = ipc_shm__sync_block_of(obj);
-  block->kind = obj->object == IPC_SHM__OBJECT_MUTEX ? SYNC_KIND_MUTEX
-                : (flags & IPC_SHM_EVENT_MANUAL)    ? SYNC_KIND_EVENT_MANUAL
-                                                     : SYNC_KIND_EVENT_AUTO;
-  block->word = (flags & IPC_SHM_EVENT_SET) ? 1u : 0u;
+  if (obj->object == IPC_SHM__OBJECT_SEMAPHORE) {
+    block->kind = SYNC_KIND_SEMAPHORE;
+    block->word = obj->initial;
+    block->owner = obj->maximum;
+  } else {
+    block->kind = obj->object == IPC_SHM__OBJECT_MUTEX ? SYNC_KIND_MUTEX
+                  : (flags & IPC_SHM_EVENT_MANUAL)    ? SYNC_KIND_EVENT_MANUAL
+                                                       : SYNC_KIND_EVENT_AUTO;
+    block->word = (flags & IPC_SHM_EVENT_SET) ? 1u : 0u;
+  }
   /* The magic last: an opener that sees it sees the rest. */
   ipc_shm__store_release64(&block->magic, block_magic());
   err = begin_use(obj);
@@ -179,6 +187,8 @@ int ipc_shm__posix_sync_kind(const unsigned char head[IPC_SHM__SYNC_SIZE]) {
     return 0;
   if (block.kind == SYNC_KIND_MUTEX)
     return IPC_SHM_KIND_MUTEX;
+  if (block.kind == SYNC_KIND_SEMAPHORE)
+    return IPC_SHM_KIND_SEMAPHORE;
   return block.kind == SYNC_KIND_EVENT_AUTO || block.kind == SYNC_KIND_EVENT_MANUAL
              ? IPC_SHM_KIND_EVENT
              : 0;

@@ -15,7 +15,9 @@
  *   kind     the creator; everyone reads it.
  *   word     the futex word. Events: generation << 1 | set, changed by set
  *            and reset (seq_cst RMW); mutexes: a sequence that unlocking
- *            bumps when somebody sleeps. Sleepers wait while it holds the
+ *            bumps when somebody sleeps; semaphores: the count, changed by
+ *            CAS only (post adds one below the maximum, wait takes one
+ *            above 0). Sleepers wait while it holds the
  *            value they loaded, so that a change after their last look
  *            never leaves them asleep.
  *   waiters  threads about to sleep or asleep on word (seq_cst add and
@@ -23,7 +25,9 @@
  *            that one of the two always sees the other.
  *   owner    mutexes: 0 when free, else the owner, taken and given back by
  *            CAS; Linux: process slot << 22 | thread id, elsewhere the
- *            process id << 32 | a thread number.
+ *            process id << 32 | a thread number. Semaphores: the maximum
+ *            count, written by the creator (any value a peer writes only
+ *            makes posts fail or succeed).
  *   state    mutexes: STATE_*, written by the owner only.
  *   grants   auto-reset events: threads waiting (low half) and releases a
  *            set has handed to them (high half), changed by CAS only, so
@@ -44,7 +48,12 @@ typedef struct sync_block {
 
 typedef char sync_block_size_check[sizeof(sync_block_t) == IPC_SHM__SYNC_SIZE ? 1 : -1];
 
-enum { SYNC_KIND_EVENT_AUTO = 1, SYNC_KIND_EVENT_MANUAL = 2, SYNC_KIND_MUTEX = 3 };
+enum {
+  SYNC_KIND_EVENT_AUTO = 1,
+  SYNC_KIND_EVENT_MANUAL = 2,
+  SYNC_KIND_MUTEX = 3,
+  SYNC_KIND_SEMAPHORE = 4
+};
 enum { SYNC_STATE_CONSISTENT = 0, SYNC_STATE_OWNER_DIED = 1, SYNC_STATE_NOT_RECOVERABLE = 2 };
 
 #define SYNC_GRANT_WAITER ((uint64_t)1)

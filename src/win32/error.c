@@ -40,6 +40,8 @@ int ipc_shm__translate(long native) {
     return IPC_SHM_E_NO_MEMORY;
   case ERROR_TOO_MANY_OPEN_FILES:
     return IPC_SHM_E_TOO_MANY;
+  case ERROR_TOO_MANY_POSTS:
+    return IPC_SHM_E_LIMIT;
   case ERROR_BROKEN_PIPE:
   case ERROR_NO_DATA:
   case ERROR_PIPE_NOT_CONNECTED:

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Windows backend of listing: the sections, events and mutexes of the
+/* Windows backend of listing: the sections, events, mutexes and semaphores of the
  * session's object directory (or of Global\), read with
  * NtQueryDirectoryObject. A section is opened read-only to learn its size
  * and whether it holds a channel; the library's own helper objects (a
@@ -117,6 +117,8 @@ int ipc_shm__os_list(unsigned flags, ipc_shm__list_each_t each, void *arg) {
       kind = IPC_SHM_KIND_EVENT;
     else if (counted_is(e->type, e->type_length, L"Mutant"))
       kind = IPC_SHM_KIND_MUTEX;
+    else if (counted_is(e->type, e->type_length, L"Semaphore"))
+      kind = IPC_SHM_KIND_SEMAPHORE;
     else
       continue;
     /* The library's helpers, and names longer than a portable one. */

@@ -12,6 +12,7 @@
 
 #define EVENT_RIGHTS (SYNCHRONIZE | EVENT_MODIFY_STATE)
 #define MUTEX_RIGHTS (SYNCHRONIZE | MUTEX_MODIFY_STATE)
+#define SEMAPHORE_RIGHTS (SYNCHRONIZE | SEMAPHORE_MODIFY_STATE)
 #define SECTION_READ (FILE_MAP_READ | SECTION_QUERY)
 #define SECTION_WRITE (FILE_MAP_READ | FILE_MAP_WRITE | SECTION_QUERY)
 
@@ -29,6 +30,8 @@ DWORD ipc_shm__win_access_of(const struct ipc_shm *obj, int writable) {
     return EVENT_RIGHTS;
   case IPC_SHM__OBJECT_MUTEX:
     return MUTEX_RIGHTS;
+  case IPC_SHM__OBJECT_SEMAPHORE:
+    return SEMAPHORE_RIGHTS;
   default:
     return writable ? SECTION_WRITE : SECTION_READ;
   }
@@ -40,6 +43,8 @@ const WCHAR *ipc_shm__win_type_of(const struct ipc_shm *obj) {
     return L"Event";
   case IPC_SHM__OBJECT_MUTEX:
     return L"Mutant";
+  case IPC_SHM__OBJECT_SEMAPHORE:
+    return L"Semaphore";
   default:
     return L"Section";
   }
@@ -117,7 +122,8 @@ int ipc_shm__os_sync_create(struct ipc_shm *obj, const char *name, unsigned flag
   WCHAR wide_name[IPC_SHM__WIDE_NAME_MAX];
   const WCHAR *object_name = NULL;
   int mutex = obj->object == IPC_SHM__OBJECT_MUTEX;
-  const char *call = mutex ? "CreateMutexW" : "CreateEventW";
+  int semaphore = obj->object == IPC_SHM__OBJECT_SEMAPHORE;
+  const char *call = mutex ? "CreateMutexW" : semaphore ? "CreateSemaphoreW" : "CreateEventW";
   HANDLE handle;
   int err;
   if (name != NULL) {
@@ -127,10 +133,13 @@ int ipc_shm__os_sync_create(struct ipc_shm *obj, const char *name, unsigned flag
       return err;
     object_name = wide_name;
   }
-  handle = mutex ? SYS.CreateMutexW(NULL, FALSE, object_name)
-                 : SYS.CreateEventW(NULL, (flags & IPC_SHM_EVENT_MANUAL) ? TRUE : FALSE,
-                                    (flags & IPC_SHM_EVENT_SET) ? TRUE : FALSE,
-                                    object_name);
+  if (mutex)
+    handle = SYS.CreateMutexW(NULL, FALSE, object_name);
+  else if (semaphore)
+    handle = SYS.CreateSemaphoreW(NULL, (LONG)obj->initial, (LONG)obj->maximum, object_name);
+  else
+    handle = SYS.CreateEventW(NULL, (flags & IPC_SHM_EVENT_MANUAL) ? TRUE : FALSE,
+                              (flags & IPC_SHM_EVENT_SET) ? TRUE : FALSE, object_name);
   if (handle == NULL) {
     /* The name belongs to an object of another kind: it is taken. */
     if (GetLastError() == ERROR_INVALID_HANDLE)
@@ -160,14 +169,19 @@ int ipc_shm__os_sync_create(struct ipc_shm *obj, const char *name, unsigned flag
 int ipc_shm__os_sync_open(struct ipc_shm *obj, const char *name, unsigned flags) {
   WCHAR wide_name[IPC_SHM__WIDE_NAME_MAX];
   int mutex = obj->object == IPC_SHM__OBJECT_MUTEX;
-  const char *call = mutex ? "OpenMutexW" : "OpenEventW";
+  int semaphore = obj->object == IPC_SHM__OBJECT_SEMAPHORE;
+  const char *call = mutex ? "OpenMutexW" : semaphore ? "OpenSemaphoreW" : "OpenEventW";
   HANDLE handle;
   int err = ipc_shm__wide_name(wide_name,
                                (flags & IPC_SHM_GLOBAL) ? L"Global\\" : L"Local\\", name);
   if (err != 0)
     return err;
-  handle = mutex ? SYS.OpenMutexW(MUTEX_RIGHTS, FALSE, wide_name)
-                 : SYS.OpenEventW(EVENT_RIGHTS, FALSE, wide_name);
+  if (mutex)
+    handle = SYS.OpenMutexW(MUTEX_RIGHTS, FALSE, wide_name);
+  else if (semaphore)
+    handle = SYS.OpenSemaphoreW(SEMAPHORE_RIGHTS, FALSE, wide_name);
+  else
+    handle = SYS.OpenEventW(EVENT_RIGHTS, FALSE, wide_name);
   if (handle == NULL) {
     /* The name belongs to an object of another kind. */
     if (GetLastError() == ERROR_INVALID_HANDLE)

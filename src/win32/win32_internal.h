@@ -94,6 +94,10 @@ typedef struct ipc_shm__section_info {
     NULL)                                                                       \
   X(OpenMutexW, HANDLE, (DWORD a, BOOL b, LPCWSTR c), (a, b, c), NULL)            \
   X(ReleaseMutex, BOOL, (HANDLE a), (a), FALSE)                                   \
+  X(CreateSemaphoreW, HANDLE, (LPSECURITY_ATTRIBUTES a, LONG b, LONG c, LPCWSTR d), \
+    (a, b, c, d), NULL)                                                         \
+  X(OpenSemaphoreW, HANDLE, (DWORD a, BOOL b, LPCWSTR c), (a, b, c), NULL)        \
+  X(ReleaseSemaphore, BOOL, (HANDLE a, LONG b, LPLONG c), (a, b, c), FALSE)       \
   X(CreateNamedPipeW, HANDLE,                                                  \
     (LPCWSTR a, DWORD b, DWORD c, DWORD d, DWORD e, DWORD f, DWORD g,             \
      LPSECURITY_ATTRIBUTES h),                                                 \
