@@ -97,6 +97,7 @@ static test_proc_t *start(const char *program, const char *const *argv, int merg
   WCHAR wide_path[1200];
   WCHAR line[8192] = L"";
   BOOL ok;
+  int attempt;
   size_t i;
 
   ck_assert_ptr_nonnull(proc);
@@ -122,8 +123,18 @@ static test_proc_t *start(const char *program, const char *const *argv, int merg
   startup.hStdInput = child_in;
   startup.hStdOutput = child_out;
   startup.hStdError = child_err;
-  /* The command line buffer must be writable: CreateProcessW may modify it. */
-  ok = CreateProcessW(wide_path, line, NULL, NULL, TRUE, 0, NULL, NULL, &startup, &info);
+  /* The command line buffer must be writable: CreateProcessW may modify it.
+   * Wine reports a child that died while it started (a loader that could
+   * not start under a storm of process starts, two test binaries at once)
+   * as ERROR_INTERNAL_ERROR: start it again then, and say so. Windows
+   * never reports it for a program that exists. */
+  for (attempt = 0;; attempt++) {
+    ok = CreateProcessW(wide_path, line, NULL, NULL, TRUE, 0, NULL, NULL, &startup, &info);
+    if (ok || GetLastError() != ERROR_INTERNAL_ERROR || attempt == 4)
+      break;
+    fprintf(stderr, "note: CreateProcessW %s: child died starting (error 1359), again\n", path);
+    Sleep(50u << attempt);
+  }
   CloseHandle(child_in);
   CloseHandle(child_out);
   CloseHandle(child_err);
