@@ -13,7 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   FUZZ_REQUIRE(err == 0 || err == IPC_SHM_E_BAD_TOKEN);
   if (err == 0) {
     FUZZ_REQUIRE(token.object == IPC_SHM__OBJECT_SEGMENT || token.object == IPC_SHM__OBJECT_EVENT ||
-                 token.object == IPC_SHM__OBJECT_MUTEX);
+                 token.object == IPC_SHM__OBJECT_MUTEX ||
+                 token.object == IPC_SHM__OBJECT_SEMAPHORE);
     FUZZ_REQUIRE(token.size > 0 && token.size <= IPC_SHM__SIZE_LIMIT);
     FUZZ_REQUIRE(ipc_shm__token_format(&token, again) == 0);
     FUZZ_REQUIRE(strcmp(again, text) == 0);

@@ -33,6 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       FUZZ_REQUIRE(sync.kind == argv[1] && sync.action == argv[2] && sync.name == argv[3]);
       FUZZ_REQUIRE(sync.timeout_ms >= -1 && sync.timeout_ms <= 86400000);
       FUZZ_REQUIRE(sync.command == 0 || (sync.command > 4 && sync.command < argc));
+      FUZZ_REQUIRE(sync.initial <= sync.maximum && sync.maximum <= 0x7FFFFFFFu);
     } else {
       FUZZ_REQUIRE(reason != NULL && reason[0] != '\0');
     }

@@ -239,7 +239,7 @@ int ipc_shm_tool_parse_sync_args(int argc, char **argv, struct sync_options *opt
     *reason = "the command is event, mutex or semaphore";
     return -1;
   }
-  opt->kind = kind->kind;
+  opt->kind = argv[1];
   if (argc < 3) {
     *reason = kind->missing;
     return -1;
