@@ -1169,6 +1169,70 @@ IPC_SHM_API int ipc_shm_channel_status(const ipc_shm_t *segment,
 /** @} */
 
 /* ------------------------------------------------------------------------ */
+/** @defgroup waiting Waiting on several objects
+ * One thread waits until the first of several events, semaphores, mutexes
+ * and channel ends is ready, and takes it as the single-object call would:
+ * an event's wait, a semaphore's take, a mutex's lock; a channel end is
+ * only reported (readable: a receive would not wait, because a message is
+ * there or the sender is gone; writable: a send of `room` bytes would not
+ * wait, because there is room or the receiver is gone), so that the
+ * caller's next receive or send does not wait. When several are ready the
+ * lowest index wins; one item is taken per call.
+ *
+ * Windows: one WaitForMultipleObjects over the events', semaphores' and
+ * mutexes' kernel objects and the channels' wake-up events (and their
+ * peers' processes, so that a death wakes the waiter).
+ * Linux: one futex_waitv (kernel 5.16 and later) over the objects' futex
+ * words; on older kernels, and on other POSIX systems, the words are
+ * polled (a pause growing from 50 µs to 5 ms, the bound on how late a
+ * change is seen). A sleeper whose items include a mutex or a channel
+ * looks again every 2 ms at most, to notice a peer's death.
+ * Events differ from ipc_shm_event_wait() in one way: a manual-reset event
+ * set and reset again while the thread sleeps may go unseen (it is ready
+ * when it is set as it is looked at).
+ *
+ * Thread safety: as for the objects' own calls: a channel end is one
+ * party (no other thread may use it during the wait); events, semaphores
+ * and mutexes may be waited on by other threads and processes meanwhile.
+ * @{ */
+
+/** The most items one ipc_shm_wait_any() takes. */
+#define IPC_SHM_WAIT_MAX 32
+
+/** What an item of ipc_shm_wait_any() waits for. */
+typedef enum ipc_shm_wait_kind {
+  IPC_SHM_WAIT_EVENT = 1,     /**< `object` is an ipc_shm_event_t: taken as a wait takes it */
+  IPC_SHM_WAIT_SEMAPHORE = 2, /**< `object` is an ipc_shm_semaphore_t: one taken */
+  IPC_SHM_WAIT_MUTEX = 3,     /**< `object` is an ipc_shm_mutex_t: locked */
+  IPC_SHM_WAIT_READABLE = 4,  /**< `object` is a channel's receiving end */
+  IPC_SHM_WAIT_WRITABLE = 5   /**< `object` is a channel's sending end; `room` bytes */
+} ipc_shm_wait_kind_t;
+
+/** One object to wait for. */
+typedef struct ipc_shm_wait_item {
+  ipc_shm_wait_kind_t kind; /**< what to wait for */
+  void *object;             /**< the event, semaphore, mutex or channel */
+  size_t room;              /**< WRITABLE: the size of the message to send (1 to its
+                                 maximum); otherwise 0 */
+} ipc_shm_wait_item_t;
+
+/** Wait at most `timeout_ms` (0: only look; IPC_SHM_FOREVER) until one of
+ * `count` items (1 to IPC_SHM_WAIT_MAX) is ready; take it, and set
+ * `*ready` to its index. The result is that of the one item: 0, or for a
+ * mutex OWNER_DEAD (locked; see ipc_shm_mutex_lock()), NOT_RECOVERABLE or
+ * DEADLOCK; `*ready` names the item then too. A channel end whose control
+ * area a peer scribbled on is reported ready: the next call says CORRUPT.
+ * Errors with no item: INVAL (NULL, a count out of range, an unknown kind,
+ * a NULL object, a channel end of the wrong side or with a reservation or
+ * peeked message pending, a room of 0 or above the channel's maximum,
+ * room given for another kind, a bad timeout), TIMEOUT, SYSTEM; `*ready`
+ * is `count` then. */
+IPC_SHM_API int ipc_shm_wait_any(const ipc_shm_wait_item_t *items, size_t count,
+                                 int64_t timeout_ms, size_t *ready);
+
+/** @} */
+
+/* ------------------------------------------------------------------------ */
 /** @defgroup listing Listing the objects on this machine
  * What `ipc-shm ls` shows, and how `ipc-shm rm --stale` finds what a
  * crash left behind.

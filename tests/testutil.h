@@ -190,6 +190,7 @@ void add_wait_cases(Suite *suite);
 void add_event_cases(Suite *suite);
 void add_mutex_cases(Suite *suite);
 void add_semaphore_cases(Suite *suite);
+void add_wait_any_cases(Suite *suite);
 void add_ring_cases(Suite *suite);
 void add_namespace_cases(Suite *suite);
 

@@ -61,6 +61,12 @@ static inline int ipc_shm__channel_peer_gone(struct ipc_shm_channel *ch, int ask
 int ipc_shm__channel_wait_until(struct ipc_shm_channel *ch, int (*ready)(void *ch, int spinning),
                                 int64_t timeout_ms);
 
+/* For ipc_shm_wait_any(): 1 if the next receive (receiver) or send of
+ * `room` bytes (sender) would not wait, because a message or the room is
+ * there or the peer has gone; else 0. `ask`: ask the system about the
+ * peer rather than trust the cached verdict. */
+int ipc_shm__channel_ready(struct ipc_shm_channel *ch, size_t room, int ask);
+
 /* Wake the other side if it sleeps (or is about to), once per sleep. */
 int ipc_shm__channel_wake_other(struct ipc_shm_channel *ch);
 

@@ -224,6 +224,42 @@ int ipc_shm__os_channel_sleep(struct ipc_shm_channel *ch, int side, uint32_t *wo
 /* Wake `side`, which sleeps on *word (its value was changed first). */
 int ipc_shm__os_channel_wake(struct ipc_shm_channel *ch, int side, uint32_t *word);
 
+/* ---- Waiting on several objects (src/{posix,win32}/wait_any.c) ---- */
+
+/* One item of ipc_shm_wait_any(): an event, semaphore or mutex (`sync`),
+ * or a channel end (`channel`). Common arms channel ends itself (their
+ * words and flags are in the control area); the backend arms the rest.
+ * Entries live on the waiting thread's stack. */
+typedef struct ipc_shm__wait_entry {
+  int kind;                        /* IPC_SHM_WAIT_* */
+  struct ipc_shm *sync;            /* EVENT, SEMAPHORE, MUTEX */
+  struct ipc_shm_channel *channel; /* READABLE, WRITABLE */
+  size_t room;                     /* WRITABLE: the message size */
+  uint32_t *word;                  /* what a sleeper waits on to change */
+  uint32_t seen;                   /* its value when armed */
+} ipc_shm__wait_entry_t;
+
+/* Backend: arm the sync entries before common looks at them, so that any
+ * change after the look wakes the sleep: POSIX loads each word and counts
+ * this thread among the object's sleepers; Windows has nothing to do.
+ * Disarm undoes it. Neither fails. */
+void ipc_shm__os_wait_arm(ipc_shm__wait_entry_t *entries, size_t count);
+void ipc_shm__os_wait_disarm(ipc_shm__wait_entry_t *entries, size_t count);
+
+/* Backend: sleep until an armed entry may have changed, at most `ns` (> 0,
+ * INT64_MAX: no limit), and at most IPC_SHM__LIVENESS_SLICE_NS where a
+ * death among the entries could not wake it. *taken is SIZE_MAX, or the
+ * entry the sleep itself took (Windows: a kernel object the wait
+ * acquired), whose result it returns (0, OWNER_DEAD, NOT_RECOVERABLE).
+ * Otherwise 0, or a recorded error. */
+int ipc_shm__os_wait_sleep(ipc_shm__wait_entry_t *entries, size_t count, int64_t ns,
+                           size_t *taken);
+
+/* Backend: entry `except` was taken; a wake-up meant for another sleeper
+ * of the other entries may have ended this sleep instead: pass it on
+ * where their words changed (POSIX). */
+void ipc_shm__os_wait_pass_on(ipc_shm__wait_entry_t *entries, size_t count, size_t except);
+
 /* ---- Listing (src/{posix,win32}/list.c) ---- */
 
 /* What the backend reports of one object: its name as the system has it

@@ -19,6 +19,23 @@ static int other_index_ok(const struct ipc_shm_channel *ch, uint64_t other, int 
   return (other & (IPC_SHM__CH_RECORD - 1)) == 0 && apart <= ch->capacity;
 }
 
+/* ---- Readiness, for waiting on several objects ---- */
+
+static int has_room(void *arg, int spinning);
+static int has_record(void *arg, int spinning);
+
+int ipc_shm__channel_ready(struct ipc_shm_channel *ch, size_t room, int ask) {
+  int ready;
+  if (ch->side == IPC_SHM__CHANNEL_RECEIVER) {
+    ready = has_record(ch, 0);
+  } else {
+    ch->pending = room;
+    ready = has_room(ch, 0);
+    ch->pending = 0;
+  }
+  return ready || ipc_shm__channel_peer_gone(ch, ask);
+}
+
 /* ---- Sending ---- */
 
 /* Bytes the next record of `size` needs from the sender's position: the

@@ -109,6 +109,17 @@
 #endif
 
 #if IPC_SHM__LINUX
+/* One futex of futex_waitv (struct futex_waitv, Linux 5.16), spelled here
+ * so that older kernel headers build: the value a sleeper expects, the
+ * word's address, and FUTEX2_SIZE_U32 (shared: no FUTEX2_PRIVATE). */
+typedef struct ipc_shm__futex_waitv {
+  uint64_t value;
+  uint64_t address;
+  uint32_t flags;
+  uint32_t reserved;
+} ipc_shm__futex_waitv_t;
+#define IPC_SHM__FUTEX2_SIZE_U32 0x02u
+
 #define IPC_SHM__POSIX_LINUX_SYSCALLS(X)                                        \
   X(memfd_create, "memfd_create", int, (const char *a, unsigned b), (a, b), memfd_create, ERRNO)  \
   X(linkat, "linkat", int, (int a, const char *b, int c, const char *d, int e),             \
@@ -123,6 +134,9 @@
     ipc_shm__close_range, ERRNO)                                                \
   X(futex, "futex", long, (uint32_t *a, int b, uint32_t c, const struct timespec *d),      \
     (a, b, c, d), ipc_shm__futex, ERRNO)                                        \
+  X(futex_waitv, "futex_waitv", long,                                           \
+    (ipc_shm__futex_waitv_t *a, unsigned b, const struct timespec *c), (a, b, c), \
+    ipc_shm__futex_waitv, ERRNO)                                                \
   X(sched_getaffinity, "sched_getaffinity", int, (pid_t a, size_t b, cpu_set_t *c), (a, b, c),          \
     sched_getaffinity, ERRNO)
 #else

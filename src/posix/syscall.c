@@ -50,6 +50,22 @@ static long ipc_shm__futex(uint32_t *word, int op, uint32_t value,
   return syscall(SYS_futex, word, op, value, timeout, NULL, 0);
 }
 
+/* futex_waitv with an absolute timeout on the monotonic clock (NULL: no
+ * limit); ENOSYS before Linux 5.16 or where the C library does not know
+ * its number. */
+static long ipc_shm__futex_waitv(ipc_shm__futex_waitv_t *waiters, unsigned count,
+                                 const struct timespec *deadline) {
+#if defined(SYS_futex_waitv)
+  return syscall(SYS_futex_waitv, waiters, count, 0, deadline, CLOCK_MONOTONIC);
+#else
+  (void)waiters;
+  (void)count;
+  (void)deadline;
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
 static int ipc_shm__close_range(unsigned first, unsigned last, int flags) {
 #if defined(SYS_close_range)
   return (int)syscall(SYS_close_range, first, last, flags);

@@ -23,7 +23,6 @@ static void set_holder(struct ipc_shm *mutex, uint64_t thread) {
 
 int ipc_shm__os_mutex_lock(struct ipc_shm *mutex, int64_t timeout_ms) {
   uint64_t self = ipc_shm__thread_serial();
-  uint32_t state;
   DWORD result;
   int failed = 0;
   if (holder_of(mutex) == self)
@@ -37,13 +36,18 @@ int ipc_shm__os_mutex_lock(struct ipc_shm *mutex, int64_t timeout_ms) {
     return failed;
   if (result != WAIT_OBJECT_0 && result != WAIT_ABANDONED)
     return ipc_shm__fail_arg(IPC_SHM_E_SYSTEM);
-  state = ipc_shm__load_acquire32(state_of(mutex));
+  return ipc_shm__win_mutex_acquired(mutex, result == WAIT_ABANDONED);
+}
+
+int ipc_shm__win_mutex_acquired(struct ipc_shm *mutex, int abandoned) {
+  uint64_t self = ipc_shm__thread_serial();
+  uint32_t state = ipc_shm__load_acquire32(state_of(mutex));
   if (state == IPC_SHM__WIN_STATE_NOT_RECOVERABLE) {
     (void)SYS.ReleaseMutex(mutex->handle);
     return ipc_shm__fail_arg(IPC_SHM_E_NOT_RECOVERABLE);
   }
   set_holder(mutex, self);
-  if (result == WAIT_ABANDONED || state != IPC_SHM__WIN_STATE_CONSISTENT) {
+  if (abandoned || state != IPC_SHM__WIN_STATE_CONSISTENT) {
     ipc_shm__store_seq_cst32(state_of(mutex), IPC_SHM__WIN_STATE_OWNER_DIED);
     return ipc_shm__fail_arg(IPC_SHM_E_OWNER_DEAD);
   }

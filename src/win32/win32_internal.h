@@ -199,6 +199,11 @@ enum {
  * code in *failed. */
 DWORD ipc_shm__win_wait_for(HANDLE handle, int64_t timeout_ms, int *failed);
 
+/* A wait acquired the kernel mutex of `mutex` (`abandoned`: its owner
+ * ended holding it): record this thread as its holder and say what it
+ * found: 0, OWNER_DEAD, or NOT_RECOVERABLE (released again). */
+int ipc_shm__win_mutex_acquired(struct ipc_shm *mutex, int abandoned);
+
 /* The exact rights of a handle to `obj` made for a user or another
  * process: for a segment, mapping (with writing when `writable`) and
  * SECTION_QUERY; for an event or mutex, waiting and changing its state. */
