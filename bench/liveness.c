@@ -204,28 +204,53 @@ static void fixture_end(fixture_t *f, int quit) {
 
 /* ---- Polls ---- */
 
-enum { POLL_EMPTY, TRYLOCK_HELD, EVENT_WAIT_0, RAW_TRYLOCK_HELD, POLLS };
-static const char *const poll_names[POLLS] = {"poll-empty", "trylock-held", "event-wait-0",
-                                             "raw-trylock-held"};
+/* Those before RAW_TRYLOCK_HELD are compared with it; wait-any-0 looks at
+ * four objects (the empty channel, the held mutex, the unset event, the
+ * empty semaphore), so that it costs about what they cost together. */
+enum {
+  POLL_EMPTY,
+  TRYLOCK_HELD,
+  EVENT_WAIT_0,
+  SEMAPHORE_TRYWAIT_0,
+  RAW_TRYLOCK_HELD,
+  WAIT_ANY_0,
+  POLLS
+};
+static const char *const poll_names[POLLS] = {"poll-empty",       "trylock-held",
+                                             "event-wait-0",     "semaphore-trywait-0",
+                                             "raw-trylock-held", "wait-any-0"};
+
+/* What the polls look at besides the fixture. */
+typedef struct polled {
+  ipc_shm_event_t *unset;
+  ipc_shm_semaphore_t *empty;
+  ipc_shm_channel_t *rx;
+  ipc_shm_wait_item_t items[4];
+} polled_t;
 
 /* Nanoseconds per call of one kind of poll, over a batch. */
-static double poll_batch_ns(int which, fixture_t *f, ipc_shm_event_t *unset,
-                            ipc_shm_channel_t *rx) {
+static double poll_batch_ns(int which, fixture_t *f, polled_t *p) {
   unsigned char buffer[64];
   double start = now_seconds();
-  size_t size;
+  size_t size, ready;
   int i, unexpected = 0;
   for (i = 0; i < POLL_BATCH; i++) {
     switch (which) {
     case POLL_EMPTY:
-      unexpected |= ipc_shm_channel_receive(rx, buffer, sizeof(buffer), &size, 0) !=
+      unexpected |= ipc_shm_channel_receive(p->rx, buffer, sizeof(buffer), &size, 0) !=
                      IPC_SHM_E_TIMEOUT;
       break;
     case TRYLOCK_HELD:
       unexpected |= ipc_shm_mutex_trylock(f->mutex) != IPC_SHM_E_TIMEOUT;
       break;
     case EVENT_WAIT_0:
-      unexpected |= ipc_shm_event_wait(unset, 0) != IPC_SHM_E_TIMEOUT;
+      unexpected |= ipc_shm_event_wait(p->unset, 0) != IPC_SHM_E_TIMEOUT;
+      break;
+    case SEMAPHORE_TRYWAIT_0:
+      unexpected |= ipc_shm_semaphore_trywait(p->empty) != IPC_SHM_E_TIMEOUT;
+      break;
+    case WAIT_ANY_0:
+      unexpected |= ipc_shm_wait_any(p->items, 4, 0, &ready) != IPC_SHM_E_TIMEOUT;
       break;
     default:
       unexpected |= raw_trylock(f->raw);
@@ -256,20 +281,31 @@ static void poll_row(const char *name, double median_ns, double worst_ns) {
 
 void poll_rows(const char *self) {
   fixture_t f;
-  ipc_shm_event_t *unset;
-  ipc_shm_channel_t *rx;
+  polled_t p;
   double ns[POLLS][POLL_ROUNDS], median_ns[POLLS], worst_ns[POLLS];
   char label[96];
   int r, which;
   /* The child sends on the channel (nothing), holds both mutexes. */
   fixture_begin(&f, self, "hold", -1, 0);
-  rx = f.channel;
-  check(ipc_shm_event_create_anonymous(&unset, 0), "event_create_anonymous");
+  p.rx = f.channel;
+  check(ipc_shm_event_create_anonymous(&p.unset, 0), "event_create_anonymous");
+  check(ipc_shm_semaphore_create_anonymous(&p.empty, 0, 1, 0), "semaphore_create_anonymous");
+  p.items[0].kind = IPC_SHM_WAIT_READABLE;
+  p.items[0].object = p.rx;
+  p.items[1].kind = IPC_SHM_WAIT_MUTEX;
+  p.items[1].object = f.mutex;
+  p.items[2].kind = IPC_SHM_WAIT_EVENT;
+  p.items[2].object = p.unset;
+  p.items[3].kind = IPC_SHM_WAIT_SEMAPHORE;
+  p.items[3].object = p.empty;
+  for (r = 0; r < 4; r++)
+    p.items[r].room = 0;
   for (r = 0; r < POLL_ROUNDS; r++)
     for (which = 0; which < POLLS; which++)
-      ns[which][r] = poll_batch_ns(which, &f, unset, rx);
+      ns[which][r] = poll_batch_ns(which, &f, &p);
   fixture_end(&f, 1);
-  ipc_shm_event_close(unset);
+  ipc_shm_event_close(p.unset);
+  ipc_shm_semaphore_close(p.empty);
   section("polls that find nothing (ns per call, median [worst] of rounds)");
   for (which = 0; which < POLLS; which++) {
     median_ns[which] = median(ns[which], POLL_ROUNDS); /* sorts */
@@ -279,7 +315,7 @@ void poll_rows(const char *self) {
     /* Windows: events and mutexes are kernel objects that raw programs
      * share, so that trying one is a system call, as the raw call is: the
      * target there is the ratio below. */
-    if (which == RAW_TRYLOCK_HELD || (KERNEL_SYNC && which != POLL_EMPTY))
+    if (which >= RAW_TRYLOCK_HELD || (KERNEL_SYNC && which != POLL_EMPTY))
       info_row(label, median_ns[which], "ns");
     else
       row(label, median_ns[which], "ns", 100, 1);
