@@ -760,6 +760,19 @@ IPC_SHM_API int ipc_shm_event_create_anonymous(ipc_shm_event_t **event,
  * SYSTEM. The object is freed in every case. */
 IPC_SHM_API int ipc_shm_event_close(ipc_shm_event_t *event);
 
+/** The kernel object an event loop can wait on, where the platform has
+ * one, in `*native`; it stays owned by the event (valid until
+ * ipc_shm_event_close(), not inheritable).
+ *   Windows: the event's HANDLE, for WaitForMultipleObjects,
+ *   RegisterWaitForSingleObject or a thread pool wait; such a wait takes
+ *   an auto-reset event's set as ipc_shm_event_wait() would.
+ *   POSIX: NOT_SUPPORTED: the state is a word in shared memory, which
+ *   poll() and epoll cannot watch; use a thread that waits, or
+ *   ipc_shm_wait_any().
+ * On failure `*native` is NULL (Windows) or -1 (POSIX).
+ * Errors: INVAL, NOT_SUPPORTED. */
+IPC_SHM_API int ipc_shm_event_native(const ipc_shm_event_t *event, ipc_shm_native_t *native);
+
 /** Set the event: a manual-reset event releases every waiter and stays
  * set; an auto-reset event releases one waiter (or the next one to come)
  * and resets. Setting a set event does nothing. Errors: INVAL, SYSTEM. */
@@ -935,6 +948,12 @@ IPC_SHM_API int ipc_shm_semaphore_close(ipc_shm_semaphore_t *semaphore);
  * Errors: INVAL, LIMIT (the count is at its maximum: nothing changes),
  * SYSTEM. */
 IPC_SHM_API int ipc_shm_semaphore_post(ipc_shm_semaphore_t *semaphore);
+
+/** The kernel object an event loop can wait on: as ipc_shm_event_native()
+ * (Windows: the semaphore's HANDLE, a wait on which takes one; POSIX:
+ * NOT_SUPPORTED). Errors: INVAL, NOT_SUPPORTED. */
+IPC_SHM_API int ipc_shm_semaphore_native(const ipc_shm_semaphore_t *semaphore,
+                                         ipc_shm_native_t *native);
 
 /** Take one from the count, waiting at most `timeout_ms` (0: do not wait;
  * IPC_SHM_FOREVER) while it is 0.

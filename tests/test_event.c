@@ -7,7 +7,9 @@
 #include "handover_util.h"
 
 #include "../src/common/atomic.h"
-#ifndef _WIN32
+#ifdef _WIN32
+#include <windows.h>
+#else
 #include "../src/posix/posix_internal.h"
 #endif
 
@@ -469,11 +471,58 @@ START_TEST(manual_set_releases_every_sleeper_at_once) {
 }
 END_TEST
 
+#ifdef _WIN32
+static LONG registered_calls;
+
+static VOID CALLBACK count_call(PVOID arg, BOOLEAN timed_out) {
+  (void)arg;
+  if (!timed_out)
+    InterlockedIncrement(&registered_calls);
+}
+#endif
+
+/* The kernel object for event loops: Windows' HANDLE, which the thread
+ * pool waits on; POSIX has none to give. */
+START_TEST(event_loops_get_the_kernel_object) {
+  ipc_shm_event_t *event;
+  ipc_shm_native_t native;
+  ck_assert_err(ipc_shm_event_create_anonymous(&event, 0), 0);
+  ck_assert_err(ipc_shm_event_native(NULL, &native), IPC_SHM_E_INVAL);
+  ck_assert_err(ipc_shm_event_native(event, NULL), IPC_SHM_E_INVAL);
+#ifdef _WIN32
+  {
+    HANDLE wait = NULL;
+    int i;
+    ck_assert_err(ipc_shm_event_native(event, &native), 0);
+    ck_assert_ptr_nonnull(native);
+    ck_assert_uint_eq(WaitForSingleObject((HANDLE)native, 0), WAIT_TIMEOUT);
+    ck_assert_err(ipc_shm_event_set(event), 0);
+    ck_assert_uint_eq(WaitForSingleObject((HANDLE)native, 0), WAIT_OBJECT_0);
+    /* That wait took the auto-reset set. */
+    ck_assert_err(ipc_shm_event_wait(event, 0), IPC_SHM_E_TIMEOUT);
+    ck_assert(RegisterWaitForSingleObject(&wait, (HANDLE)native, count_call, NULL, INFINITE,
+                                          WT_EXECUTEONLYONCE));
+    ck_assert_err(ipc_shm_event_set(event), 0);
+    for (i = 0; i < 1000 && InterlockedCompareExchange(&registered_calls, 0, 0) == 0; i++)
+      test_sleep_ms(10);
+    ck_assert_int_eq(InterlockedCompareExchange(&registered_calls, 0, 0), 1);
+    UnregisterWaitEx(wait, INVALID_HANDLE_VALUE);
+  }
+#else
+  native = 5;
+  ck_assert_err(ipc_shm_event_native(event, &native), IPC_SHM_E_NOT_SUPPORTED);
+  ck_assert_int_eq(native, -1);
+#endif
+  ipc_shm_event_close(event);
+}
+END_TEST
+
 void add_event_cases(Suite *suite) {
   TCase *tc = tcase_create("event");
   tcase_add_test(tc, events_set_reset_and_wait);
   tcase_add_test(tc, auto_reset_wakes_one_manual_wakes_all);
   tcase_add_test(tc, waiters_are_released_and_idle_ones_sleep);
+  tcase_add_test(tc, event_loops_get_the_kernel_object);
   tcase_set_timeout(tc, 120);
   suite_add_tcase(suite, tc);
 

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef _WIN32
+#ifdef _WIN32
+#include <windows.h>
+#else
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -137,6 +139,31 @@ START_TEST(counts_stay_between_zero_and_the_maximum) {
   ck_assert_err(ipc_shm_semaphore_post(semaphore), IPC_SHM_E_LIMIT);
   ck_assert_err(ipc_shm_semaphore_close(semaphore), 0);
   ck_assert_no_leak(before);
+}
+END_TEST
+
+/* The kernel object for event loops (Windows), or NOT_SUPPORTED. */
+START_TEST(event_loops_get_the_kernel_object) {
+  ipc_shm_semaphore_t *semaphore;
+  ipc_shm_native_t native;
+  ck_assert_err(ipc_shm_semaphore_create_anonymous(&semaphore, 0, 2, 0), 0);
+  ck_assert_err(ipc_shm_semaphore_native(NULL, &native), IPC_SHM_E_INVAL);
+  ck_assert_err(ipc_shm_semaphore_native(semaphore, NULL), IPC_SHM_E_INVAL);
+#ifdef _WIN32
+  ck_assert_err(ipc_shm_semaphore_native(semaphore, &native), 0);
+  ck_assert_err(ipc_shm_semaphore_post(semaphore), 0);
+  ck_assert_err(ipc_shm_semaphore_post(semaphore), 0);
+  /* Each wait on the handle takes one. */
+  ck_assert_uint_eq(WaitForSingleObject((HANDLE)native, 0), WAIT_OBJECT_0);
+  ck_assert_uint_eq(WaitForSingleObject((HANDLE)native, 0), WAIT_OBJECT_0);
+  ck_assert_uint_eq(WaitForSingleObject((HANDLE)native, 0), WAIT_TIMEOUT);
+  ck_assert_err(ipc_shm_semaphore_trywait(semaphore), IPC_SHM_E_TIMEOUT);
+#else
+  native = 5;
+  ck_assert_err(ipc_shm_semaphore_native(semaphore, &native), IPC_SHM_E_NOT_SUPPORTED);
+  ck_assert_int_eq(native, -1);
+#endif
+  ipc_shm_semaphore_close(semaphore);
 }
 END_TEST
 
@@ -692,6 +719,7 @@ void add_semaphore_cases(Suite *suite) {
   TCase *tc = tcase_create("semaphore");
   tcase_add_test(tc, counts_stay_between_zero_and_the_maximum);
   tcase_add_test(tc, bad_arguments_are_refused);
+  tcase_add_test(tc, event_loops_get_the_kernel_object);
   tcase_add_test(tc, one_name_names_one_object);
   tcase_add_test(tc, timeouts_are_honoured);
 #ifndef _WIN32

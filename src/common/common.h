@@ -44,6 +44,8 @@ int ipc_shm__sync_create_counted(struct ipc_shm **out, ipc_shm__object_t object,
 int ipc_shm__sync_open(struct ipc_shm **out, ipc_shm__object_t object,
                        const char *name, unsigned flags);
 int ipc_shm__sync_close(struct ipc_shm *obj);
+/* The kernel object an event loop can wait on (ipc_shm_event_native()). */
+int ipc_shm__sync_native(const struct ipc_shm *obj, ipc_shm_native_t *native);
 
 /* INVAL for a timeout that is neither >= 0 nor IPC_SHM_FOREVER, else 0
  * (nothing recorded: inline, for the paths that poll). */

@@ -24,6 +24,10 @@ int ipc_shm_event_close(ipc_shm_event_t *event) {
   return ipc_shm__sync_close(IPC_SHM__BASE_OF(event));
 }
 
+int ipc_shm_event_native(const ipc_shm_event_t *event, ipc_shm_native_t *native) {
+  return ipc_shm__sync_native(IPC_SHM__BASE_OF(event), native);
+}
+
 int ipc_shm_event_set(ipc_shm_event_t *event) {
   if (event == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);

@@ -183,6 +183,11 @@ int ipc_shm__os_event_wait(struct ipc_shm *event, int64_t timeout_ms);
 int ipc_shm__os_mutex_lock(struct ipc_shm *mutex, int64_t timeout_ms);
 int ipc_shm__os_mutex_unlock(struct ipc_shm *mutex);
 int ipc_shm__os_mutex_consistent(struct ipc_shm *mutex);
+/* Backend (src/{posix,win32}/sync.c): the kernel object an event loop can
+ * wait on for an event or semaphore, owned by it; NOT_SUPPORTED where
+ * there is none (POSIX: the state is a word in shared memory). */
+int ipc_shm__os_sync_native(const struct ipc_shm *obj, ipc_shm_native_t *native);
+
 /* Semaphores (src/{posix,win32}/semaphore.c): post adds one (LIMIT at the
  * maximum, nothing changed), wait takes one, waiting at most timeout_ms
  * while the count is 0 (TIMEOUT). */

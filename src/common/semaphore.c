@@ -34,6 +34,10 @@ int ipc_shm_semaphore_close(ipc_shm_semaphore_t *semaphore) {
   return ipc_shm__sync_close(IPC_SHM__BASE_OF(semaphore));
 }
 
+int ipc_shm_semaphore_native(const ipc_shm_semaphore_t *semaphore, ipc_shm_native_t *native) {
+  return ipc_shm__sync_native(IPC_SHM__BASE_OF(semaphore), native);
+}
+
 int ipc_shm_semaphore_post(ipc_shm_semaphore_t *semaphore) {
   if (semaphore == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);

@@ -55,6 +55,15 @@ int ipc_shm__sync_create_counted(struct ipc_shm **out, ipc_shm__object_t object,
   return ipc_shm__segment_finish(out, obj, ipc_shm__os_sync_create(obj, name, flags));
 }
 
+int ipc_shm__sync_native(const struct ipc_shm *obj, ipc_shm_native_t *native) {
+  if (native == NULL)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  *native = IPC_SHM__NO_HANDLE;
+  if (obj == NULL)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  return ipc_shm__os_sync_native(obj, native);
+}
+
 int ipc_shm__sync_open(struct ipc_shm **out, ipc_shm__object_t object,
                        const char *name, unsigned flags) {
   struct ipc_shm *obj = NULL;

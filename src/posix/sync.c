@@ -193,3 +193,10 @@ int ipc_shm__posix_sync_kind(const unsigned char head[IPC_SHM__SYNC_SIZE]) {
              ? IPC_SHM_KIND_EVENT
              : 0;
 }
+
+int ipc_shm__os_sync_native(const struct ipc_shm *obj, ipc_shm_native_t *native) {
+  (void)obj;
+  (void)native;
+  /* The state is a word in shared memory: nothing poll() can watch. */
+  return ipc_shm__fail_arg(IPC_SHM_E_NOT_SUPPORTED);
+}

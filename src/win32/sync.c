@@ -221,3 +221,8 @@ DWORD ipc_shm__win_wait_for(HANDLE handle, int64_t timeout_ms, int *failed) {
     left -= chunk;
   }
 }
+
+int ipc_shm__os_sync_native(const struct ipc_shm *obj, ipc_shm_native_t *native) {
+  *native = obj->handle;
+  return 0;
+}
