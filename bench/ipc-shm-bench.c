@@ -370,8 +370,49 @@ static void raw_await(void *ctx) {
 }
 #endif
 
+/* Semaphores: ours, and the raw calls a program would otherwise use:
+ * process-shared sem_t in the segment with sem_post/sem_wait (Linux;
+ * macOS has no unnamed ones), or ReleaseSemaphore/WaitForSingleObject. */
+typedef struct semaphore_pair {
+  ipc_shm_semaphore_t *ping, *pong;
+} semaphore_pair_t;
+static void semaphore_ping(void *ctx) {
+  check(ipc_shm_semaphore_post(((semaphore_pair_t *)ctx)->ping), "post");
+}
+static void semaphore_await(void *ctx) {
+  check(ipc_shm_semaphore_wait(((semaphore_pair_t *)ctx)->pong, IPC_SHM_FOREVER), "wait");
+}
+/* Where the raw semaphores live in the segment, after the pong area. */
+#define RAW_SEMS_AT 64
+#if defined(_WIN32)
+#define RAW_SEMAPHORES "raw ReleaseSemaphore/WaitForSingleObject"
+#define HAVE_RAW_SEMAPHORES 1
+static void raw_sem_ping(void *ctx) { ReleaseSemaphore(((raw_pair_t *)ctx)->ping, 1, NULL); }
+static HANDLE raw_semaphore(const char *name, int create) {
+  WCHAR wide[64] = L"Local\\";
+  MultiByteToWideChar(CP_UTF8, 0, name, -1, wide + 6, 58);
+  return create ? CreateSemaphoreW(NULL, 0, 1000000, wide)
+                : OpenSemaphoreW(SEMAPHORE_MODIFY_STATE | SYNCHRONIZE, FALSE, wide);
+}
+#elif defined(__linux__)
+#include <semaphore.h>
+#define RAW_SEMAPHORES "raw sem_post/sem_wait (process-shared)"
+#define HAVE_RAW_SEMAPHORES 1
+typedef struct raw_sems {
+  sem_t ping, pong;
+} raw_sems_t;
+static void raw_sem_ping(void *ctx) { sem_post(&((raw_sems_t *)ctx)->ping); }
+static void raw_sem_await(void *ctx) {
+  while (sem_wait(&((raw_sems_t *)ctx)->pong) != 0) {
+  }
+}
+#else
+#define HAVE_RAW_SEMAPHORES 0
+#endif
+
 /* The other process: answer `rounds` pings, noting when each woke it.
- * Modes: "events" (ours) or "raw". */
+ * Modes: "events" (ours) or "raw"; "semaphores" (ours) or
+ * "raw-semaphores". */
 static int run_ponger(const char *mode, const char *base, int rounds) {
   char name[IPC_SHM_NAME_MAX + 8];
   ipc_shm_t *shm;
@@ -398,6 +439,49 @@ static int run_ponger(const char *mode, const char *base, int rounds) {
     }
     ipc_shm_event_close(ping);
     ipc_shm_event_close(pong);
+  } else if (strcmp(mode, "semaphores") == 0) {
+    ipc_shm_semaphore_t *ping, *pong;
+    snprintf(name, sizeof(name), "%s-sp", base);
+    if (ipc_shm_semaphore_open(&ping, name, 0) != 0)
+      return 1;
+    snprintf(name, sizeof(name), "%s-sq", base);
+    if (ipc_shm_semaphore_open(&pong, name, 0) != 0)
+      return 1;
+    for (i = 0; i < rounds; i++) {
+      if (ipc_shm_semaphore_wait(ping, IPC_SHM_FOREVER) != 0)
+        return 1;
+      area->woken_at = now_seconds();
+      ipc_shm_semaphore_post(pong);
+    }
+    ipc_shm_semaphore_close(ping);
+    ipc_shm_semaphore_close(pong);
+  } else if (strcmp(mode, "raw-semaphores") == 0) {
+#if defined(_WIN32)
+    HANDLE ping, pong;
+    snprintf(name, sizeof(name), "%s-rsp", base);
+    ping = raw_semaphore(name, 0);
+    snprintf(name, sizeof(name), "%s-rsq", base);
+    pong = raw_semaphore(name, 0);
+    if (ping == NULL || pong == NULL)
+      return 1;
+    for (i = 0; i < rounds; i++) {
+      WaitForSingleObject(ping, INFINITE);
+      area->woken_at = now_seconds();
+      ReleaseSemaphore(pong, 1, NULL);
+    }
+    CloseHandle(ping);
+    CloseHandle(pong);
+#elif HAVE_RAW_SEMAPHORES
+    raw_sems_t *sems = (raw_sems_t *)((char *)area + RAW_SEMS_AT);
+    for (i = 0; i < rounds; i++) {
+      while (sem_wait(&sems->ping) != 0) {
+      }
+      area->woken_at = now_seconds();
+      sem_post(&sems->pong);
+    }
+#else
+    return 1;
+#endif
   } else {
 #ifdef _WIN32
     HANDLE ping, pong;
@@ -593,6 +677,140 @@ static void event_rows(const char *self, int rounds) {
   info_row("event wake-up of a sleeping waiter (median)", ours[1], "us");
   info_row("  the same with " RAW_EVENTS, raw[1], "us");
   row("  events / raw", ours[1] / raw[1], "x", 1.15, 1);
+}
+
+/* One pass of the semaphore ping-pong against a child started for it:
+ * ours (raw 0) or the raw calls (raw 1); `n` round trips answered at once
+ * (gap 0), or wake-ups of a sleeper 1 ms apart. */
+static double semaphore_pass(const char *self, const char *base, pong_area_t *area, int raw,
+                             int n, int gap) {
+  char name[IPC_SHM_NAME_MAX + 8], count[16];
+  const char *argv[6];
+  ipc_shm_process_t *child;
+  pinger_t pinger;
+  semaphore_pair_t ours;
+  double result;
+  int code = -1;
+#ifdef _WIN32
+  raw_pair_t raw_sems;
+#endif
+  memset(&pinger, 0, sizeof(pinger));
+  snprintf(count, sizeof(count), "%d", n);
+  argv[0] = self;
+  argv[1] = "--pong";
+  argv[2] = raw ? "raw-semaphores" : "semaphores";
+  argv[3] = base;
+  argv[4] = count;
+  argv[5] = NULL;
+  pinger.area = area;
+  if (!raw) {
+    snprintf(name, sizeof(name), "%s-sp", base);
+    check(ipc_shm_semaphore_create(&ours.ping, name, 0, 1000000, 0), "semaphore_create");
+    snprintf(name, sizeof(name), "%s-sq", base);
+    check(ipc_shm_semaphore_create(&ours.pong, name, 0, 1000000, 0), "semaphore_create");
+    pinger.ping = semaphore_ping;
+    pinger.await_pong = semaphore_await;
+    pinger.ctx = &ours;
+  } else {
+#if defined(_WIN32)
+    snprintf(name, sizeof(name), "%s-rsp", base);
+    raw_sems.ping = raw_semaphore(name, 1);
+    snprintf(name, sizeof(name), "%s-rsq", base);
+    raw_sems.pong = raw_semaphore(name, 1);
+    pinger.ctx = &raw_sems;
+    pinger.ping = raw_sem_ping;
+    pinger.await_pong = raw_await;
+#elif HAVE_RAW_SEMAPHORES
+    raw_sems_t *sems = (raw_sems_t *)((char *)area + RAW_SEMS_AT);
+    sem_init(&sems->ping, 1, 0);
+    sem_init(&sems->pong, 1, 0);
+    pinger.ctx = sems;
+    pinger.ping = raw_sem_ping;
+    pinger.await_pong = raw_sem_await;
+#endif
+  }
+  check(ipc_shm_spawn(&child, argv, NULL, 0), "spawn");
+  result = ping_rounds(&pinger, n, gap ? 1e-3 : 0, NULL);
+  check(ipc_shm_process_wait(child, &code), "wait");
+  if (code != 0) {
+    fprintf(stderr, "ipc-shm-bench: the semaphore ping-pong child failed\n");
+    exit(1);
+  }
+  if (!raw) {
+    ipc_shm_semaphore_close(ours.ping);
+    ipc_shm_semaphore_close(ours.pong);
+    if (ipc_shm_lifetime() == IPC_SHM_LIFETIME_UNTIL_REMOVED) {
+      snprintf(name, sizeof(name), "%s-sp", base);
+      ipc_shm_remove(name, 0);
+      snprintf(name, sizeof(name), "%s-sq", base);
+      ipc_shm_remove(name, 0);
+    }
+  } else {
+#if defined(_WIN32)
+    CloseHandle(raw_sems.ping);
+    CloseHandle(raw_sems.pong);
+#elif HAVE_RAW_SEMAPHORES
+    raw_sems_t *sems = (raw_sems_t *)((char *)area + RAW_SEMS_AT);
+    sem_destroy(&sems->ping);
+    sem_destroy(&sems->pong);
+#endif
+  }
+  return result;
+}
+
+#define SEMAPHORE_ROUNDS 3
+
+/* Semaphore ping-pong, ours and the raw calls by turns, SEMAPHORE_ROUNDS
+ * rounds each: the median round and the worst. */
+static void semaphore_rows(const char *self, int rounds) {
+  static const char *const what[2] = {"semaphore round trip, answered at once",
+                                      "semaphore wake-up of a sleeping waiter (median)"};
+  static const char *const names[2][2] = {{"semaphore-busy", "raw-semaphore-busy"},
+                                          {"semaphore-sleeping", "raw-semaphore-sleeping"}};
+  char base[IPC_SHM_NAME_MAX + 1], name[IPC_SHM_NAME_MAX + 8], label[128];
+  ipc_shm_t *shm;
+  ipc_shm_view_t *view;
+  pong_area_t *area;
+  double us[2][2][SEMAPHORE_ROUNDS];
+  int gap, raw, r;
+  bench_name(base, "s", 0);
+  snprintf(name, sizeof(name), "%s-a", base);
+  check(ipc_shm_create(&shm, name, 4096, 0), "create");
+  check(ipc_shm_map(&view, shm, 0, 0, IPC_SHM_MAP_WRITE), "map");
+  area = (pong_area_t *)ipc_shm_view_data(view);
+  for (gap = 0; gap < 2; gap++)
+    for (r = 0; r < SEMAPHORE_ROUNDS; r++)
+      for (raw = 0; raw <= HAVE_RAW_SEMAPHORES; raw++)
+        us[gap][raw][r] = semaphore_pass(self, base, area, raw, gap ? rounds / 20 : rounds, gap);
+  ipc_shm_unmap(view);
+  ipc_shm_close(shm);
+  if (ipc_shm_lifetime() == IPC_SHM_LIFETIME_UNTIL_REMOVED)
+    ipc_shm_remove(name, 0);
+  for (gap = 0; gap < 2; gap++) {
+    double median_us[2], worst_us[2];
+    for (raw = 0; raw <= HAVE_RAW_SEMAPHORES; raw++) {
+      bench_measure_t m;
+      median_us[raw] = median(us[gap][raw], SEMAPHORE_ROUNDS); /* sorts */
+      worst_us[raw] = us[gap][raw][SEMAPHORE_ROUNDS - 1];
+      memset(&m, 0, sizeof(m));
+      m.kind = "latency";
+      m.transport = names[gap][raw];
+      m.condition = "idle";
+      m.msg_bytes = m.total_bytes = m.seconds = m.gb_per_s = m.msgs_per_s = m.p99_us = NA;
+      m.worst_gb_per_s = m.worst_msgs_per_s = NA;
+      m.p50_us = median_us[raw];
+      m.worst_p50_us = worst_us[raw];
+      m.rounds = SEMAPHORE_ROUNDS;
+      csv_measure(&m);
+    }
+    snprintf(label, sizeof(label), "%s [%.2f]", what[gap], worst_us[0]);
+    info_row(label, median_us[0], "us");
+#if HAVE_RAW_SEMAPHORES
+    snprintf(label, sizeof(label), "  the same with %s [%.2f]", RAW_SEMAPHORES, worst_us[1]);
+    info_row(label, median_us[1], "us");
+    row("  semaphores / raw", median_us[0] / median_us[1], "x", 1.15, 1);
+#endif
+  }
 }
 
 /* Nanoseconds per uncontended lock + unlock: ours, and the raw lock a
@@ -876,6 +1094,7 @@ int main(int argc, char **argv) {
     segment_rows(argv[0], big, n);
   if (part("sync")) {
     event_rows(argv[0], bench_quick ? 2000 : 20000);
+    semaphore_rows(argv[0], bench_quick ? 2000 : 20000);
     mutex_rows(bench_quick ? 0.2 : 1.0);
   }
   if (part("liveness")) {
