@@ -627,6 +627,17 @@ START_TEST(written_state_never_crashes_or_wraps) {
     err = ipc_shm_semaphore_wait(semaphore, 1);
     ck_assert_msg(err == 0 || err == IPC_SHM_E_TIMEOUT, "round %d: wait %s", round,
                   ipc_shm_err_name(err));
+    {
+      /* Waiting on it among others: the same, never past the time. */
+      ipc_shm_wait_item_t item;
+      size_t ready;
+      item.kind = IPC_SHM_WAIT_SEMAPHORE;
+      item.object = semaphore;
+      item.room = 0;
+      err = ipc_shm_wait_any(&item, 1, 1, &ready);
+      ck_assert_msg(err == 0 || err == IPC_SHM_E_TIMEOUT, "round %d: wait_any %s", round,
+                    ipc_shm_err_name(err));
+    }
   }
   munmap(block, sizeof(sync_block_t));
   ipc_shm_semaphore_close(semaphore);
