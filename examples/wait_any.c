@@ -62,8 +62,17 @@ static int consume(ipc_shm_channel_t *receiver, ipc_shm_event_t *stop) {
     int err = ipc_shm_wait_any(items, 2, IPC_SHM_FOREVER, &ready);
     if (err != 0)
       return fail("wait", err);
-    if (ready == 1)
-      break; /* stop: every message came before it (the lowest index wins) */
+    if (ready == 1) {
+      /* The items are looked at one after another: messages sent before
+       * the order may have come after the look at the channel. */
+      char text[64];
+      size_t size;
+      while (ipc_shm_channel_receive(receiver, text, sizeof(text), &size, 0) == 0) {
+        printf("parent: %s\n", text);
+        received++;
+      }
+      break;
+    }
     {
       char text[64];
       size_t size;

@@ -1196,7 +1196,10 @@ IPC_SHM_API int ipc_shm_channel_status(const ipc_shm_t *segment,
  * there or the sender is gone; writable: a send of `room` bytes would not
  * wait, because there is room or the receiver is gone), so that the
  * caller's next receive or send does not wait. When several are ready the
- * lowest index wins; one item is taken per call.
+ * lowest index wins; one item is taken per call. The items are looked at
+ * one after another, not at one instant: one that becomes ready while a
+ * later one is looked at may lose to it (a message sent before an event
+ * was set may still wait when the event is reported).
  *
  * Windows: one WaitForMultipleObjects over the events', semaphores' and
  * mutexes' kernel objects and the channels' wake-up events (and their
