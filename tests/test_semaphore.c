@@ -271,6 +271,40 @@ START_TEST(one_name_names_one_object) {
 }
 END_TEST
 
+/* Thousands of cycles leave nothing behind: handles, mappings, names. */
+START_TEST(cycles_leave_nothing_behind) {
+  char name[IPC_SHM_NAME_MAX + 1];
+  test_resources_t before = test_resources();
+  long names = test_own_shm_names();
+  int i;
+  test_name(name, "cy");
+  for (i = 0; i < 2000; i++) {
+    ipc_shm_semaphore_t *made, *opened, *anonymous;
+    ipc_shm_wait_item_t items[2];
+    size_t ready;
+    ck_assert_err(ipc_shm_semaphore_create(&made, name, 0, 2, 0), 0);
+    ck_assert_err(ipc_shm_semaphore_open(&opened, name, 0), 0);
+    ck_assert_err(ipc_shm_semaphore_create_anonymous(&anonymous, 1, 1, 0), 0);
+    ck_assert_err(ipc_shm_semaphore_post(made), 0);
+    items[0].kind = items[1].kind = IPC_SHM_WAIT_SEMAPHORE;
+    items[0].object = opened;
+    items[1].object = anonymous;
+    items[0].room = items[1].room = 0;
+    ck_assert_err(ipc_shm_wait_any(items, 2, 0, &ready), 0);
+    ck_assert_uint_eq(ready, 0);
+    ck_assert_err(ipc_shm_wait_any(items, 2, 0, &ready), 0);
+    ck_assert_uint_eq(ready, 1);
+    ck_assert_err(ipc_shm_semaphore_close(anonymous), 0);
+    ck_assert_err(ipc_shm_semaphore_close(opened), 0);
+    ck_assert_err(ipc_shm_semaphore_close(made), 0);
+    if (ipc_shm_lifetime() == IPC_SHM_LIFETIME_UNTIL_REMOVED)
+      ck_assert_err(ipc_shm_remove(name, 0), 0);
+  }
+  ck_assert_no_leak(before);
+  ck_assert_int_eq(test_own_shm_names(), names);
+}
+END_TEST
+
 START_TEST(timeouts_are_honoured) {
   ipc_shm_semaphore_t *semaphore;
   double start, took;
@@ -733,6 +767,7 @@ void add_semaphore_cases(Suite *suite) {
   tcase_add_test(tc, event_loops_get_the_kernel_object);
   tcase_add_test(tc, one_name_names_one_object);
   tcase_add_test(tc, timeouts_are_honoured);
+  tcase_add_test(tc, cycles_leave_nothing_behind);
 #ifndef _WIN32
   tcase_add_test(tc, written_state_never_crashes_or_wraps);
   tcase_add_test(tc, planted_objects_are_refused);
