@@ -4,11 +4,14 @@
  * processes: a post, a set, a message, a mutex's owner's death. */
 #include "testutil.h"
 
+#include "../src/common/common.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #ifndef _WIN32
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #endif
@@ -358,12 +361,62 @@ START_TEST(a_message_or_an_owners_death_wakes_the_sleeper) {
 }
 END_TEST
 
+#if TEST_LINUX
+typedef struct poster {
+  ipc_shm_semaphore_t *semaphore;
+} poster_t;
+
+static int post_later(void *arg) {
+  test_sleep_ms(100);
+  return ipc_shm_semaphore_post(((poster_t *)arg)->semaphore);
+}
+
+/* Before Linux 5.16 there is no futex_waitv: the first ENOSYS turns the
+ * sleeper to polling the words, which still sees a post at once. */
+START_TEST(without_futex_waitv_the_words_are_polled) {
+  ipc_shm_semaphore_t *semaphore;
+  ipc_shm_event_t *event;
+  ipc_shm_wait_item_t items[2];
+  poster_t poster;
+  test_thread_t *thread;
+  size_t ready = 9;
+  double start, took;
+  int waitv = ipc_shm__syscall_find("futex_waitv");
+  int nanosleep_entry = ipc_shm__syscall_find("nanosleep");
+  ck_assert_int_ge(waitv, 0);
+  ck_assert_err(ipc_shm_semaphore_create_anonymous(&semaphore, 0, 1, 0), 0);
+  ck_assert_err(ipc_shm_event_create_anonymous(&event, 0), 0);
+  items[0] = item(IPC_SHM_WAIT_EVENT, event, 0);
+  items[1] = item(IPC_SHM_WAIT_SEMAPHORE, semaphore, 0);
+  poster.semaphore = semaphore;
+  ipc_shm__faults_begin();
+  ipc_shm__fault_arm(waitv, 1, ENOSYS);
+  thread = test_thread_start(post_later, &poster);
+  start = test_seconds();
+  ck_assert_err(ipc_shm_wait_any(items, 2, LONG_WAIT_MS, &ready), 0);
+  took = test_seconds() - start;
+  ck_assert_int_eq(test_thread_join(thread), 0);
+  ck_assert_uint_eq(ready, 1);
+  ck_assert_msg(took < LONG_WAIT_MS / 2000.0, "the wait took %.3f s", took);
+  /* Asked once, then polled. */
+  ck_assert_uint_eq(ipc_shm__fault_calls(waitv), 1);
+  ck_assert_uint_gt(ipc_shm__fault_calls(nanosleep_entry), 0);
+  ipc_shm__faults_end();
+  ipc_shm_event_close(event);
+  ipc_shm_semaphore_close(semaphore);
+}
+END_TEST
+#endif
+
 void add_wait_any_cases(Suite *suite) {
   TCase *tc = tcase_create("wait_any");
   tcase_add_test(tc, bad_arguments_are_refused);
   tcase_add_test(tc, nothing_ready_times_out_asleep);
   tcase_add_test(tc, the_first_ready_item_is_taken);
   tcase_add_test(tc, channel_ends_are_reported_not_taken);
+#if TEST_LINUX
+  tcase_add_test(tc, without_futex_waitv_the_words_are_polled);
+#endif
   tcase_set_timeout(tc, 60);
   suite_add_tcase(suite, tc);
 
