@@ -61,6 +61,10 @@ int ipc_shm__os_wait_sleep(ipc_shm__wait_entry_t *entries, size_t count, int64_t
   ms = ns == INT64_MAX               ? INFINITE
        : ns / 1000000 >= WAIT_MAX_MS ? WAIT_MAX_MS
                                      : (DWORD)((ns + 999999) / 1000000);
+  if (n == 0) { /* nothing to wait on (an attached channel has its event) */
+    ipc_shm__os_sleep_ns(ns < IPC_SHM__LIVENESS_SLICE_NS ? ns : IPC_SHM__LIVENESS_SLICE_NS);
+    return 0;
+  }
   result = SYS.WaitForMultipleObjects(n, handles, FALSE, ms);
   if (result == WAIT_TIMEOUT)
     return 0;
