@@ -34,18 +34,18 @@ int ipc_shm__segment_finish(ipc_shm_t **out, struct ipc_shm *shm, int err);
 /* Make an event or mutex (`name` NULL and anonymous 1: without a name)
  * after checking out, flags (against `allowed`) and the name; open one by
  * name; close one. */
-int ipc_shm__sync_create(struct ipc_shm **out, ipc_shm__object_t object,
+int ipc_shm__syncobj_create(struct ipc_shm **out, ipc_shm__object_t object,
                          const char *name, unsigned flags, unsigned allowed,
                          int anonymous);
 /* The same for a semaphore, with its first count and maximum. */
-int ipc_shm__sync_create_counted(struct ipc_shm **out, ipc_shm__object_t object,
+int ipc_shm__syncobj_create_counted(struct ipc_shm **out, ipc_shm__object_t object,
                                  const char *name, unsigned flags, unsigned allowed,
                                  int anonymous, uint32_t initial, uint32_t maximum);
-int ipc_shm__sync_open(struct ipc_shm **out, ipc_shm__object_t object,
+int ipc_shm__syncobj_open(struct ipc_shm **out, ipc_shm__object_t object,
                        const char *name, unsigned flags);
-int ipc_shm__sync_close(struct ipc_shm *obj);
+int ipc_shm__syncobj_close(struct ipc_shm *obj);
 /* The kernel object an event loop can wait on (ipc_shm_event_native()). */
-int ipc_shm__sync_native(const struct ipc_shm *obj, ipc_shm_native_t *native);
+int ipc_shm__syncobj_native(const struct ipc_shm *obj, ipc_shm_native_t *native);
 
 /* INVAL for a timeout that is neither >= 0 nor IPC_SHM_FOREVER, else 0
  * (nothing recorded: inline, for the paths that poll). */

@@ -7,25 +7,28 @@
   (IPC_SHM_EVENT_MANUAL | IPC_SHM_EVENT_SET | IPC_SHM_GLOBAL | IPC_SHM__PERMS_MASK)
 
 int ipc_shm_event_create(ipc_shm_event_t **event, const char *name, unsigned flags) {
-  IPC_SHM__FILL(ipc_shm_event_t, event, ipc_shm__sync_create(&obj, IPC_SHM__OBJECT_EVENT, name, flags,
-                EVENT_CREATE_FLAGS, 0));
+  IPC_SHM__FILL(ipc_shm_event_t, event,
+                ipc_shm__syncobj_create(&obj, IPC_SHM__OBJECT_EVENT, name, flags,
+                                        EVENT_CREATE_FLAGS, 0));
 }
 
 int ipc_shm_event_open(ipc_shm_event_t **event, const char *name, unsigned flags) {
-  IPC_SHM__FILL(ipc_shm_event_t, event, ipc_shm__sync_open(&obj, IPC_SHM__OBJECT_EVENT, name, flags));
+  IPC_SHM__FILL(ipc_shm_event_t, event,
+                ipc_shm__syncobj_open(&obj, IPC_SHM__OBJECT_EVENT, name, flags));
 }
 
 int ipc_shm_event_create_anonymous(ipc_shm_event_t **event, unsigned flags) {
-  IPC_SHM__FILL(ipc_shm_event_t, event, ipc_shm__sync_create(&obj, IPC_SHM__OBJECT_EVENT, NULL, flags,
-                IPC_SHM_EVENT_MANUAL | IPC_SHM_EVENT_SET, 1));
+  IPC_SHM__FILL(ipc_shm_event_t, event,
+                ipc_shm__syncobj_create(&obj, IPC_SHM__OBJECT_EVENT, NULL, flags,
+                                        IPC_SHM_EVENT_MANUAL | IPC_SHM_EVENT_SET, 1));
 }
 
 int ipc_shm_event_close(ipc_shm_event_t *event) {
-  return ipc_shm__sync_close(IPC_SHM__BASE_OF(event));
+  return ipc_shm__syncobj_close(IPC_SHM__BASE_OF(event));
 }
 
 int ipc_shm_event_native(const ipc_shm_event_t *event, ipc_shm_native_t *native) {
-  return ipc_shm__sync_native(IPC_SHM__BASE_OF(event), native);
+  return ipc_shm__syncobj_native(IPC_SHM__BASE_OF(event), native);
 }
 
 int ipc_shm_event_set(ipc_shm_event_t *event) {

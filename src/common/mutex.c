@@ -6,20 +6,23 @@
 #define MUTEX_CREATE_FLAGS (IPC_SHM_GLOBAL | IPC_SHM__PERMS_MASK)
 
 int ipc_shm_mutex_create(ipc_shm_mutex_t **mutex, const char *name, unsigned flags) {
-  IPC_SHM__FILL(ipc_shm_mutex_t, mutex, ipc_shm__sync_create(&obj, IPC_SHM__OBJECT_MUTEX, name, flags,
-                MUTEX_CREATE_FLAGS, 0));
+  IPC_SHM__FILL(ipc_shm_mutex_t, mutex,
+                ipc_shm__syncobj_create(&obj, IPC_SHM__OBJECT_MUTEX, name, flags,
+                                        MUTEX_CREATE_FLAGS, 0));
 }
 
 int ipc_shm_mutex_open(ipc_shm_mutex_t **mutex, const char *name, unsigned flags) {
-  IPC_SHM__FILL(ipc_shm_mutex_t, mutex, ipc_shm__sync_open(&obj, IPC_SHM__OBJECT_MUTEX, name, flags));
+  IPC_SHM__FILL(ipc_shm_mutex_t, mutex,
+                ipc_shm__syncobj_open(&obj, IPC_SHM__OBJECT_MUTEX, name, flags));
 }
 
 int ipc_shm_mutex_create_anonymous(ipc_shm_mutex_t **mutex, unsigned flags) {
-  IPC_SHM__FILL(ipc_shm_mutex_t, mutex, ipc_shm__sync_create(&obj, IPC_SHM__OBJECT_MUTEX, NULL, flags, 0, 1));
+  IPC_SHM__FILL(ipc_shm_mutex_t, mutex,
+                ipc_shm__syncobj_create(&obj, IPC_SHM__OBJECT_MUTEX, NULL, flags, 0, 1));
 }
 
 int ipc_shm_mutex_close(ipc_shm_mutex_t *mutex) {
-  return ipc_shm__sync_close(IPC_SHM__BASE_OF(mutex));
+  return ipc_shm__syncobj_close(IPC_SHM__BASE_OF(mutex));
 }
 
 int ipc_shm_mutex_lock(ipc_shm_mutex_t *mutex, int64_t timeout_ms) {

@@ -8,7 +8,7 @@ static int create(struct ipc_shm **obj, const char *name, int anonymous, uint32_
                   uint32_t maximum, unsigned flags, unsigned allowed) {
   if (maximum == 0 || maximum > IPC_SHM_SEMAPHORE_MAX || initial > maximum)
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
-  return ipc_shm__sync_create_counted(obj, IPC_SHM__OBJECT_SEMAPHORE, name, flags, allowed,
+  return ipc_shm__syncobj_create_counted(obj, IPC_SHM__OBJECT_SEMAPHORE, name, flags, allowed,
                                       anonymous, initial, maximum);
 }
 
@@ -21,7 +21,7 @@ int ipc_shm_semaphore_create(ipc_shm_semaphore_t **semaphore, const char *name,
 
 int ipc_shm_semaphore_open(ipc_shm_semaphore_t **semaphore, const char *name, unsigned flags) {
   IPC_SHM__FILL(ipc_shm_semaphore_t, semaphore,
-                ipc_shm__sync_open(&obj, IPC_SHM__OBJECT_SEMAPHORE, name, flags));
+                ipc_shm__syncobj_open(&obj, IPC_SHM__OBJECT_SEMAPHORE, name, flags));
 }
 
 int ipc_shm_semaphore_create_anonymous(ipc_shm_semaphore_t **semaphore, uint32_t initial,
@@ -31,11 +31,11 @@ int ipc_shm_semaphore_create_anonymous(ipc_shm_semaphore_t **semaphore, uint32_t
 }
 
 int ipc_shm_semaphore_close(ipc_shm_semaphore_t *semaphore) {
-  return ipc_shm__sync_close(IPC_SHM__BASE_OF(semaphore));
+  return ipc_shm__syncobj_close(IPC_SHM__BASE_OF(semaphore));
 }
 
 int ipc_shm_semaphore_native(const ipc_shm_semaphore_t *semaphore, ipc_shm_native_t *native) {
-  return ipc_shm__sync_native(IPC_SHM__BASE_OF(semaphore), native);
+  return ipc_shm__syncobj_native(IPC_SHM__BASE_OF(semaphore), native);
 }
 
 int ipc_shm_semaphore_post(ipc_shm_semaphore_t *semaphore) {

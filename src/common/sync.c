@@ -33,7 +33,7 @@ static int begin(struct ipc_shm **out, ipc_shm__object_t object, const char *nam
   return 0;
 }
 
-int ipc_shm__sync_create(struct ipc_shm **out, ipc_shm__object_t object,
+int ipc_shm__syncobj_create(struct ipc_shm **out, ipc_shm__object_t object,
                          const char *name, unsigned flags, unsigned allowed,
                          int anonymous) {
   struct ipc_shm *obj = NULL;
@@ -43,7 +43,7 @@ int ipc_shm__sync_create(struct ipc_shm **out, ipc_shm__object_t object,
   return ipc_shm__segment_finish(out, obj, ipc_shm__os_sync_create(obj, name, flags));
 }
 
-int ipc_shm__sync_create_counted(struct ipc_shm **out, ipc_shm__object_t object,
+int ipc_shm__syncobj_create_counted(struct ipc_shm **out, ipc_shm__object_t object,
                                  const char *name, unsigned flags, unsigned allowed,
                                  int anonymous, uint32_t initial, uint32_t maximum) {
   struct ipc_shm *obj = NULL;
@@ -55,7 +55,7 @@ int ipc_shm__sync_create_counted(struct ipc_shm **out, ipc_shm__object_t object,
   return ipc_shm__segment_finish(out, obj, ipc_shm__os_sync_create(obj, name, flags));
 }
 
-int ipc_shm__sync_native(const struct ipc_shm *obj, ipc_shm_native_t *native) {
+int ipc_shm__syncobj_native(const struct ipc_shm *obj, ipc_shm_native_t *native) {
   if (native == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
   *native = IPC_SHM__NO_HANDLE;
@@ -64,7 +64,7 @@ int ipc_shm__sync_native(const struct ipc_shm *obj, ipc_shm_native_t *native) {
   return ipc_shm__os_sync_native(obj, native);
 }
 
-int ipc_shm__sync_open(struct ipc_shm **out, ipc_shm__object_t object,
+int ipc_shm__syncobj_open(struct ipc_shm **out, ipc_shm__object_t object,
                        const char *name, unsigned flags) {
   struct ipc_shm *obj = NULL;
   int err = begin(out, object, name, flags, IPC_SHM_GLOBAL, 0, &obj);
@@ -73,7 +73,7 @@ int ipc_shm__sync_open(struct ipc_shm **out, ipc_shm__object_t object,
   return ipc_shm__segment_finish(out, obj, ipc_shm__os_sync_open(obj, name, flags));
 }
 
-int ipc_shm__sync_close(struct ipc_shm *obj) {
+int ipc_shm__syncobj_close(struct ipc_shm *obj) {
   int err;
   if (obj == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);

@@ -5,7 +5,7 @@
 #include "sync_block.h"
 
 int ipc_shm__os_event_set(struct ipc_shm *event) {
-  sync_block_t *block = ipc_shm__sync_block_of(event);
+  sync_block_t *block = ipc_shm__syncobj_block_of(event);
   int manual = ipc_shm__load_relaxed32(&block->kind) == SYNC_KIND_EVENT_MANUAL;
   uint32_t word = ipc_shm__load_seq_cst32(&block->word);
   if (!manual) {
@@ -28,7 +28,7 @@ int ipc_shm__os_event_set(struct ipc_shm *event) {
 }
 
 int ipc_shm__os_event_reset(struct ipc_shm *event) {
-  (void)ipc_shm__fetch_and_seq_cst32(&ipc_shm__sync_block_of(event)->word, ~1u);
+  (void)ipc_shm__fetch_and_seq_cst32(&ipc_shm__syncobj_block_of(event)->word, ~1u);
   return 0;
 }
 
@@ -89,14 +89,14 @@ static int event_unregister(event_wait_t *w) {
 }
 
 int ipc_shm__os_event_wait(struct ipc_shm *event, int64_t timeout_ms) {
-  return ipc_shm__posix_event_wait_from(event, timeout_ms,
-                                        ipc_shm__load_seq_cst32(&ipc_shm__sync_block_of(event)->word));
+  sync_block_t *block = ipc_shm__syncobj_block_of(event);
+  return ipc_shm__posix_event_wait_from(event, timeout_ms, ipc_shm__load_seq_cst32(&block->word));
 }
 
 int ipc_shm__posix_event_wait_from(struct ipc_shm *event, int64_t timeout_ms, uint32_t first) {
   event_wait_t w;
   int64_t deadline;
-  w.block = ipc_shm__sync_block_of(event);
+  w.block = ipc_shm__syncobj_block_of(event);
   w.manual = ipc_shm__load_relaxed32(&w.block->kind) == SYNC_KIND_EVENT_MANUAL;
   w.entered = first;
   w.registered = 0;

@@ -59,7 +59,7 @@ static int release(sync_block_t *block, int all) {
 
 /* The state a new owner finds. */
 static int acquired(struct ipc_shm *mutex, int owner_died) {
-  sync_block_t *block = ipc_shm__sync_block_of(mutex);
+  sync_block_t *block = ipc_shm__syncobj_block_of(mutex);
   uint32_t state = ipc_shm__load_relaxed32(&block->state);
   if (state == SYNC_STATE_NOT_RECOVERABLE) {
     (void)release(block, 1);
@@ -84,7 +84,7 @@ static int lock_free(void *arg, int spinning) {
 }
 
 int ipc_shm__os_mutex_lock(struct ipc_shm *mutex, int64_t timeout_ms) {
-  sync_block_t *block = ipc_shm__sync_block_of(mutex);
+  sync_block_t *block = ipc_shm__syncobj_block_of(mutex);
   uint64_t self = self_owner(), owner = 0;
   int64_t deadline;
   int ask = 0, err;
@@ -156,7 +156,7 @@ int ipc_shm__os_mutex_lock(struct ipc_shm *mutex, int64_t timeout_ms) {
 }
 
 int ipc_shm__os_mutex_unlock(struct ipc_shm *mutex) {
-  sync_block_t *block = ipc_shm__sync_block_of(mutex);
+  sync_block_t *block = ipc_shm__syncobj_block_of(mutex);
   int all = 0;
   uint32_t died = SYNC_STATE_OWNER_DIED;
   if (mutex->holder != ipc_shm__thread_serial() ||
@@ -173,7 +173,7 @@ int ipc_shm__os_mutex_unlock(struct ipc_shm *mutex) {
 }
 
 int ipc_shm__os_mutex_consistent(struct ipc_shm *mutex) {
-  sync_block_t *block = ipc_shm__sync_block_of(mutex);
+  sync_block_t *block = ipc_shm__syncobj_block_of(mutex);
   uint32_t died = SYNC_STATE_OWNER_DIED;
   if (mutex->holder != ipc_shm__thread_serial() ||
       ipc_shm__load_relaxed64(&block->owner) != self_owner())

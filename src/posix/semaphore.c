@@ -5,7 +5,7 @@
 #include "sync_block.h"
 
 int ipc_shm__os_semaphore_post(struct ipc_shm *semaphore) {
-  sync_block_t *block = ipc_shm__sync_block_of(semaphore);
+  sync_block_t *block = ipc_shm__syncobj_block_of(semaphore);
   uint64_t maximum = ipc_shm__load_relaxed64(&block->owner);
   uint32_t count = ipc_shm__load_seq_cst32(&block->word);
   /* A peer may have written any maximum: the count never wraps. */
@@ -30,7 +30,7 @@ static int take(void *arg, int spinning) {
 }
 
 int ipc_shm__os_semaphore_wait(struct ipc_shm *semaphore, int64_t timeout_ms) {
-  sync_block_t *block = ipc_shm__sync_block_of(semaphore);
+  sync_block_t *block = ipc_shm__syncobj_block_of(semaphore);
   int64_t deadline;
   if (take(block, 0))
     return 0;

@@ -65,8 +65,8 @@ int ipc_shm__posix_sync_attach(struct ipc_shm *obj) {
   err = map_block(obj);
   if (err != 0)
     return ipc_shm__fail_recast(IPC_SHM_E_BAD_TOKEN);
-  if (ipc_shm__load_acquire64(&ipc_shm__sync_block_of(obj)->magic) != block_magic() ||
-      !kind_fits(ipc_shm__sync_block_of(obj), obj->object)) {
+  if (ipc_shm__load_acquire64(&ipc_shm__syncobj_block_of(obj)->magic) != block_magic() ||
+      !kind_fits(ipc_shm__syncobj_block_of(obj), obj->object)) {
     unmap_block_quietly(obj);
     return ipc_shm__fail_arg(IPC_SHM_E_BAD_TOKEN);
   }
@@ -77,7 +77,7 @@ int ipc_shm__posix_sync_attach(struct ipc_shm *obj) {
 }
 
 uint32_t ipc_shm__posix_sync_word(struct ipc_shm *obj) {
-  return ipc_shm__load_seq_cst32(&ipc_shm__sync_block_of(obj)->word);
+  return ipc_shm__load_seq_cst32(&ipc_shm__syncobj_block_of(obj)->word);
 }
 
 void ipc_shm__posix_sync_detach(struct ipc_shm *obj) {
@@ -130,7 +130,7 @@ int ipc_shm__os_sync_create(struct ipc_shm *obj, const char *name, unsigned flag
     undo(obj, name);
     return err;
   }
-  block = ipc_shm__sync_block_of(obj);
+  block = ipc_shm__syncobj_block_of(obj);
   if (obj->object == IPC_SHM__OBJECT_SEMAPHORE) {
     block->kind = SYNC_KIND_SEMAPHORE;
     block->word = obj->initial;
@@ -164,7 +164,7 @@ int ipc_shm__os_sync_open(struct ipc_shm *obj, const char *name, unsigned flags)
     undo(obj, NULL);
     return err;
   }
-  block = ipc_shm__sync_block_of(obj);
+  block = ipc_shm__syncobj_block_of(obj);
   /* Its creator may still be writing the block (see the magic). */
   while (ipc_shm__load_acquire64(&block->magic) == 0 &&
          ipc_shm__os_now_ns() < waited_until)

@@ -61,7 +61,7 @@ enum { SYNC_STATE_CONSISTENT = 0, SYNC_STATE_OWNER_DIED = 1, SYNC_STATE_NOT_RECO
 #define SYNC_GRANT_WAITERS(g) ((uint32_t)(g))
 #define SYNC_GRANT_RELEASES(g) ((uint32_t)((g) >> 32))
 
-static inline sync_block_t *ipc_shm__sync_block_of(struct ipc_shm *obj) {
+static inline sync_block_t *ipc_shm__syncobj_block_of(struct ipc_shm *obj) {
   return (sync_block_t *)obj->os.block;
 }
 

@@ -16,7 +16,7 @@ void ipc_shm__os_wait_arm(ipc_shm__wait_entry_t *entries, size_t count) {
     sync_block_t *block;
     if (entries[i].sync == NULL)
       continue;
-    block = ipc_shm__sync_block_of(entries[i].sync);
+    block = ipc_shm__syncobj_block_of(entries[i].sync);
     /* The word first, then counted as a sleeper: a change in between is
      * seen as a changed word; a change after it also wakes. */
     entries[i].word = &block->word;
@@ -29,7 +29,7 @@ void ipc_shm__os_wait_disarm(ipc_shm__wait_entry_t *entries, size_t count) {
   size_t i;
   for (i = 0; i < count; i++)
     if (entries[i].sync != NULL)
-      (void)ipc_shm__fetch_add_seq_cst32(&ipc_shm__sync_block_of(entries[i].sync)->waiters,
+      (void)ipc_shm__fetch_add_seq_cst32(&ipc_shm__syncobj_block_of(entries[i].sync)->waiters,
                                          (uint32_t)-1);
 }
 
@@ -38,7 +38,7 @@ void ipc_shm__os_wait_pass_on(ipc_shm__wait_entry_t *entries, size_t count, size
   for (i = 0; i < count; i++)
     if (i != except && entries[i].sync != NULL &&
         ipc_shm__load_seq_cst32(entries[i].word) != entries[i].seen)
-      (void)ipc_shm__posix_block_wake(ipc_shm__sync_block_of(entries[i].sync), 0);
+      (void)ipc_shm__posix_block_wake(ipc_shm__syncobj_block_of(entries[i].sync), 0);
 }
 
 /* 1 if a word differs from what was seen when armed. */
