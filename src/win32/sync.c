@@ -226,3 +226,17 @@ int ipc_shm__os_sync_native(const struct ipc_shm *obj, ipc_shm_native_t *native)
   *native = obj->handle;
   return 0;
 }
+
+int ipc_shm__win_take(HANDLE handle, int64_t timeout_ms) {
+  int failed = 0;
+  switch (ipc_shm__win_wait_for(handle, timeout_ms, &failed)) {
+  case WAIT_OBJECT_0:
+    return 0;
+  case WAIT_TIMEOUT:
+    return ipc_shm__fail_arg(IPC_SHM_E_TIMEOUT);
+  case WAIT_FAILED:
+    return failed;
+  default: /* nothing else can come of waiting for an event or a semaphore */
+    return ipc_shm__fail_arg(IPC_SHM_E_SYSTEM);
+  }
+}

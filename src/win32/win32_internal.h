@@ -199,6 +199,10 @@ enum {
  * code in *failed. */
 DWORD ipc_shm__win_wait_for(HANDLE handle, int64_t timeout_ms, int *failed);
 
+/* Wait for an event or a semaphore (nothing to abandon) and take it: 0,
+ * TIMEOUT, or the recorded failure. */
+int ipc_shm__win_take(HANDLE handle, int64_t timeout_ms);
+
 /* A wait acquired the kernel mutex of `mutex` (`abandoned`: its owner
  * ended holding it): record this thread as its holder and say what it
  * found: 0, OWNER_DEAD, or NOT_RECOVERABLE (released again). */
