@@ -206,13 +206,43 @@ static int count_value(const char *option, const char *value, uint32_t *out,
   return 0;
 }
 
-/* The kinds of ipc-shm's object commands and their actions. */
-static const struct sync_kind {
+/* A family of ipc-shm commands that take an action and a NAME. */
+typedef struct command_family {
   const char *kind;
   const char *actions[4];
   const char *missing; /* the reason when no action is given */
   const char *unknown; /* the reason for an unknown one */
-} sync_kinds[] = {
+} command_family_t;
+
+/* argv[2] must be one of the family's actions and argv[3] a NAME: 0, or
+ * -1 with the reason (and the unknown action in *bad). */
+static int take_action_and_name(const command_family_t *family, int argc, char **argv,
+                                const char **action, const char **name, const char **bad,
+                                const char **reason) {
+  size_t k;
+  int known = 0;
+  if (argc < 3) {
+    *reason = family->missing;
+    return -1;
+  }
+  *action = argv[2];
+  for (k = 0; k < 4 && family->actions[k] != NULL; k++)
+    known |= strcmp(*action, family->actions[k]) == 0;
+  if (!known) {
+    *reason = family->unknown;
+    *bad = *action;
+    return -1;
+  }
+  if (argc < 4 || argv[3][0] == '-') {
+    *reason = "a NAME is missing";
+    return -1;
+  }
+  *name = argv[3];
+  return 0;
+}
+
+/* The kinds of ipc-shm's object commands and their actions. */
+static const command_family_t sync_kinds[] = {
     {"event", {"create", "set", "reset", "wait"},
      "event: an action is missing (create, set, reset or wait)",
      "event: the action is create, set, reset or wait"},
@@ -225,9 +255,9 @@ static const struct sync_kind {
 
 int ipc_shm_tool_parse_sync_args(int argc, char **argv, struct sync_options *opt,
                                  const char **reason) {
-  const struct sync_kind *kind = NULL;
+  const command_family_t *kind = NULL;
   size_t k;
-  int i, known = 0;
+  int i;
   memset(opt, 0, sizeof(*opt));
   opt->timeout_ms = -1;
   opt->maximum = IPC_SHM_SEMAPHORE_MAX;
@@ -240,23 +270,9 @@ int ipc_shm_tool_parse_sync_args(int argc, char **argv, struct sync_options *opt
     return -1;
   }
   opt->kind = argv[1];
-  if (argc < 3) {
-    *reason = kind->missing;
+  if (take_action_and_name(kind, argc, argv, &opt->action, &opt->name, &opt->bad_argument,
+                           reason) != 0)
     return -1;
-  }
-  opt->action = argv[2];
-  for (k = 0; k < 4 && kind->actions[k] != NULL; k++)
-    known |= strcmp(opt->action, kind->actions[k]) == 0;
-  if (!known) {
-    *reason = kind->unknown;
-    opt->bad_argument = opt->action;
-    return -1;
-  }
-  if (argc < 4 || argv[3][0] == '-') {
-    *reason = "a NAME is missing";
-    return -1;
-  }
-  opt->name = argv[3];
   for (i = 4; i < argc; i++) {
     const char *arg = argv[i];
     const char *value = i + 1 < argc ? argv[i + 1] : NULL;
@@ -325,32 +341,20 @@ static int channel_option_allowed(const char *action, const char *arg) {
 
 int ipc_shm_tool_parse_channel_args(int argc, char **argv, struct channel_options *opt,
                                     const char **reason) {
-  static const char *const actions[] = {"create", "send", "recv", "info"};
-  size_t k;
-  int i, known = 0;
+  static const command_family_t channel = {
+      "channel", {"create", "send", "recv", "info"},
+      "channel: an action is missing (create, send, recv or info)",
+      "channel: the action is create, send, recv or info"};
+  int i;
   memset(opt, 0, sizeof(*opt));
   opt->max_message = 65536;
   opt->capacity = 1024 * 1024;
   opt->count = 1;
   opt->timeout_ms = -1;
   *reason = NULL;
-  if (argc < 3) {
-    *reason = "channel: an action is missing (create, send, recv or info)";
+  if (take_action_and_name(&channel, argc, argv, &opt->action, &opt->name, &opt->bad_argument,
+                           reason) != 0)
     return -1;
-  }
-  opt->action = argv[2];
-  for (k = 0; k < sizeof(actions) / sizeof(actions[0]); k++)
-    known |= strcmp(opt->action, actions[k]) == 0;
-  if (!known) {
-    *reason = "channel: the action is create, send, recv or info";
-    opt->bad_argument = opt->action;
-    return -1;
-  }
-  if (argc < 4 || argv[3][0] == '-') {
-    *reason = "a NAME is missing";
-    return -1;
-  }
-  opt->name = argv[3];
   for (i = 4; i < argc; i++) {
     const char *arg = argv[i];
     const char *value = i + 1 < argc ? argv[i + 1] : NULL;
