@@ -163,7 +163,9 @@ IPC_SHM_API const char *ipc_shm_version(void);
      "the channel was made by another version of the library (another layout)") \
   XX(CORRUPT, -27,                                                              \
      "the channel's control area holds impossible values: a peer wrote over it") \
-  XX(LIMIT, -28, "the semaphore's count is at its maximum")
+  XX(LIMIT, -28, "the semaphore's count is at its maximum, or every subscriber slot is taken") \
+  XX(OVERWRITTEN, -29,                                                          \
+     "the publisher wrote over the message while it was being read")
 
 /* The codes run from 0 down without gaps; IPC_SHM_ERROR_LAST_ is one past
  * the last (counted from the list, never typed). */
@@ -1184,6 +1186,184 @@ typedef struct ipc_shm_channel_status {
  * SYSTEM. */
 IPC_SHM_API int ipc_shm_channel_status(const ipc_shm_t *segment,
                                        ipc_shm_channel_status_t *status);
+
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/** @defgroup topics Topics (publish/subscribe)
+ * A topic carries messages from one publisher to up to
+ * IPC_SHM_TOPIC_SUBSCRIBERS_MAX subscribers. The publisher writes each
+ * message once, into one of a fixed number of slots in a segment; every
+ * subscriber reads it there, in place (peek/release) or as a copy, with no
+ * system call per message while both sides are busy.
+ *
+ * Like a channel's, a topic's segment starts with a versioned control area
+ * (IPC_SHM_TOPIC_HEADER bytes: layout, sizes, the count of messages
+ * published, one cache line per role; README.md gives the offsets), and
+ * the slots follow. Attaching to a segment that is not a topic (a channel,
+ * say) is WRONG_KIND; to one of another layout, VERSION; to one whose
+ * control area holds impossible values, CORRUPT. Every value read from it
+ * is checked at every use: a peer that writes the segment can make calls
+ * fail (CORRUPT, OVERWRITTEN, TIMEOUT, DISCONNECTED), never read or write
+ * outside the slots.
+ *
+ * Messages: 1 to max_message bytes each, delivered whole and in the order
+ * published. A message is visible once committed: one that a publisher
+ * dies writing is never delivered.
+ *
+ * Slow subscribers, chosen at creation:
+ *   block (the default): the publisher waits while the slowest live
+ *   subscriber still has to read the message in the slot it needs; nothing
+ *   is lost. A subscriber that dies holds nobody back: its slot is skipped
+ *   (and may be taken by a new subscriber) once its death is known.
+ *   IPC_SHM_TOPIC_OVERWRITE: the publisher never waits; a subscriber that
+ *   fell more than the slot count behind skips to the oldest message still
+ *   there, and the next message it gets comes with the count it lost.
+ *   Every slot carries the number of the message in it, written before and
+ *   after the message (a sequence lock): a copy that the publisher wrote
+ *   over while it was taken is never returned as a message (it counts as
+ *   lost), and ipc_shm_topic_release() says OVERWRITTEN when a message
+ *   read in place was written over meanwhile (what was read is then not
+ *   the message).
+ *
+ * Joining and leaving: a subscriber gets the messages published after its
+ * attach returns, or with IPC_SHM_TOPIC_FROM_OLDEST also those still in
+ * the slots (any that are written over while it joins are counted as
+ * lost). Subscribers may close at any time. A publisher that closes or
+ * dies gives its subscribers DISCONNECTED once they have read what it
+ * committed; a new publisher may then attach and go on from the next
+ * message. With no subscriber, the publisher publishes without waiting.
+ * Deaths are known as for channels: Linux, a lock the kernel keeps for
+ * each role (valid across PID namespaces, never fooled by a reused process
+ * id); Windows, the holder's process id and creation time, and a sleeping
+ * subscriber wakes at its publisher's end; other POSIX systems, the process
+ * id (PID namespaces must not be mixed there). A death is heard within
+ * about 2 ms by a waiting side.
+ *
+ * Waiting: as for channels, a brief spin where another CPU can run the
+ * peer, then a sleep (Linux: a futex word per role in the control area;
+ * Windows: an auto-reset event per role, "Local\ipcshm.topic.ID.N"; other
+ * POSIX systems poll). The publisher wakes a subscriber only when it
+ * sleeps.
+ *
+ * Thread safety: each attachment is one party; its calls must not overlap.
+ * @{ */
+
+/** One attachment to a topic, as its publisher or one subscriber.
+ * Opaque. */
+typedef struct ipc_shm_topic ipc_shm_topic_t;
+
+/** The role a process takes in a topic (one of the two). */
+#define IPC_SHM_TOPIC_PUBLISHER 0x0400u
+#define IPC_SHM_TOPIC_SUBSCRIBER 0x0800u
+/** Creation: the publisher never waits; slow subscribers lose messages. */
+#define IPC_SHM_TOPIC_OVERWRITE 0x1000u
+/** Subscribers: begin with the oldest message still in the slots rather
+ * than the next one published. */
+#define IPC_SHM_TOPIC_FROM_OLDEST 0x4000u
+
+/** The bytes a topic's control area takes at the start of its segment. */
+#define IPC_SHM_TOPIC_HEADER 8192u
+/** The most subscribers a topic has at once. */
+#define IPC_SHM_TOPIC_SUBSCRIBERS_MAX 64
+/** The largest message a topic can carry (a slot's length is 32 bits). */
+#define IPC_SHM_TOPIC_MESSAGE_MAX 0xFFFFFFFFu
+
+/** Create a named topic of `slots` messages (rounded up to a power of
+ * two, at least 2) of up to `max_message` bytes each, and attach in the
+ * role given in `flags`. Each slot takes max_message + 16 bytes, rounded up
+ * to 64; the segment is IPC_SHM_TOPIC_HEADER + slots * that.
+ * Flags: IPC_SHM_TOPIC_PUBLISHER or IPC_SHM_TOPIC_SUBSCRIBER (one),
+ * IPC_SHM_TOPIC_OVERWRITE, IPC_SHM_TOPIC_FROM_OLDEST, IPC_SHM_GLOBAL,
+ * IPC_SHM_PERMS().
+ * Errors: those of ipc_shm_create(), and INVAL (no role or both, an
+ * unknown flag, a zero max_message or one over IPC_SHM_TOPIC_MESSAGE_MAX,
+ * fewer than 1 or more than 2^20 slots, slots of more than 2^40 bytes in
+ * all or more than the address space can hold). */
+IPC_SHM_API int ipc_shm_topic_create(ipc_shm_topic_t **topic, const char *name,
+                                     size_t max_message, size_t slots, unsigned flags);
+
+/** Create a topic in an anonymous segment, attached in the role given.
+ * Hand ipc_shm_topic_segment() over by any route; other processes call
+ * ipc_shm_topic_attach(). Flags: as ipc_shm_topic_create() but
+ * IPC_SHM_GLOBAL and IPC_SHM_PERMS(). */
+IPC_SHM_API int ipc_shm_topic_create_anonymous(ipc_shm_topic_t **topic, size_t max_message,
+                                               size_t slots, unsigned flags);
+
+/** Open a named topic and attach in the role given in `flags`. A topic
+ * whose creator is still writing its control area is waited for (up to 2
+ * seconds). Flags: one role, IPC_SHM_TOPIC_FROM_OLDEST, IPC_SHM_GLOBAL.
+ * Errors: those of ipc_shm_open(), and WRONG_KIND (not a topic), VERSION,
+ * CORRUPT, EXISTS (a live process is the publisher), LIMIT (every
+ * subscriber slot is held by a live process). */
+IPC_SHM_API int ipc_shm_topic_open(ipc_shm_topic_t **topic, const char *name, unsigned flags);
+
+/** Attach to the topic in a segment this process has (opened, imported,
+ * pulled, received or inherited), in the role given. The topic keeps its
+ * own copy of the segment's handle. Flags: one role,
+ * IPC_SHM_TOPIC_FROM_OLDEST. Errors: INVAL, WRONG_KIND, VERSION, CORRUPT,
+ * EXISTS, LIMIT, ACCESS (a read-only segment), NO_MEMORY, SYSTEM. */
+IPC_SHM_API int ipc_shm_topic_attach(ipc_shm_topic_t **topic, const ipc_shm_t *segment,
+                                     unsigned flags);
+
+/** The topic's segment, to hand over; owned by the topic. */
+IPC_SHM_API const ipc_shm_t *ipc_shm_topic_segment(const ipc_shm_topic_t *topic);
+
+/** The largest message the topic takes. */
+IPC_SHM_API size_t ipc_shm_topic_max_message(const ipc_shm_topic_t *topic);
+
+/** Leave the role (a publisher's subscribers learn DISCONNECTED once they
+ * have read what it committed; a subscriber's slot is free at once) and
+ * free the attachment. A message reserved and not committed is dropped.
+ * Errors: INVAL, SYSTEM. */
+IPC_SHM_API int ipc_shm_topic_close(ipc_shm_topic_t *topic);
+
+/** Publish a copy of `size` bytes (1 to max_message). Blocking topics wait
+ * at most `timeout_ms` (0: do not wait; IPC_SHM_FOREVER) for the slowest
+ * live subscriber. Errors: INVAL (not the publisher, a bad size or
+ * timeout, a reservation open), TIMEOUT, CORRUPT, SYSTEM. */
+IPC_SHM_API int ipc_shm_topic_publish(ipc_shm_topic_t *topic, const void *data, size_t size,
+                                      int64_t timeout_ms);
+
+/** Zero-copy publishing (a loan): the next slot's room for `size` bytes
+ * (1 to max_message) at *space, 16-byte aligned; write the message there
+ * and ipc_shm_topic_commit() it. Errors: as ipc_shm_topic_publish(). */
+IPC_SHM_API int ipc_shm_topic_reserve(ipc_shm_topic_t *topic, size_t size, void **space,
+                                      int64_t timeout_ms);
+
+/** Deliver the reserved message with its first `size` bytes (at most the
+ * size reserved; 0 drops it). Errors: INVAL (nothing reserved, too
+ * large), SYSTEM. */
+IPC_SHM_API int ipc_shm_topic_commit(ipc_shm_topic_t *topic, size_t size);
+
+/** Receive a copy of the next message into `buffer` (`buffer_size` bytes),
+ * storing its size in *size and, if `lost` is not NULL, in *lost the count
+ * of messages this subscriber missed just before it (OVERWRITE topics, and
+ * those written over while it joined; otherwise 0). Waits at most
+ * `timeout_ms`. A message larger than the buffer is not taken: INVAL with
+ * *size set to its size.
+ * Errors: INVAL (not a subscriber, NULL, a bad timeout, a message peeked),
+ * TIMEOUT (also: in an OVERWRITE topic, a publisher that wrote over every
+ * message before one could be copied, 1024 times over), DISCONNECTED (the
+ * publisher is gone and every message it committed was read), CORRUPT,
+ * SYSTEM. */
+IPC_SHM_API int ipc_shm_topic_receive(ipc_shm_topic_t *topic, void *buffer,
+                                      size_t buffer_size, size_t *size, uint64_t *lost,
+                                      int64_t timeout_ms);
+
+/** Zero-copy receiving: the next message in place (*data, *size, and *lost
+ * as for ipc_shm_topic_receive()), valid until ipc_shm_topic_release().
+ * In a blocking topic the publisher does not write over it meanwhile; in an
+ * OVERWRITE topic it may, and release says so. Errors: as
+ * ipc_shm_topic_receive(). */
+IPC_SHM_API int ipc_shm_topic_peek(ipc_shm_topic_t *topic, const void **data, size_t *size,
+                                   uint64_t *lost, int64_t timeout_ms);
+
+/** Done with the peeked message. Errors: INVAL (nothing peeked),
+ * OVERWRITTEN (an OVERWRITE topic's publisher wrote over it while it was
+ * read: what was read is not the message; it counts as lost, and the
+ * subscriber goes on after it). */
+IPC_SHM_API int ipc_shm_topic_release(ipc_shm_topic_t *topic);
 
 /** @} */
 

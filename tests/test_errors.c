@@ -46,7 +46,8 @@ START_TEST(codes_are_stable) {
   ck_assert_int_eq(IPC_SHM_E_VERSION, -26);
   ck_assert_int_eq(IPC_SHM_E_CORRUPT, -27);
   ck_assert_int_eq(IPC_SHM_E_LIMIT, -28);
-  ck_assert_int_eq(IPC_SHM_ERROR_LAST_, -29);
+  ck_assert_int_eq(IPC_SHM_E_OVERWRITTEN, -29);
+  ck_assert_int_eq(IPC_SHM_ERROR_LAST_, -30);
   ck_assert_str_ne(ipc_shm_err_name(IPC_SHM_ERROR_LAST_ + 1), "UNKNOWN");
 }
 END_TEST

@@ -95,6 +95,20 @@ static __inline uint32_t ipc_shm__fetch_and_seq_cst32(uint32_t *p, uint32_t v) {
 static __inline uint32_t ipc_shm__fetch_or_seq_cst32(uint32_t *p, uint32_t v) {
   return (uint32_t)_InterlockedOr((volatile long *)p, (long)v);
 }
+static __inline uint64_t ipc_shm__exchange_seq_cst64(uint64_t *p, uint64_t v) {
+  return (uint64_t)_InterlockedExchange64((volatile __int64 *)p, (__int64)v);
+}
+static __inline uint64_t ipc_shm__fetch_and_seq_cst64(uint64_t *p, uint64_t v) {
+  return (uint64_t)_InterlockedAnd64((volatile __int64 *)p, (__int64)v);
+}
+static __inline uint64_t ipc_shm__fetch_or_seq_cst64(uint64_t *p, uint64_t v) {
+  return (uint64_t)_InterlockedOr64((volatile __int64 *)p, (__int64)v);
+}
+/* Fences for a sequence lock: the writer's release fence keeps its marking
+ * store before the data it writes; the reader's acquire fence keeps the
+ * data it read before its second look at the mark. */
+static __inline void ipc_shm__fence_release(void) { IPC_SHM__BARRIER_ACQ_REL_(); }
+static __inline void ipc_shm__fence_acquire(void) { IPC_SHM__BARRIER_ACQ_REL_(); }
 /* Compare and swap: 1 if *p held *expected and now holds desired; else 0
  * and *expected holds what *p held. */
 static __inline int ipc_shm__cas_seq_cst32(uint32_t *p, uint32_t *expected, uint32_t desired) {
@@ -176,6 +190,20 @@ static inline uint32_t ipc_shm__fetch_and_seq_cst32(uint32_t *p, uint32_t v) {
 static inline uint32_t ipc_shm__fetch_or_seq_cst32(uint32_t *p, uint32_t v) {
   return __atomic_fetch_or(p, v, __ATOMIC_SEQ_CST);
 }
+static inline uint64_t ipc_shm__exchange_seq_cst64(uint64_t *p, uint64_t v) {
+  return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST);
+}
+static inline uint64_t ipc_shm__fetch_and_seq_cst64(uint64_t *p, uint64_t v) {
+  return __atomic_fetch_and(p, v, __ATOMIC_SEQ_CST);
+}
+static inline uint64_t ipc_shm__fetch_or_seq_cst64(uint64_t *p, uint64_t v) {
+  return __atomic_fetch_or(p, v, __ATOMIC_SEQ_CST);
+}
+/* Fences for a sequence lock: the writer's release fence keeps its marking
+ * store before the data it writes; the reader's acquire fence keeps the
+ * data it read before its second look at the mark. */
+static inline void ipc_shm__fence_release(void) { __atomic_thread_fence(__ATOMIC_RELEASE); }
+static inline void ipc_shm__fence_acquire(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
 /* Compare and swap: 1 if *p held *expected and now holds desired; else 0
  * and *expected holds what *p held. */
 static inline int ipc_shm__cas_seq_cst32(uint32_t *p, uint32_t *expected, uint32_t desired) {

@@ -13,13 +13,11 @@
  * the receiver hands its room back by advancing read_index. Both indices
  * only grow, by multiples of 8; their difference is what the ring holds. */
 #include "channel_internal.h"
+#include "control.h"
 
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* How long an opener waits for the creator to finish the control area. */
-#define CREATION_WAIT_NS 2000000000LL
 
 uint64_t ipc_shm__channel_magic(void) {
   uint64_t magic;
@@ -48,21 +46,6 @@ static int side_of(unsigned flags) {
 
 /* ---- Attaching ---- */
 
-/* The magic, once it is there: an opener may find the segment of a
- * channel whose creator has not written its control area yet (Linux
- * publishes a segment whole but zeroed; other systems publish the name
- * first), and waits for it as it waits for an event's or mutex's state. */
-static uint64_t magic_of(const ipc_shm__channel_header_t *h, int wait) {
-  uint64_t magic = ipc_shm__load_acquire64(&h->magic);
-  int64_t until;
-  if (magic != 0 || !wait)
-    return magic;
-  until = ipc_shm__os_now_ns() + CREATION_WAIT_NS;
-  while ((magic = ipc_shm__load_acquire64(&h->magic)) == 0 && ipc_shm__os_now_ns() < until)
-    ipc_shm__os_sleep_ns(1000000LL);
-  return magic;
-}
-
 /* 1 if an index (bytes ever moved) can be the position of a record. */
 static int index_ok(uint64_t index) { return (index & (IPC_SHM__CH_RECORD - 1)) == 0; }
 
@@ -75,7 +58,7 @@ typedef struct header_values {
  * sizes and indices once. */
 static int check_header(const ipc_shm__channel_header_t *h, uint64_t segment_size,
                         int wait_for_creator, header_values_t *v) {
-  if (magic_of(h, wait_for_creator) != ipc_shm__channel_magic())
+  if (ipc_shm__control_magic(&h->magic, wait_for_creator) != ipc_shm__channel_magic())
     return ipc_shm__fail_arg(IPC_SHM_E_WRONG_KIND);
   if (ipc_shm__load_relaxed32(&h->layout) != IPC_SHM__CH_LAYOUT ||
       ipc_shm__load_relaxed32(&h->header_size) != IPC_SHM_CHANNEL_HEADER)
@@ -221,16 +204,6 @@ static int lay_out(ipc_shm_channel_t **out, ipc_shm_t *segment, uint64_t capacit
   return attach(out, segment, side_of(flags), &layout, 0);
 }
 
-/* An id for the channel's events (Windows): unique enough that two live
- * channels never share one. */
-static uint64_t new_id(const ipc_shm_t *segment) {
-  static uint32_t counter;
-  uint64_t id = ((uint64_t)ipc_shm__os_self_pid() << 32) ^ (uint64_t)ipc_shm__os_now_ns();
-  id ^= (uint64_t)(uintptr_t)segment * 0x9E3779B97F4A7C15ull;
-  id += (uint64_t)(ipc_shm__fetch_add_seq_cst32(&counter, 1u) + 1u) << 20;
-  return id;
-}
-
 static int check_sizes(size_t max_message, size_t capacity, uint64_t *ring) {
   /* The ring must fit the address space as well as the checks, and a
    * record's length field the message. */
@@ -269,14 +242,9 @@ int ipc_shm_channel_create(ipc_shm_channel_t **out, const char *name, size_t max
                          flags & (IPC_SHM_GLOBAL | IPC_SHM__PERMS_MASK));
   if (err != 0)
     return err;
-  err = lay_out(out, segment, ring, max_message, flags, new_id(segment));
-  if (err != 0 && ipc_shm_lifetime() == IPC_SHM_LIFETIME_UNTIL_REMOVED) {
-    /* The name this call made goes too; the error stays the first one. */
-    long native = ipc_shm_last_native_error();
-    const char *call = ipc_shm_last_native_call();
-    (void)ipc_shm_remove(name, flags & IPC_SHM_GLOBAL);
-    (void)ipc_shm__fail_as(native, call, err);
-  }
+  err = lay_out(out, segment, ring, max_message, flags, ipc_shm__control_new_id(segment));
+  if (err != 0)
+    err = ipc_shm__control_unname(name, flags & IPC_SHM_GLOBAL, err);
   return err;
 }
 
@@ -289,7 +257,7 @@ int ipc_shm_channel_create_anonymous(ipc_shm_channel_t **out, size_t max_message
     err = ipc_shm_create_anonymous(&segment, IPC_SHM_CHANNEL_HEADER + ring, 0);
   if (err != 0)
     return err;
-  return lay_out(out, segment, ring, max_message, flags, new_id(segment));
+  return lay_out(out, segment, ring, max_message, flags, ipc_shm__control_new_id(segment));
 }
 
 int ipc_shm_channel_open(ipc_shm_channel_t **out, const char *name, unsigned flags) {
@@ -309,8 +277,6 @@ int ipc_shm_channel_open(ipc_shm_channel_t **out, const char *name, unsigned fla
 
 int ipc_shm_channel_attach(ipc_shm_channel_t **out, const ipc_shm_t *segment,
                            unsigned flags) {
-  ipc_shm__token_t token;
-  ipc_shm_native_t copy;
   struct ipc_shm *own = NULL;
   int err;
   if (out == NULL)
@@ -321,17 +287,10 @@ int ipc_shm_channel_attach(ipc_shm_channel_t **out, const ipc_shm_t *segment,
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
   if (!segment->writable)
     return ipc_shm__fail_arg(IPC_SHM_E_ACCESS);
-  /* The channel keeps a handle of its own: a copy, adopted as a segment. */
-  memset(&token, 0, sizeof(token));
-  err = ipc_shm__os_copy(segment, 1, 0, &copy, &token);
+  /* The channel keeps a handle of its own. */
+  err = ipc_shm__control_own_copy(segment, &own);
   if (err != 0)
     return err;
-  token.object = IPC_SHM__OBJECT_SEGMENT;
-  err = ipc_shm__adopt(&own, copy, &token, 0, IPC_SHM__OBJECT_SEGMENT);
-  if (err != 0) {
-    (void)ipc_shm__os_close_handle(copy);
-    return err;
-  }
   return attach(out, own, side_of(flags), NULL, 0);
 }
 

@@ -252,4 +252,119 @@ typedef char ipc_shm__channel_layout_1[offsetof(ipc_shm__channel_header_t, layou
                           ? 1
                           : -1];
 
+/* ---- Topics ---- */
+
+/* Roles: 0 is the publisher, 1 .. IPC_SHM_TOPIC_SUBSCRIBERS_MAX the
+ * subscribers' slots. */
+#define IPC_SHM__TP_PUBLISHER 0
+#define IPC_SHM__TP_ROLES (1 + IPC_SHM_TOPIC_SUBSCRIBERS_MAX)
+
+struct ipc_shm_topic {
+  struct ipc_shm *segment; /* the topic's own copy */
+  ipc_shm_view_t *view;
+  struct ipc_shm__topic_header *header;
+  unsigned char *slots;       /* the first slot */
+  uint64_t slot_count, slot_size, max_message; /* checked at attach */
+  int overwrite;
+  int role;                   /* IPC_SHM__TP_PUBLISHER, or a subscriber's */
+  uint64_t self;              /* this process, as the role words hold it */
+  uint64_t position;          /* publisher: the next message's number;
+                                 subscriber: the next message to read */
+  uint64_t known;             /* publisher: the slowest subscriber's
+                                 position, as last scanned; subscriber: the
+                                 published count, as last loaded */
+  uint64_t lost;              /* subscriber: lost since the last message */
+  uint64_t pending;           /* bytes reserved or peeked, 0 when none */
+  uint64_t pending_mark;      /* subscriber: the peeked slot's mark */
+  int one_cpu;
+  ipc_shm__spin_t spin;
+  ipc_shm__verdict_t verdict; /* on the life of the publisher (subscribers)
+                                 or of the slowest subscriber (publisher) */
+  int blocker;                /* publisher: the subscriber that held it
+                                 back last, or 0 */
+  uint64_t blocker_peer;
+  struct ipc_shm__os_topic os;
+};
+
+/* The control area's constants and layout ("ipctopc" and a NUL). */
+#define IPC_SHM__TP_MAGIC_TEXT "ipctopc"
+#define IPC_SHM__TP_LAYOUT 1u
+#define IPC_SHM__TP_FLAG_GLOBAL 1u
+#define IPC_SHM__TP_FLAG_OVERWRITE 2u
+/* A slot: its mark (u64), the message's length (u32), 4 unused bytes, the
+ * message; slots are a multiple of 64 bytes. */
+#define IPC_SHM__TP_SLOT_HEADER 16u
+#define IPC_SHM__TP_SLOTS_MAX ((uint64_t)1 << 20)
+/* A slot's mark: the number of the message in it plus one, with this bit
+ * while the publisher writes it; 0 before the first. */
+#define IPC_SHM__TP_WRITING ((uint64_t)1 << 63)
+/* What a role word holds besides a process (as for channels). */
+#define IPC_SHM__TP_PEER_NONE 0u
+#define IPC_SHM__TP_PEER_LEFT 1u
+
+/* One role's line. For each field: who writes it, who reads it.
+ *   peer      The holder: its process once it holds the role (seq_cst),
+ *             PEER_LEFT when it closes (CAS from its own value). Others
+ *             load it (acquire). Linux holds the role as a lock on the
+ *             first byte of this word (src/posix/topic.c).
+ *   position  Subscribers: the next message number to read, stored
+ *             (seq_cst) by the holder as it reads; the publisher loads
+ *             it (seq_cst) to know how far it may go.
+ *   word      What the holder sleeps on: whoever wakes it adds one
+ *             (seq_cst) first; it loaded the word before its last look.
+ *   waiting   The publisher's: raised (seq_cst) before its last look when
+ *             it is about to sleep for room; a subscriber that moves on
+ *             takes it with an exchange and wakes the publisher. */
+typedef struct ipc_shm__topic_role {
+  uint64_t peer;
+  uint64_t position;
+  uint32_t word;
+  uint32_t waiting;
+  unsigned char pad[40];
+} ipc_shm__topic_role_t;
+
+/* The control area, layout 1.
+ *   magic .. flags  The creator, magic last (release), as for channels.
+ *   published  Messages ever committed: the publisher only, with a seq_cst
+ *              store after the slot's closing mark (release), then it loads
+ *              `sleepers`. Subscribers load it (acquire / seq_cst).
+ *   sleepers   Bit r-1 for subscriber r about to sleep: set (fetch_or,
+ *              seq_cst) before its last look, cleared by the publisher with
+ *              an exchange when it wakes them, or by the subscriber when
+ *              it runs again.
+ * Slots: the publisher stores a slot's mark with WRITING (relaxed), a
+ * release fence, then the message and the length, then the mark without
+ * WRITING (release); a reader loads the mark (acquire), copies, an acquire
+ * fence, and loads the mark again: the same mark, the message is whole. */
+typedef struct ipc_shm__topic_header {
+  uint64_t magic; /* "ipctopc\0" */
+  uint32_t layout;
+  uint32_t header_size;
+  uint64_t slot_count;
+  uint64_t slot_size;
+  uint64_t max_message;
+  uint64_t id;
+  uint32_t flags;
+  uint32_t unused0;
+  unsigned char pad0[64 - 56];
+  uint64_t published;
+  unsigned char pad1[56];
+  uint64_t sleepers;
+  unsigned char pad2[56];
+  ipc_shm__topic_role_t roles[IPC_SHM__TP_ROLES];
+} ipc_shm__topic_header_t;
+
+typedef char ipc_shm__topic_header_fits[sizeof(ipc_shm__topic_header_t) <= IPC_SHM_TOPIC_HEADER ? 1 : -1];
+typedef char ipc_shm__topic_layout_1[offsetof(ipc_shm__topic_header_t, slot_count) == 16 &&
+                            offsetof(ipc_shm__topic_header_t, slot_size) == 24 &&
+                            offsetof(ipc_shm__topic_header_t, max_message) == 32 &&
+                            offsetof(ipc_shm__topic_header_t, id) == 40 &&
+                            offsetof(ipc_shm__topic_header_t, flags) == 48 &&
+                            offsetof(ipc_shm__topic_header_t, published) == 64 &&
+                            offsetof(ipc_shm__topic_header_t, sleepers) == 128 &&
+                            offsetof(ipc_shm__topic_header_t, roles) == 192 &&
+                            sizeof(ipc_shm__topic_role_t) == 64
+                        ? 1
+                        : -1];
+
 #endif

@@ -229,6 +229,33 @@ int ipc_shm__os_channel_sleep(struct ipc_shm_channel *ch, int side, uint32_t *wo
 /* Wake `side`, which sleeps on *word (its value was changed first). */
 int ipc_shm__os_channel_wake(struct ipc_shm_channel *ch, int side, uint32_t *word);
 
+/* ---- Topics (src/{posix,win32}/topic.c) ---- */
+
+/* Backend: take role t->role of the topic (Windows: open or make that
+ * role's event of topic `id`): EXISTS when a live process holds it. On
+ * success the role's peer word holds t->self, which the backend may have
+ * chosen (POSIX: the process id and a number of this attachment, so that
+ * no two attachments share a value). End: leave the role (its word is
+ * PEER_LEFT already) and release what begin made; never fails. */
+int ipc_shm__os_topic_begin(struct ipc_shm_topic *t, uint64_t id, int global);
+void ipc_shm__os_topic_end(struct ipc_shm_topic *t);
+
+/* Backend: whether the holder of role `role`, whose word holds `peer`
+ * (> PEER_LEFT), still holds it: 1 yes or cannot tell, 0 certainly not.
+ * Asks the system. */
+int ipc_shm__os_topic_alive(struct ipc_shm_topic *t, int role, uint64_t peer);
+
+/* Sleep while *word (this role's) holds `expected`, at most `ns` (> 0,
+ * INT64_MAX: no limit). `watch` is the role whose holder's death should
+ * end the sleep (its word holds `watch_peer`), or -1. Where that death
+ * cannot wake it, at most IPC_SHM__LIVENESS_SLICE_NS. 0 when woken (or for
+ * no reason), 1 when its time ran out, 2 when the watched process ended,
+ * or an error. */
+int ipc_shm__os_topic_sleep(struct ipc_shm_topic *t, uint32_t *word, uint32_t expected,
+                            int64_t ns, int watch, uint64_t watch_peer);
+/* Wake role `role`, which sleeps on *word (its value was changed first). */
+int ipc_shm__os_topic_wake(struct ipc_shm_topic *t, int role, uint32_t *word);
+
 /* ---- Waiting on several objects (src/{posix,win32}/wait_any.c) ---- */
 
 /* One item of ipc_shm_wait_any(): an event, semaphore or mutex (`sync`),

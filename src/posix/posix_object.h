@@ -61,4 +61,7 @@ struct ipc_shm__os_channel {
   ipc_shm__presence_t presence; /* Linux: the role's byte, held while attached */
 };
 
+struct ipc_shm__os_topic {
+  ipc_shm__presence_t presence; /* Linux: the role's byte, held while attached */
+};
 #endif

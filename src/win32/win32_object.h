@@ -47,4 +47,13 @@ struct ipc_shm__os_channel {
   ipc_shm__win_peer_t peer;   /* the other side's process */
 };
 
+/* Topics: the auto-reset event each role sleeps on, opened when first
+ * needed (this role's at attach); the process being watched while asleep
+ * (a subscriber's publisher, the publisher's slowest subscriber). */
+struct ipc_shm__os_topic {
+  ipc_shm_native_t wakers[65]; /* IPC_SHM__TP_ROLES */
+  uint64_t id;
+  int global;
+  ipc_shm__win_peer_t peer;
+};
 #endif

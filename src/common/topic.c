@@ -1,0 +1,727 @@
+/* SPDX-License-Identifier: MIT */
+/* Topics: one publisher, up to 64 subscribers, and a fixed number of
+ * message slots in a segment. Everything but sleeping, waking and asking
+ * whether a role's holder lives is portable and here.
+ *
+ * Message n (counted from 0) goes into slot n mod slot_count. The
+ * publisher counts what it committed in `published`; each subscriber keeps
+ * the number of the next message it reads in its role's `position`. A
+ * blocking publisher writes message n only once no live subscriber still
+ * needs message n - slot_count; an overwriting one never waits. Either way
+ * every slot carries a mark (the number of its message plus one, with the
+ * WRITING bit while it is written), which a reader checks before and after
+ * it reads: what the publisher wrote over meanwhile is lost, never torn.
+ *
+ * Every value read from the control area is checked before use: sizes
+ * once, at attach (then kept here); marks, lengths, positions and counts at
+ * each use. A value a well-behaved peer cannot have written is CORRUPT (or
+ * a subscriber position the publisher ignores), never an access outside
+ * the slots. */
+#include "control.h"
+#include "copy.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* How many times a subscriber tries to copy a message that an overwriting
+ * publisher writes over before it gives up (TIMEOUT). */
+#define CATCH_UP_TRIES 1024
+
+static uint64_t topic_magic(void) {
+  uint64_t magic;
+  memcpy(&magic, IPC_SHM__TP_MAGIC_TEXT, sizeof(magic));
+  return magic;
+}
+
+static uint64_t slot_size_for(uint64_t max_message) {
+  return (IPC_SHM__TP_SLOT_HEADER + max_message + 63u) & ~(uint64_t)63u;
+}
+
+static unsigned char *slot_of(const struct ipc_shm_topic *t, uint64_t n) {
+  return t->slots + (size_t)((n & (t->slot_count - 1)) * t->slot_size);
+}
+
+static uint64_t *mark_of(unsigned char *slot) { return (uint64_t *)(void *)slot; }
+static uint32_t *length_of(unsigned char *slot) { return (uint32_t *)(void *)(slot + 8); }
+
+static ipc_shm__topic_role_t *role_line(const struct ipc_shm_topic *t, int role) {
+  return &t->header->roles[role];
+}
+
+static int role_of(unsigned flags) {
+  unsigned roles = flags & (IPC_SHM_TOPIC_PUBLISHER | IPC_SHM_TOPIC_SUBSCRIBER);
+  if (roles == IPC_SHM_TOPIC_PUBLISHER)
+    return IPC_SHM__TP_PUBLISHER;
+  if (roles == IPC_SHM_TOPIC_SUBSCRIBER)
+    return 1;
+  return -1;
+}
+
+/* ---- The control area ---- */
+
+typedef struct topic_values {
+  uint64_t slot_count, slot_size, max_message;
+  uint32_t flags;
+} topic_values_t;
+
+static int check_header(const ipc_shm__topic_header_t *h, uint64_t segment_size,
+                        int wait_for_creator, topic_values_t *v) {
+  if (ipc_shm__control_magic(&h->magic, wait_for_creator) != topic_magic())
+    return ipc_shm__fail_arg(IPC_SHM_E_WRONG_KIND);
+  if (ipc_shm__load_relaxed32(&h->layout) != IPC_SHM__TP_LAYOUT ||
+      ipc_shm__load_relaxed32(&h->header_size) != IPC_SHM_TOPIC_HEADER)
+    return ipc_shm__fail_arg(IPC_SHM_E_VERSION);
+  v->slot_count = ipc_shm__load_relaxed64(&h->slot_count);
+  v->slot_size = ipc_shm__load_relaxed64(&h->slot_size);
+  v->max_message = ipc_shm__load_relaxed64(&h->max_message);
+  v->flags = ipc_shm__load_relaxed32(&h->flags);
+  /* Written so that no huge value wraps: the slots must fit the segment
+   * and each slot its largest message. */
+  if (v->slot_count < 2 || v->slot_count > IPC_SHM__TP_SLOTS_MAX ||
+      (v->slot_count & (v->slot_count - 1)) != 0 || v->max_message == 0 ||
+      v->max_message > IPC_SHM_TOPIC_MESSAGE_MAX || v->slot_size % 64u != 0 ||
+      v->slot_size < IPC_SHM__TP_SLOT_HEADER + v->max_message ||
+      v->slot_size > (segment_size - IPC_SHM_TOPIC_HEADER) / v->slot_count)
+    return ipc_shm__fail_arg(IPC_SHM_E_CORRUPT);
+  return 0;
+}
+
+static int free_topic(struct ipc_shm_topic *t) {
+  int err = 0, closed;
+  if (t->view != NULL)
+    err = ipc_shm_unmap(t->view);
+  if (t->segment != NULL) {
+    closed = ipc_shm_close(t->segment);
+    if (err == 0)
+      err = closed;
+  }
+  free(t);
+  return err;
+}
+
+typedef struct new_topic {
+  uint64_t slot_count, slot_size, max_message, id;
+  unsigned flags;
+} new_topic_t;
+
+static void write_header(ipc_shm__topic_header_t *h, const new_topic_t *n) {
+  h->layout = IPC_SHM__TP_LAYOUT;
+  h->header_size = IPC_SHM_TOPIC_HEADER;
+  h->slot_count = n->slot_count;
+  h->slot_size = n->slot_size;
+  h->max_message = n->max_message;
+  h->id = n->id;
+  h->flags = ((n->flags & IPC_SHM_GLOBAL) ? IPC_SHM__TP_FLAG_GLOBAL : 0u) |
+             ((n->flags & IPC_SHM_TOPIC_OVERWRITE) ? IPC_SHM__TP_FLAG_OVERWRITE : 0u);
+  ipc_shm__store_release64(&h->magic, topic_magic());
+}
+
+/* Wake the publisher if it sleeps for room (or is about to). */
+static int wake_publisher(struct ipc_shm_topic *t) {
+  ipc_shm__topic_role_t *line = role_line(t, IPC_SHM__TP_PUBLISHER);
+  if (ipc_shm__load_seq_cst32(&line->waiting) == 0 ||
+      ipc_shm__exchange_seq_cst32(&line->waiting, 0u) == 0)
+    return 0;
+  (void)ipc_shm__fetch_add_seq_cst32(&line->word, 1u);
+  return ipc_shm__os_topic_wake(t, IPC_SHM__TP_PUBLISHER, &line->word);
+}
+
+/* Wake every subscriber that sleeps (or is about to). */
+static int wake_subscribers(struct ipc_shm_topic *t) {
+  uint64_t sleepers;
+  int role, err = 0;
+  if (ipc_shm__load_seq_cst64(&t->header->sleepers) == 0)
+    return 0;
+  sleepers = ipc_shm__exchange_seq_cst64(&t->header->sleepers, 0u);
+  for (role = 1; role < IPC_SHM__TP_ROLES && sleepers != 0; role++) {
+    uint64_t bit = (uint64_t)1 << (role - 1);
+    if ((sleepers & bit) != 0) {
+      ipc_shm__topic_role_t *line = role_line(t, role);
+      int woken;
+      sleepers &= ~bit;
+      (void)ipc_shm__fetch_add_seq_cst32(&line->word, 1u);
+      woken = ipc_shm__os_topic_wake(t, role, &line->word);
+      if (err == 0)
+        err = woken;
+    }
+  }
+  return err;
+}
+
+/* A new subscriber's first position: the next message, or the oldest one
+ * kept. Stored before the count is read again: a publisher whose scan
+ * missed the store had published no more than that count then, so it
+ * cannot write over the message the count names before it scans again
+ * (and sees this subscriber). Messages before it that are written over
+ * meanwhile are found by their marks (lost). */
+static void join(struct ipc_shm_topic *t, int from_oldest) {
+  ipc_shm__topic_role_t *line = role_line(t, t->role);
+  uint64_t published = ipc_shm__load_seq_cst64(&t->header->published);
+  uint64_t first = published;
+  if (from_oldest)
+    first = published > t->slot_count ? published - t->slot_count : 0;
+  ipc_shm__store_seq_cst64(&line->position, first);
+  published = ipc_shm__load_seq_cst64(&t->header->published);
+  if (!from_oldest && published != first && published - first <= t->slot_count) {
+    first = published;
+    ipc_shm__store_seq_cst64(&line->position, first);
+  }
+  t->position = first;
+  t->known = first;
+  /* A publisher held back by what the role's last holder left there. */
+  (void)wake_publisher(t);
+}
+
+/* Take role t->role, or (subscribers) the first free slot from it. */
+static int take_role(struct ipc_shm_topic *t, uint64_t id, int global) {
+  int err;
+  if (t->role == IPC_SHM__TP_PUBLISHER)
+    return ipc_shm__os_topic_begin(t, id, global);
+  for (; t->role < IPC_SHM__TP_ROLES; t->role++) {
+    err = ipc_shm__os_topic_begin(t, id, global);
+    if (err != IPC_SHM_E_EXISTS)
+      return err;
+  }
+  t->role = -1;
+  return ipc_shm__fail_arg(IPC_SHM_E_LIMIT);
+}
+
+static int attach(ipc_shm_topic_t **out, ipc_shm_t *segment, unsigned flags,
+                  const new_topic_t *layout, int opened) {
+  struct ipc_shm_topic *t = (struct ipc_shm_topic *)calloc(1, sizeof(*t));
+  topic_values_t v = {0, 0, 0, 0};
+  int err;
+  if (t == NULL) {
+    (void)ipc_shm_close(segment);
+    return ipc_shm__fail_arg(IPC_SHM_E_NO_MEMORY);
+  }
+  t->segment = segment;
+  t->role = role_of(flags);
+  ipc_shm__spin_init(&t->spin);
+  ipc_shm__verdict_init(&t->verdict);
+  if (!ipc_shm_is_writable(segment)) {
+    (void)free_topic(t);
+    return ipc_shm__fail_arg(IPC_SHM_E_ACCESS);
+  }
+  if (ipc_shm_size(segment) < IPC_SHM_TOPIC_HEADER + 128u) {
+    (void)free_topic(t);
+    return ipc_shm__fail_arg(IPC_SHM_E_WRONG_KIND);
+  }
+  err = ipc_shm_map(&t->view, segment, 0, 0, IPC_SHM_MAP_WRITE);
+  if (err == 0) {
+    t->header = (ipc_shm__topic_header_t *)ipc_shm_view_data(t->view);
+    t->slots = (unsigned char *)t->header + IPC_SHM_TOPIC_HEADER;
+    if (layout != NULL)
+      write_header(t->header, layout);
+    err = check_header(t->header, ipc_shm_size(segment), opened, &v);
+  }
+  if (err == 0) {
+    t->slot_count = v.slot_count;
+    t->slot_size = v.slot_size;
+    t->max_message = v.max_message;
+    t->overwrite = (v.flags & IPC_SHM__TP_FLAG_OVERWRITE) != 0;
+    err = take_role(t, ipc_shm__load_relaxed64(&t->header->id),
+                    (v.flags & IPC_SHM__TP_FLAG_GLOBAL) != 0);
+  }
+  if (err != 0) {
+    (void)free_topic(t);
+    return err;
+  }
+  if (t->role == IPC_SHM__TP_PUBLISHER) {
+    /* Go on after the last committed message; scan before the first. */
+    t->position = ipc_shm__load_seq_cst64(&t->header->published);
+    t->known = t->position - t->slot_count;
+  } else {
+    join(t, (flags & IPC_SHM_TOPIC_FROM_OLDEST) != 0);
+  }
+  *out = t;
+  return 0;
+}
+
+/* ---- Making and attaching ---- */
+
+static int begin_create(ipc_shm_topic_t **out, unsigned flags, unsigned allowed,
+                        size_t max_message, size_t slots, new_topic_t *n) {
+  const uint64_t limit = (uint64_t)SIZE_MAX / 2;
+  uint64_t count = 2;
+  if (out == NULL)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  *out = NULL;
+  if (role_of(flags) < 0 ||
+      (flags & ~(IPC_SHM_TOPIC_PUBLISHER | IPC_SHM_TOPIC_SUBSCRIBER | IPC_SHM_TOPIC_OVERWRITE |
+                 IPC_SHM_TOPIC_FROM_OLDEST | allowed)) != 0 ||
+      max_message == 0 || (uint64_t)max_message > IPC_SHM_TOPIC_MESSAGE_MAX || slots == 0 ||
+      (uint64_t)slots > IPC_SHM__TP_SLOTS_MAX)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  while (count < (uint64_t)slots)
+    count <<= 1;
+  n->slot_count = count;
+  n->slot_size = slot_size_for(max_message);
+  n->max_message = max_message;
+  n->flags = flags;
+  /* The slots must fit the address space, and no more than a channel's
+   * largest ring. */
+  if (n->slot_size > (limit - IPC_SHM_TOPIC_HEADER) / count ||
+      n->slot_size > IPC_SHM__CH_RING_MAX / count)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  return 0;
+}
+
+int ipc_shm_topic_create(ipc_shm_topic_t **out, const char *name, size_t max_message,
+                         size_t slots, unsigned flags) {
+  ipc_shm_t *segment;
+  new_topic_t n = {0, 0, 0, 0, 0};
+  int err = begin_create(out, flags, IPC_SHM_GLOBAL | IPC_SHM__PERMS_MASK, max_message, slots,
+                         &n);
+  if (err == 0)
+    err = ipc_shm_create(&segment, name, IPC_SHM_TOPIC_HEADER + n.slot_count * n.slot_size,
+                         flags & (IPC_SHM_GLOBAL | IPC_SHM__PERMS_MASK));
+  if (err != 0)
+    return err;
+  n.id = ipc_shm__control_new_id(segment);
+  err = attach(out, segment, flags, &n, 0);
+  if (err != 0)
+    err = ipc_shm__control_unname(name, flags & IPC_SHM_GLOBAL, err);
+  return err;
+}
+
+int ipc_shm_topic_create_anonymous(ipc_shm_topic_t **out, size_t max_message, size_t slots,
+                                   unsigned flags) {
+  ipc_shm_t *segment;
+  new_topic_t n = {0, 0, 0, 0, 0};
+  int err = begin_create(out, flags, 0, max_message, slots, &n);
+  if (err == 0)
+    err = ipc_shm_create_anonymous(&segment, IPC_SHM_TOPIC_HEADER + n.slot_count * n.slot_size,
+                                   0);
+  if (err != 0)
+    return err;
+  n.id = ipc_shm__control_new_id(segment);
+  return attach(out, segment, flags, &n, 0);
+}
+
+static int check_attach_flags(ipc_shm_topic_t **out, unsigned flags, unsigned allowed) {
+  if (out == NULL)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  *out = NULL;
+  if (role_of(flags) < 0 ||
+      (flags & ~(IPC_SHM_TOPIC_PUBLISHER | IPC_SHM_TOPIC_SUBSCRIBER | IPC_SHM_TOPIC_FROM_OLDEST |
+                 allowed)) != 0)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  return 0;
+}
+
+int ipc_shm_topic_open(ipc_shm_topic_t **out, const char *name, unsigned flags) {
+  ipc_shm_t *segment;
+  int err = check_attach_flags(out, flags, IPC_SHM_GLOBAL);
+  if (err == 0)
+    err = ipc_shm_open(&segment, name, flags & IPC_SHM_GLOBAL);
+  if (err != 0)
+    return err;
+  return attach(out, segment, flags, NULL, 1);
+}
+
+int ipc_shm_topic_attach(ipc_shm_topic_t **out, const ipc_shm_t *segment, unsigned flags) {
+  struct ipc_shm *own = NULL;
+  int err = check_attach_flags(out, flags, 0);
+  if (err != 0)
+    return err;
+  if (segment == NULL)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  if (!segment->writable)
+    return ipc_shm__fail_arg(IPC_SHM_E_ACCESS);
+  err = ipc_shm__control_own_copy(segment, &own);
+  if (err != 0)
+    return err;
+  return attach(out, own, flags, NULL, 0);
+}
+
+const ipc_shm_t *ipc_shm_topic_segment(const ipc_shm_topic_t *t) {
+  return t != NULL ? t->segment : NULL;
+}
+
+size_t ipc_shm_topic_max_message(const ipc_shm_topic_t *t) {
+  return t != NULL ? (size_t)t->max_message : 0;
+}
+
+int ipc_shm_topic_close(ipc_shm_topic_t *t) {
+  uint64_t self;
+  int err, freed;
+  if (t == NULL)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  self = t->self;
+  (void)ipc_shm__cas_seq_cst64(&role_line(t, t->role)->peer, &self, IPC_SHM__TP_PEER_LEFT);
+  /* Whoever waits on this role hears at once. */
+  err = t->role == IPC_SHM__TP_PUBLISHER ? wake_subscribers(t) : wake_publisher(t);
+  ipc_shm__os_topic_end(t);
+  freed = free_topic(t);
+  return err != 0 ? err : freed;
+}
+
+/* ---- Waiting ---- */
+
+/* Whether the publisher is gone: it left, or its process ended (a topic
+ * whose publisher never came waits for one). The system is asked as the
+ * cached verdict ages, or at once with `ask`. */
+static int publisher_gone(struct ipc_shm_topic *t, int ask) {
+  uint64_t peer = ipc_shm__load_acquire64(&role_line(t, IPC_SHM__TP_PUBLISHER)->peer);
+  int alive;
+  if (peer == IPC_SHM__TP_PEER_NONE)
+    return 0;
+  if (peer == IPC_SHM__TP_PEER_LEFT)
+    return 1;
+  if (!ask && ipc_shm__verdict_cached(&t->verdict, peer, t->known, &alive))
+    return !alive;
+  alive = ipc_shm__os_topic_alive(t, IPC_SHM__TP_PUBLISHER, peer);
+  ipc_shm__verdict_set(&t->verdict, peer, t->known, alive);
+  return !alive;
+}
+
+/* A subscriber's readiness: a message it has not read was committed (or
+ * the count is impossible, for the reader to report). */
+static int has_message(void *arg, int spinning) {
+  struct ipc_shm_topic *t = (struct ipc_shm_topic *)arg;
+  (void)spinning;
+  if (t->known != t->position)
+    return 1;
+  t->known = ipc_shm__load_acquire64(&t->header->published);
+  return t->known != t->position;
+}
+
+/* The publisher's readiness: no live subscriber still needs the message
+ * that the next one writes over. The subscribers' positions are scanned
+ * only when the last scan's slowest would be in the way. A position more
+ * than the slots behind, or ahead of the publisher, is not a subscriber
+ * it waits for: one that joins stores a position no further back (join()),
+ * and one it passed was judged dead. */
+static int has_room(void *arg, int spinning) {
+  struct ipc_shm_topic *t = (struct ipc_shm_topic *)arg;
+  uint64_t slowest = t->position;
+  int role;
+  (void)spinning;
+  if (t->overwrite || t->position - t->known < t->slot_count)
+    return 1;
+  t->blocker = 0;
+  for (role = 1; role < IPC_SHM__TP_ROLES; role++) {
+    ipc_shm__topic_role_t *line = role_line(t, role);
+    uint64_t peer = ipc_shm__load_acquire64(&line->peer), position;
+    if (peer <= IPC_SHM__TP_PEER_LEFT)
+      continue;
+    position = ipc_shm__load_seq_cst64(&line->position);
+    if (t->position - position > t->slot_count)
+      continue;
+    if (t->position - position > t->position - slowest) {
+      slowest = position;
+      t->blocker = role;
+      t->blocker_peer = peer;
+    }
+  }
+  t->known = slowest;
+  return t->position - t->known < t->slot_count;
+}
+
+/* The publisher is held back by t->blocker: if its holder is gone, free
+ * its slot (PEER_LEFT, by CAS from the value judged, so that a new holder
+ * is never thrown out) and say so. */
+static int drop_dead_blocker(struct ipc_shm_topic *t, int ask) {
+  uint64_t peer = t->blocker_peer;
+  int alive;
+  if (t->blocker == 0)
+    return 0;
+  /* The verdict is cached as for a channel's peer: a poll that finds no
+   * room makes no system call. */
+  if (ask || !ipc_shm__verdict_cached(&t->verdict, peer, t->known, &alive)) {
+    alive = ipc_shm__os_topic_alive(t, t->blocker, peer);
+    ipc_shm__verdict_set(&t->verdict, peer, t->known, alive);
+  }
+  if (alive)
+    return 0;
+  (void)ipc_shm__cas_seq_cst64(&role_line(t, t->blocker)->peer, &peer, IPC_SHM__TP_PEER_LEFT);
+  t->blocker = 0;
+  return 1;
+}
+
+static void raise_flag(struct ipc_shm_topic *t) {
+  if (t->role == IPC_SHM__TP_PUBLISHER)
+    ipc_shm__store_seq_cst32(&role_line(t, t->role)->waiting, 1u);
+  else
+    (void)ipc_shm__fetch_or_seq_cst64(&t->header->sleepers, (uint64_t)1 << (t->role - 1));
+}
+
+static void lower_flag(struct ipc_shm_topic *t) {
+  if (t->role == IPC_SHM__TP_PUBLISHER)
+    ipc_shm__store_seq_cst32(&role_line(t, t->role)->waiting, 0u);
+  else
+    (void)ipc_shm__fetch_and_seq_cst64(&t->header->sleepers, ~((uint64_t)1 << (t->role - 1)));
+}
+
+/* Wait for readiness (has_message or has_room): spin while it can pay off,
+ * then sleep flagged. A subscriber gives up when the publisher is gone
+ * (DISCONNECTED, after what it committed); a publisher frees the slot of a
+ * dead subscriber that holds it back and looks again. */
+static int wait_until(struct ipc_shm_topic *t, int (*ready)(void *, int), int64_t timeout_ms) {
+  int subscriber = t->role != IPC_SHM__TP_PUBLISHER, ask = 0;
+  uint32_t *word = &role_line(t, t->role)->word;
+  int64_t deadline;
+  if (ready(t, 0))
+    return 0;
+  if (subscriber && publisher_gone(t, 0))
+    return ready(t, 0) ? 0 : ipc_shm__fail_arg(IPC_SHM_E_DISCONNECTED);
+  if (!subscriber && drop_dead_blocker(t, 0) && ready(t, 0))
+    return 0;
+  if (timeout_ms == 0)
+    return ipc_shm__fail_arg(IPC_SHM_E_TIMEOUT);
+  deadline = ipc_shm__deadline_of(timeout_ms);
+  t->one_cpu = ipc_shm__cpus_usable() < 2;
+  if (ipc_shm__spin(&t->spin, ready, t, deadline))
+    return 0;
+  for (;;) {
+    uint32_t seen = ipc_shm__load_seq_cst32(word);
+    int watch = subscriber ? IPC_SHM__TP_PUBLISHER : (t->blocker != 0 ? t->blocker : -1);
+    uint64_t watch_peer =
+        watch >= 0 ? ipc_shm__load_acquire64(&role_line(t, watch)->peer) : 0;
+    int64_t left;
+    int slept;
+    raise_flag(t);
+    if (ready(t, 0))
+      break;
+    if (subscriber && publisher_gone(t, ask)) {
+      lower_flag(t);
+      return ready(t, 0) ? 0 : ipc_shm__fail_arg(IPC_SHM_E_DISCONNECTED);
+    }
+    if (!subscriber && drop_dead_blocker(t, ask)) {
+      lower_flag(t);
+      ask = 0;
+      continue;
+    }
+    left = ipc_shm__ns_left(deadline);
+    if (left <= 0) {
+      lower_flag(t);
+      return ipc_shm__fail_arg(IPC_SHM_E_TIMEOUT);
+    }
+    slept = ipc_shm__os_topic_sleep(t, word, seen, left, watch,
+                                    watch_peer > IPC_SHM__TP_PEER_LEFT ? watch_peer : 0);
+    lower_flag(t);
+    if (slept < 0)
+      return slept;
+    ask = slept != 0;
+  }
+  lower_flag(t);
+  ipc_shm__spin_failed(&t->spin);
+  return 0;
+}
+
+/* ---- Publishing ---- */
+
+int ipc_shm_topic_reserve(ipc_shm_topic_t *t, size_t size, void **space, int64_t timeout_ms) {
+  unsigned char *slot;
+  int err;
+  if (space == NULL)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  *space = NULL;
+  if (t == NULL || t->role != IPC_SHM__TP_PUBLISHER || t->pending != 0 || size == 0 ||
+      (uint64_t)size > t->max_message || ipc_shm__check_timeout(timeout_ms) != 0)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  err = wait_until(t, has_room, timeout_ms);
+  if (err != 0)
+    return err;
+  slot = slot_of(t, t->position);
+  /* Readers of the message there learn it is being written over. */
+  ipc_shm__store_relaxed64(mark_of(slot), (t->position + 1) | IPC_SHM__TP_WRITING);
+  ipc_shm__fence_release();
+  t->pending = size;
+  *space = slot + IPC_SHM__TP_SLOT_HEADER;
+  return 0;
+}
+
+int ipc_shm_topic_commit(ipc_shm_topic_t *t, size_t size) {
+  unsigned char *slot;
+  if (t == NULL || t->role != IPC_SHM__TP_PUBLISHER || t->pending == 0 ||
+      (uint64_t)size > t->pending)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  t->pending = 0;
+  if (size == 0)
+    return 0; /* dropped: the slot stays marked as being written */
+  slot = slot_of(t, t->position);
+  ipc_shm__store_relaxed32(length_of(slot), (uint32_t)size);
+  ipc_shm__store_release64(mark_of(slot), t->position + 1);
+  t->position++;
+  /* seq_cst: the count is published, then the sleepers are looked at. */
+  ipc_shm__store_seq_cst64(&t->header->published, t->position);
+  return wake_subscribers(t);
+}
+
+int ipc_shm_topic_publish(ipc_shm_topic_t *t, const void *data, size_t size,
+                          int64_t timeout_ms) {
+  void *space;
+  int err;
+  if (data == NULL)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  err = ipc_shm_topic_reserve(t, size, &space, timeout_ms);
+  if (err != 0)
+    return err;
+  ipc_shm__channel_copy(space, data, size);
+  return ipc_shm_topic_commit(t, size);
+}
+
+/* ---- Subscribing ---- */
+
+static int check_subscriber(const struct ipc_shm_topic *t, int64_t timeout_ms) {
+  if (t == NULL || t->role == IPC_SHM__TP_PUBLISHER || t->pending != 0 ||
+      ipc_shm__check_timeout(timeout_ms) != 0)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  return 0;
+}
+
+/* Count message t->position as lost and move past it. */
+static void lose_one(struct ipc_shm_topic *t) {
+  t->lost++;
+  t->position++;
+}
+
+/* Find the next message that is there to read (has_message said one was
+ * committed): its slot, length and mark. Messages written over are counted
+ * as lost and skipped; 1 when every one there was lost. */
+static int find_message(struct ipc_shm_topic *t, unsigned char **slot_out, size_t *size,
+                        uint64_t *mark) {
+  int tries;
+  for (tries = 0; tries < CATCH_UP_TRIES; tries++) {
+    uint64_t behind, seen, expected = t->position + 1;
+    unsigned char *slot;
+    uint32_t length;
+    if (t->known == t->position &&
+        (t->known = ipc_shm__load_acquire64(&t->header->published)) == t->position)
+      return 1; /* what there was is lost: nothing newer yet */
+    behind = t->known - t->position;
+    if (behind > ((uint64_t)1 << 62))
+      return ipc_shm__fail_arg(IPC_SHM_E_CORRUPT); /* the count went back */
+    if (behind > t->slot_count) {
+      /* Fell behind by more than the slots: go on at the oldest kept. */
+      t->lost += behind - t->slot_count;
+      t->position = t->known - t->slot_count;
+      expected = t->position + 1;
+    }
+    slot = slot_of(t, t->position);
+    seen = ipc_shm__load_acquire64(mark_of(slot));
+    if (seen == expected) {
+      length = ipc_shm__load_relaxed32(length_of(slot));
+      if (length != 0 && length <= t->max_message) {
+        *slot_out = slot;
+        *size = length;
+        *mark = seen;
+        return 0;
+      }
+      ipc_shm__fence_acquire();
+      if (ipc_shm__load_relaxed64(mark_of(slot)) == seen)
+        return ipc_shm__fail_arg(IPC_SHM_E_CORRUPT);
+      lose_one(t);
+      continue;
+    }
+    /* A later message of this slot (being) written there: this one is
+     * lost. Anything else no publisher writes. */
+    seen &= ~IPC_SHM__TP_WRITING;
+    if (seen > expected && ((seen - expected) & (t->slot_count - 1)) == 0) {
+      lose_one(t);
+      continue;
+    }
+    return ipc_shm__fail_arg(IPC_SHM_E_CORRUPT);
+  }
+  return ipc_shm__fail_arg(IPC_SHM_E_TIMEOUT);
+}
+
+/* The message at t->position was read: move on, and tell a publisher that
+ * waits for room. */
+static int move_on(struct ipc_shm_topic *t) {
+  t->position++;
+  ipc_shm__store_seq_cst64(&role_line(t, t->role)->position, t->position);
+  return wake_publisher(t);
+}
+
+static uint64_t take_lost(struct ipc_shm_topic *t) {
+  uint64_t lost = t->lost;
+  t->lost = 0;
+  return lost;
+}
+
+int ipc_shm_topic_peek(ipc_shm_topic_t *t, const void **data, size_t *size, uint64_t *lost,
+                       int64_t timeout_ms) {
+  unsigned char *slot;
+  uint64_t mark;
+  int err;
+  if (data == NULL || size == NULL)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  *data = NULL;
+  *size = 0;
+  if (lost != NULL)
+    *lost = 0;
+  err = check_subscriber(t, timeout_ms);
+  do {
+    if (err == 0)
+      err = wait_until(t, has_message, timeout_ms);
+    if (err == 0)
+      err = find_message(t, &slot, size, &mark);
+  } while (err == 1); /* every one there was lost: wait for the next */
+  if (err != 0)
+    return err;
+  t->pending = *size;
+  t->pending_mark = mark;
+  *data = slot + IPC_SHM__TP_SLOT_HEADER;
+  if (lost != NULL)
+    *lost = take_lost(t);
+  return 0;
+}
+
+int ipc_shm_topic_release(ipc_shm_topic_t *t) {
+  uint64_t mark;
+  if (t == NULL || t->role == IPC_SHM__TP_PUBLISHER || t->pending == 0)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  t->pending = 0;
+  ipc_shm__fence_acquire();
+  mark = ipc_shm__load_relaxed64(mark_of(slot_of(t, t->position)));
+  if (mark != t->pending_mark) {
+    t->lost++;
+    (void)move_on(t);
+    return ipc_shm__fail_arg(IPC_SHM_E_OVERWRITTEN);
+  }
+  return move_on(t);
+}
+
+int ipc_shm_topic_receive(ipc_shm_topic_t *t, void *buffer, size_t buffer_size, size_t *size,
+                          uint64_t *lost, int64_t timeout_ms) {
+  int err;
+  if (buffer == NULL || size == NULL)
+    return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+  *size = 0;
+  if (lost != NULL)
+    *lost = 0;
+  err = check_subscriber(t, timeout_ms);
+  while (err == 0) {
+    unsigned char *slot;
+    uint64_t mark;
+    size_t length;
+    err = wait_until(t, has_message, timeout_ms);
+    if (err == 0)
+      err = find_message(t, &slot, &length, &mark);
+    if (err == 1) {
+      err = 0; /* every one there was lost: wait for the next */
+      continue;
+    }
+    if (err != 0)
+      break;
+    if (length > buffer_size) {
+      *size = length;
+      return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+    }
+    ipc_shm__channel_copy(buffer, slot + IPC_SHM__TP_SLOT_HEADER, length);
+    ipc_shm__fence_acquire();
+    if (ipc_shm__load_relaxed64(mark_of(slot)) != mark) {
+      lose_one(t); /* written over while it was copied */
+      continue;
+    }
+    *size = length;
+    if (lost != NULL)
+      *lost = take_lost(t);
+    return move_on(t);
+  }
+  return err;
+}
