@@ -73,6 +73,9 @@ void transport_rows(const char *self);
 /* Whether the transports measure messages of `size` bytes (--size). */
 int transport_size_known(size_t size);
 int run_transport_child(int argc, char **argv);
+/* Topics (bench/transports.c): one publisher to one and to four
+ * subscribers, beside four streams and the channel, in each condition. */
+void topic_rows(const char *self);
 
 /* The conditions: pin this process (and the children it starts) to one
  * CPU, or let it use every CPU again (1, or 0 where it cannot be done);

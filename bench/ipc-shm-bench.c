@@ -1048,7 +1048,7 @@ int main(int argc, char **argv) {
         bench_csv = 1;
       } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc &&
                  (strcmp(argv[i + 1], "segments") == 0 || strcmp(argv[i + 1], "sync") == 0 ||
-                  strcmp(argv[i + 1], "transports") == 0 ||
+                  strcmp(argv[i + 1], "transports") == 0 || strcmp(argv[i + 1], "topics") == 0 ||
                   strcmp(argv[i + 1], "liveness") == 0 || strcmp(argv[i + 1], "copies") == 0)) {
         bench_only = argv[++i];
       } else if (strcmp(argv[i], "--condition") == 0 && i + 1 < argc &&
@@ -1060,7 +1060,7 @@ int main(int argc, char **argv) {
         bench_size = (size_t)atol(argv[++i]);
       } else {
         fprintf(stderr, "usage: ipc-shm-bench [--quick] [--csv] "
-                        "[--only segments|sync|liveness|copies|transports]\n"
+                        "[--only segments|sync|liveness|copies|transports|topics]\n"
                         "                     [--size 64|4096|65536|1048576] "
                         "[--condition idle|one-cpu|busy]\n");
         return 2;
@@ -1105,6 +1105,8 @@ int main(int argc, char **argv) {
     copy_rows();
   if (part("transports"))
     transport_rows(argv[0]);
+  if (part("topics"))
+    topic_rows(argv[0]);
   if (!bench_csv)
     printf("\n%s\n", bench_missed == 0 ? "every target met" : "some targets MISSED");
   return 0;

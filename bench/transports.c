@@ -213,6 +213,46 @@ static void parent_stream_close(parent_stream_t *ps) {
 
 /* ---- The child ---- */
 
+/* A subscriber of topic NAME: say so on semaphore SUBSCRIBED, then take
+ * messages (copies, or in place for "topic-zc") until the last. */
+static int topic_sink(const char *kind, const char *name, const char *subscribed, size_t size) {
+  int zero_copy = strcmp(kind, "topic-zc") == 0;
+  unsigned char *buffer = allocate(size);
+  ipc_shm_semaphore_t *ready;
+  ipc_shm_topic_t *topic;
+  check(ipc_shm_topic_open(&topic, name, IPC_SHM_TOPIC_SUBSCRIBER), "topic_open");
+  check(subscribed != NULL ? ipc_shm_semaphore_open(&ready, subscribed, 0) : IPC_SHM_E_INVAL,
+        "semaphore_open");
+  check(ipc_shm_semaphore_post(ready), "post");
+  ipc_shm_semaphore_close(ready);
+  for (;;) {
+    size_t got;
+    int last;
+    if (zero_copy) {
+      const void *data;
+      const unsigned char *bytes;
+      size_t at;
+      unsigned sum = 0;
+      check(ipc_shm_topic_peek(topic, &data, &got, NULL, IPC_SHM_FOREVER), "peek");
+      /* In place: read every cache line of the message. */
+      bytes = (const unsigned char *)data;
+      for (at = 0; at < got; at += 64)
+        sum += bytes[at];
+      last = bytes[0] == 1;
+      buffer[0] = (unsigned char)sum;
+      check(ipc_shm_topic_release(topic), "release");
+    } else {
+      check(ipc_shm_topic_receive(topic, buffer, size, &got, NULL, IPC_SHM_FOREVER), "receive");
+      last = buffer[0] == 1;
+    }
+    if (last)
+      break;
+  }
+  ipc_shm_topic_close(topic);
+  free(buffer);
+  return 0;
+}
+
 /* sink KIND NAME SIZE: take messages of SIZE bytes until the last one.
  * echo KIND NAME_IN NAME_OUT SIZE: send each message back, until the last. */
 int run_transport_child(int argc, char **argv) {
@@ -231,6 +271,10 @@ int run_transport_child(int argc, char **argv) {
     return boost_mq_sink(argv[2], size);
 #endif
   buffer = allocate(size);
+  if (strncmp(kind, "topic", 5) == 0) {
+    free(buffer);
+    return topic_sink(kind, argv[2], argc > 4 ? argv[4] : NULL, size);
+  }
   if (strncmp(kind, "channel", 7) == 0) {
     int zero_copy = strcmp(kind, "channel-zc") == 0;
     ipc_shm_channel_t *in, *out = NULL;
@@ -815,6 +859,159 @@ static void round_trip_rows(const char *self, const char *condition) {
       snprintf(label, sizeof(label), "  channel / raw [worst round %.2f]", ratio_worst);
       row(label, cm / rm, "x", 1.15, 1);
     }
+  }
+}
+
+/* ---- One to many ---- */
+
+/* Publish for a while to `subscribers` processes: a topic ("topic",
+ * "topic-zc": loans and reads in place), or one stream per subscriber
+ * that the publisher writes each message to ("pipe", "unix", "npipe").
+ * The rates are what each subscriber got. */
+static void fanout(const char *self, const char *kind, int subscribers, size_t size,
+                   measured_t *out) {
+  char size_text[24], name[IPC_SHM_NAME_MAX + 1], ready_name[IPC_SHM_NAME_MAX + 1];
+  unsigned char *message = allocate(size);
+  ipc_shm_process_t *children[4];
+  parent_stream_t streams[4];
+  ipc_shm_topic_t *topic = NULL;
+  ipc_shm_semaphore_t *ready = NULL;
+  int zero_copy = strcmp(kind, "topic-zc") == 0, i, last;
+  double start, elapsed;
+  long count = 0;
+  memset(message, 0, size);
+  snprintf(size_text, sizeof(size_text), "%zu", size);
+  if (strncmp(kind, "topic", 5) == 0) {
+    bench_name(name, "f", 0);
+    bench_name(ready_name, "fr", 0);
+    /* Slots for 4 MiB, as the channel's ring (four messages at least). */
+    check(ipc_shm_topic_create(&topic, name, size,
+                               size >= ((size_t)1 << 20) ? 4 : ((size_t)4 << 20) / size,
+                               IPC_SHM_TOPIC_PUBLISHER),
+          "topic_create");
+    check(ipc_shm_semaphore_create(&ready, ready_name, 0, 64, 0), "semaphore_create");
+    for (i = 0; i < subscribers; i++) {
+      const char *args[] = {"sink", kind, name, size_text, ready_name, NULL};
+      children[i] = start_child(self, args);
+    }
+    for (i = 0; i < subscribers; i++)
+      check(ipc_shm_semaphore_wait(ready, 60000), "subscribers");
+  } else {
+    for (i = 0; i < subscribers; i++) {
+      char tag[8];
+      snprintf(tag, sizeof(tag), "f%d", i);
+      parent_stream_make(&streams[i], kind, tag, 1);
+      {
+        const char *args[] = {"sink", kind, streams[i].name, size_text, NULL};
+        children[i] = start_child(self, args);
+      }
+      parent_stream_open(&streams[i], 1);
+    }
+  }
+  start = now_seconds();
+  for (last = 0; !last;) {
+    int k;
+    last = now_seconds() - start >= duration();
+    for (k = 0; k < (last ? 1 : 64); k++) {
+      message[0] = (unsigned char)last;
+      if (topic != NULL && zero_copy) {
+        void *space;
+        check(ipc_shm_topic_reserve(topic, size, &space, IPC_SHM_FOREVER), "reserve");
+        memset(space, message[0], size); /* the whole message, where it goes */
+        check(ipc_shm_topic_commit(topic, size), "commit");
+      } else if (topic != NULL) {
+        check(ipc_shm_topic_publish(topic, message, size, IPC_SHM_FOREVER), "publish");
+      } else {
+        for (i = 0; i < subscribers; i++)
+          if (stream_write(streams[i].stream, message, size) != 0)
+            check(IPC_SHM_E_DISCONNECTED, "the stream broke");
+      }
+    }
+    count += last ? 1 : 64;
+  }
+  for (i = 0; i < subscribers; i++)
+    end_child(children[i]);
+  elapsed = now_seconds() - start;
+  if (topic != NULL) {
+    ipc_shm_topic_close(topic);
+    ipc_shm_semaphore_close(ready);
+    if (ipc_shm_lifetime() == IPC_SHM_LIFETIME_UNTIL_REMOVED) {
+      ipc_shm_remove(name, 0);
+      ipc_shm_remove(ready_name, 0);
+    }
+  } else {
+    for (i = 0; i < subscribers; i++)
+      parent_stream_close(&streams[i]);
+  }
+  free(message);
+  set_rates(out, count, size, elapsed);
+}
+
+/* One to one and one to four at one size, by turns: the topic (copying
+ * and zero-copy), four streams, and the channel (one to one). */
+static void topic_size_rows(const char *self, const char *condition, size_t size) {
+#ifdef _WIN32
+  const char *stream = "npipe";
+#else
+  const char *stream = "unix";
+#endif
+  static const char *const labels[] = {"topic-1",    "topic-zc-1", "topic-4",
+                                       "topic-zc-4", "streams-4",  "channel"};
+  enum { TOPIC_1, TOPIC_ZC_1, TOPIC_4, TOPIC_ZC_4, STREAMS_4, CHANNEL_1, KINDS };
+  measured_t rounds[KINDS][TRANSPORT_ROUNDS], got[KINDS], worst[KINDS];
+  char title[112], label[112], transport[32];
+  int r, t, idle = strcmp(condition, "idle") == 0;
+  for (r = 0; r < TRANSPORT_ROUNDS; r++) {
+    fanout(self, "topic", 1, size, &rounds[TOPIC_1][r]);
+    fanout(self, "topic-zc", 1, size, &rounds[TOPIC_ZC_1][r]);
+    fanout(self, "topic", 4, size, &rounds[TOPIC_4][r]);
+    fanout(self, "topic-zc", 4, size, &rounds[TOPIC_ZC_4][r]);
+    fanout(self, stream, 4, size, &rounds[STREAMS_4][r]);
+    throughput(self, "channel", size, &rounds[CHANNEL_1][r]);
+  }
+  for (t = 0; t < KINDS; t++) {
+    got[t] = median_round(rounds[t], TRANSPORT_ROUNDS, &worst[t]);
+    snprintf(transport, sizeof(transport), "%s%s", t == STREAMS_4 ? stream : "",
+             t == STREAMS_4 ? "-4" : labels[t]);
+    throughput_row(transport, condition, size, &got[t], &worst[t]);
+  }
+  snprintf(title, sizeof(title),
+           "%s: %zu-byte messages to each subscriber (GB/s, median [worst] of %d)", condition,
+           size, TRANSPORT_ROUNDS);
+  section(title);
+  for (t = 0; t < KINDS; t++) {
+    snprintf(label, sizeof(label), "  %s [%.2f]",
+             t == STREAMS_4 ? (strcmp(stream, "unix") == 0 ? "four Unix sockets" : "four named pipes")
+                            : labels[t],
+             worst[t].gbps);
+    info_row(label, got[t].gbps, "GB/s");
+  }
+  if (!idle)
+    return;
+  row("  topic 1->1 / channel", 100.0 * got[TOPIC_1].gbps / got[CHANNEL_1].gbps, "%", 80, 0);
+  row("  topic 1->4 zero-copy, each / channel",
+      100.0 * got[TOPIC_ZC_4].gbps / got[CHANNEL_1].gbps, "%", 50, 0);
+  if (size == 65536)
+    row("  topic 1->4 zero-copy / four streams", got[TOPIC_ZC_4].gbps / got[STREAMS_4].gbps,
+        "x", 5, 0);
+}
+
+void topic_rows(const char *self) {
+  static const char *const conditions[] = {"idle", "one-cpu", "busy"};
+  size_t c, i;
+#ifndef _WIN32
+  signal(SIGPIPE, SIG_IGN);
+#endif
+  for (c = 0; c < sizeof(conditions) / sizeof(conditions[0]); c++) {
+    condition_state_t state;
+    if (bench_condition != NULL && strcmp(bench_condition, conditions[c]) != 0)
+      continue;
+    if (!condition_begin(self, conditions[c], &state))
+      continue;
+    for (i = 0; i < SIZES; i++)
+      if (bench_size == 0 || bench_size == sizes[i])
+        topic_size_rows(self, conditions[c], sizes[i]);
+    condition_end(conditions[c], &state);
   }
 }
 

@@ -84,7 +84,7 @@ static int check_header(const ipc_shm__channel_header_t *h, uint64_t segment_siz
 /* Check the control area; keep its sizes and take this side's position
  * from the indices. */
 static int read_header(struct ipc_shm_channel *ch, int wait_for_creator) {
-  header_values_t v;
+  header_values_t v = {0, 0, 0, 0};
   int err = check_header(ch->header, ipc_shm_size(ch->segment), wait_for_creator, &v);
   if (err != 0)
     return err;
@@ -413,7 +413,7 @@ static ipc_shm_peer_state_t role_state(const ipc_shm_t *segment, int side, uint6
 int ipc_shm_channel_status(const ipc_shm_t *segment, ipc_shm_channel_status_t *status) {
   ipc_shm_view_t *view;
   const ipc_shm__channel_header_t *h;
-  header_values_t v;
+  header_values_t v = {0, 0, 0, 0};
   uint64_t sender, receiver;
   int err;
   if (segment == NULL || status == NULL)
