@@ -1407,28 +1407,35 @@ typedef enum ipc_shm_wait_kind {
   IPC_SHM_WAIT_SEMAPHORE = 2, /**< `object` is an ipc_shm_semaphore_t: one taken */
   IPC_SHM_WAIT_MUTEX = 3,     /**< `object` is an ipc_shm_mutex_t: locked */
   IPC_SHM_WAIT_READABLE = 4,  /**< `object` is a channel's receiving end */
-  IPC_SHM_WAIT_WRITABLE = 5   /**< `object` is a channel's sending end; `room` bytes */
+  IPC_SHM_WAIT_WRITABLE = 5,  /**< `object` is a channel's sending end; `room` bytes */
+  IPC_SHM_WAIT_TOPIC_READABLE = 6, /**< `object` is a topic's subscriber: a message is
+                                        there (or its publisher is gone) */
+  IPC_SHM_WAIT_TOPIC_WRITABLE = 7  /**< `object` is a topic's publisher: a slot is free
+                                        for a message of `room` bytes */
 } ipc_shm_wait_kind_t;
 
 /** One object to wait for. */
 typedef struct ipc_shm_wait_item {
   ipc_shm_wait_kind_t kind; /**< what to wait for */
-  void *object;             /**< the event, semaphore, mutex or channel */
-  size_t room;              /**< WRITABLE: the size of the message to send (1 to its
-                                 maximum); otherwise 0 */
+  void *object;             /**< the event, semaphore, mutex, channel or topic */
+  size_t room;              /**< WRITABLE, TOPIC_WRITABLE: the size of the message to
+                                 send (1 to its maximum); otherwise 0 */
 } ipc_shm_wait_item_t;
 
 /** Wait at most `timeout_ms` (0: only look; IPC_SHM_FOREVER) until one of
  * `count` items (1 to IPC_SHM_WAIT_MAX) is ready; take it, and set
  * `*ready` to its index. The result is that of the one item: 0, or for a
  * mutex OWNER_DEAD (locked; see ipc_shm_mutex_lock()), NOT_RECOVERABLE or
- * DEADLOCK; `*ready` names the item then too. A channel end whose control
- * area a peer scribbled on is reported ready: the next call says CORRUPT.
+ * DEADLOCK; `*ready` names the item then too. Channel ends and topics are
+ * only looked at: the next call on the one named does not wait (it may
+ * still say DISCONNECTED, or for a topic find that what was there was
+ * lost). One whose control area a peer scribbled on is reported ready: the
+ * next call says CORRUPT.
  * Errors with no item: INVAL (NULL, a count out of range, an unknown kind,
- * a NULL object, a channel end of the wrong side or with a reservation or
- * peeked message pending, a room of 0 or above the channel's maximum,
- * room given for another kind, a bad timeout), TIMEOUT, SYSTEM; `*ready`
- * is `count` then. */
+ * a NULL object, a channel end or topic attachment of the wrong role or
+ * with a reservation or peeked message pending, a room of 0 or above the
+ * maximum, room given for another kind, a bad timeout), TIMEOUT, SYSTEM;
+ * `*ready` is `count` then. */
 IPC_SHM_API int ipc_shm_wait_any(const ipc_shm_wait_item_t *items, size_t count,
                                  int64_t timeout_ms, size_t *ready);
 

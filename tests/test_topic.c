@@ -232,8 +232,24 @@ static int helper_topic_by(char **argv) {
   return err != 0;
 }
 
+/* topic-publish NAME COUNT: open NAME as its publisher, publish messages
+ * 0 .. COUNT-1 and close. */
+static int helper_topic_publish(char **argv) {
+  ipc_shm_topic_t *topic;
+  long n, count = atol(argv[1]);
+  int err = ipc_shm_topic_open(&topic, argv[0], IPC_SHM_TOPIC_PUBLISHER);
+  for (n = 0; err == 0 && n < count; n++)
+    err = publish_number(topic, (uint64_t)n, 0);
+  if (err != 0) {
+    printf("error %s\n", ipc_shm_err_name(err));
+    return 1;
+  }
+  return ipc_shm_topic_close(topic) != 0;
+}
+
 int run_topic_helper(int argc, char **argv) {
   static const test_helper_mode_t modes[] = {
+      {"topic-publish", 2, helper_topic_publish},
       {"topic-sub", 2, helper_topic_sub},
       {"topic-die", 2, helper_topic_die},
       {"topic-by", -1, helper_topic_by},

@@ -218,6 +218,51 @@ START_TEST(channel_ends_are_reported_not_taken) {
 }
 END_TEST
 
+START_TEST(topics_are_reported_not_taken) {
+  ipc_shm_topic_t *pub, *sub;
+  ipc_shm_wait_item_t readable, writable, wrong;
+  unsigned char got[64];
+  size_t ready = 9, size = 0;
+  ck_assert_err(ipc_shm_topic_create_anonymous(&pub, 64, 2, IPC_SHM_TOPIC_PUBLISHER), 0);
+  ck_assert_err(ipc_shm_topic_attach(&sub, ipc_shm_topic_segment(pub), IPC_SHM_TOPIC_SUBSCRIBER),
+                0);
+  readable = item(IPC_SHM_WAIT_TOPIC_READABLE, sub, 0);
+  writable = item(IPC_SHM_WAIT_TOPIC_WRITABLE, pub, 64);
+  /* Roles and rooms are checked. */
+  wrong = item(IPC_SHM_WAIT_TOPIC_READABLE, pub, 0);
+  ck_assert_err(ipc_shm_wait_any(&wrong, 1, 0, &ready), IPC_SHM_E_INVAL);
+  ck_assert_uint_eq(ready, 1);
+  wrong = item(IPC_SHM_WAIT_TOPIC_WRITABLE, sub, 8);
+  ck_assert_err(ipc_shm_wait_any(&wrong, 1, 0, &ready), IPC_SHM_E_INVAL);
+  wrong = item(IPC_SHM_WAIT_TOPIC_WRITABLE, pub, 0);
+  ck_assert_err(ipc_shm_wait_any(&wrong, 1, 0, &ready), IPC_SHM_E_INVAL);
+  wrong = item(IPC_SHM_WAIT_TOPIC_WRITABLE, pub, 65);
+  ck_assert_err(ipc_shm_wait_any(&wrong, 1, 0, &ready), IPC_SHM_E_INVAL);
+  wrong = item(IPC_SHM_WAIT_TOPIC_READABLE, sub, 1);
+  ck_assert_err(ipc_shm_wait_any(&wrong, 1, 0, &ready), IPC_SHM_E_INVAL);
+
+  ck_assert_err(ipc_shm_wait_any(&readable, 1, 0, &ready), IPC_SHM_E_TIMEOUT);
+  ck_assert_err(ipc_shm_wait_any(&writable, 1, 0, &ready), 0);
+  ck_assert_uint_eq(ready, 0);
+  ck_assert_err(ipc_shm_topic_publish(pub, "one", 3, 0), 0);
+  ck_assert_err(ipc_shm_wait_any(&readable, 1, 0, &ready), 0);
+  ck_assert_err(ipc_shm_wait_any(&readable, 1, 0, &ready), 0); /* still there */
+  /* Both slots hold what the subscriber has not read: not writable. */
+  ck_assert_err(ipc_shm_topic_publish(pub, "two", 3, 0), 0);
+  ck_assert_err(ipc_shm_wait_any(&writable, 1, 50, &ready), IPC_SHM_E_TIMEOUT);
+  ck_assert_err(ipc_shm_topic_receive(sub, got, sizeof(got), &size, NULL, 0), 0);
+  ck_assert_err(ipc_shm_wait_any(&writable, 1, 0, &ready), 0);
+  ck_assert_err(ipc_shm_topic_receive(sub, got, sizeof(got), &size, NULL, 0), 0);
+  ck_assert_err(ipc_shm_wait_any(&readable, 1, 50, &ready), IPC_SHM_E_TIMEOUT);
+  /* The publisher gone: readable, and the read says so. */
+  ipc_shm_topic_close(pub);
+  ck_assert_err(ipc_shm_wait_any(&readable, 1, 0, &ready), 0);
+  ck_assert_err(ipc_shm_topic_receive(sub, got, sizeof(got), &size, NULL, 0),
+                IPC_SHM_E_DISCONNECTED);
+  ipc_shm_topic_close(sub);
+}
+END_TEST
+
 /* ---- Sleepers woken by other processes ---- */
 
 typedef struct waiter {
@@ -408,12 +453,64 @@ START_TEST(without_futex_waitv_the_words_are_polled) {
 END_TEST
 #endif
 
+START_TEST(a_publication_or_a_subscribers_death_wakes_the_sleeper) {
+  char name[IPC_SHM_NAME_MAX + 1];
+  ipc_shm_topic_t *sub, *pub;
+  ipc_shm_semaphore_t *semaphore;
+  waiter_t w;
+  test_thread_t *thread;
+  ck_assert_err(ipc_shm_topic_create(&sub, test_name(name, "wt"), 64, 2,
+                                     IPC_SHM_TOPIC_SUBSCRIBER),
+                0);
+  ck_assert_err(ipc_shm_semaphore_create_anonymous(&semaphore, 0, 1, 0), 0);
+  memset(&w, 0, sizeof(w));
+  w.items[0] = item(IPC_SHM_WAIT_SEMAPHORE, semaphore, 0);
+  w.items[1] = item(IPC_SHM_WAIT_TOPIC_READABLE, sub, 0);
+  w.count = 2;
+
+  /* A message published by another process. */
+  thread = wait_meanwhile(&w);
+  {
+    const char *argv[] = {"helper", "topic-publish", name, "1", NULL};
+    char out[64];
+    ck_assert_int_eq(test_run("ipcshm_tests", argv, NULL, out, sizeof(out)), 0);
+  }
+  join_woken(thread, &w);
+  ck_assert_err(w.err, 0);
+  ck_assert_uint_eq(w.ready, 1);
+
+  /* A publisher held back by a subscriber that is killed. */
+  ck_assert_err(ipc_shm_topic_open(&pub, name, IPC_SHM_TOPIC_PUBLISHER), 0);
+  ipc_shm_topic_close(sub);
+  ck_assert_err(ipc_shm_topic_publish(pub, "a", 1, 0), 0);
+  ck_assert_err(ipc_shm_topic_publish(pub, "b", 1, 0), 0);
+  {
+    const char *argv[] = {"helper", "topic-die", name, "peeked", NULL};
+    test_proc_t *holder = test_proc_start("ipcshm_tests", argv);
+    test_expect_line(holder, "ready");
+    w.items[1] = item(IPC_SHM_WAIT_TOPIC_WRITABLE, pub, 64);
+    ck_assert_err(ipc_shm_wait_any(w.items, 2, 0, &w.ready), IPC_SHM_E_TIMEOUT);
+    thread = wait_meanwhile(&w);
+    test_proc_kill(holder);
+    ck_assert_int_ne(test_proc_wait(holder), 0);
+  }
+  join_woken(thread, &w);
+  ck_assert_err(w.err, 0);
+  ck_assert_uint_eq(w.ready, 1);
+  ck_assert_err(ipc_shm_topic_publish(pub, "c", 1, 0), 0);
+  ipc_shm_topic_close(pub);
+  ipc_shm_semaphore_close(semaphore);
+  test_remove_name(name);
+}
+END_TEST
+
 void add_wait_any_cases(Suite *suite) {
   TCase *tc = tcase_create("wait_any");
   tcase_add_test(tc, bad_arguments_are_refused);
   tcase_add_test(tc, nothing_ready_times_out_asleep);
   tcase_add_test(tc, the_first_ready_item_is_taken);
   tcase_add_test(tc, channel_ends_are_reported_not_taken);
+  tcase_add_test(tc, topics_are_reported_not_taken);
 #if TEST_LINUX
   tcase_add_test(tc, without_futex_waitv_the_words_are_polled);
 #endif
@@ -423,6 +520,7 @@ void add_wait_any_cases(Suite *suite) {
   tc = tcase_create("wait_any_processes");
   tcase_add_test(tc, a_post_or_a_set_elsewhere_wakes_the_sleeper);
   tcase_add_test(tc, a_message_or_an_owners_death_wakes_the_sleeper);
+  tcase_add_test(tc, a_publication_or_a_subscribers_death_wakes_the_sleeper);
   tcase_set_timeout(tc, 120);
   suite_add_tcase(suite, tc);
 }

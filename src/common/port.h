@@ -259,13 +259,15 @@ int ipc_shm__os_topic_wake(struct ipc_shm_topic *t, int role, uint32_t *word);
 /* ---- Waiting on several objects (src/{posix,win32}/wait_any.c) ---- */
 
 /* One item of ipc_shm_wait_any(): an event, semaphore or mutex (`sync`),
- * or a channel end (`channel`). Common arms channel ends itself (their
- * words and flags are in the control area); the backend arms the rest.
+ * a channel end (`channel`) or a topic attachment (`topic`). Common arms
+ * channel ends and topics itself (their words and flags are in the control
+ * area); the backend arms the rest.
  * Entries live on the waiting thread's stack. */
 typedef struct ipc_shm__wait_entry {
   int kind;                        /* IPC_SHM_WAIT_* */
   struct ipc_shm *sync;            /* EVENT, SEMAPHORE, MUTEX */
   struct ipc_shm_channel *channel; /* READABLE, WRITABLE */
+  struct ipc_shm_topic *topic;     /* TOPIC_READABLE, TOPIC_WRITABLE */
   size_t room;                     /* WRITABLE: the message size */
   uint32_t *word;                  /* what a sleeper waits on to change */
   uint32_t seen;                   /* its value when armed */

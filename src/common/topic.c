@@ -19,6 +19,7 @@
  * the slots. */
 #include "control.h"
 #include "copy.h"
+#include "topic_internal.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -509,6 +510,24 @@ static int wait_until(struct ipc_shm_topic *t, int (*ready)(void *, int), int64_
   lower_flag(t);
   ipc_shm__spin_failed(&t->spin);
   return 0;
+}
+
+/* ---- Waiting on several objects ---- */
+
+int ipc_shm__topic_ready(struct ipc_shm_topic *t, int ask) {
+  if (t->role != IPC_SHM__TP_PUBLISHER)
+    return has_message(t, 0) || publisher_gone(t, ask);
+  return has_room(t, 0) || (drop_dead_blocker(t, ask) && has_room(t, 0));
+}
+
+void ipc_shm__topic_arm(struct ipc_shm_topic *t, int on, uint32_t **word, uint32_t *seen) {
+  if (!on) {
+    lower_flag(t);
+    return;
+  }
+  *word = &role_line(t, t->role)->word;
+  *seen = ipc_shm__load_seq_cst32(*word);
+  raise_flag(t);
 }
 
 /* ---- Publishing ---- */

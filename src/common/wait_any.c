@@ -2,9 +2,10 @@
 /* Waiting on several objects: check the items, then arm, look, and sleep
  * until one is ready. Looking takes an item as its own call would (an
  * event's wait, a semaphore's trywait, a mutex's trylock) or, for a
- * channel end, only sees whether the next call would wait. Arming comes
+ * channel end or a topic, only sees whether the next call would wait. Arming comes
  * before looking, so that a change after the look ends the sleep. */
 #include "channel_internal.h"
+#include "topic_internal.h"
 
 #include <string.h>
 
@@ -43,6 +44,17 @@ static int check_item(const ipc_shm_wait_item_t *item, ipc_shm__wait_entry_t *en
     entry->room = item->room;
     return 0;
   }
+  case IPC_SHM_WAIT_TOPIC_READABLE:
+  case IPC_SHM_WAIT_TOPIC_WRITABLE: {
+    struct ipc_shm_topic *t = (struct ipc_shm_topic *)item->object;
+    int receiving = item->kind == IPC_SHM_WAIT_TOPIC_READABLE;
+    if ((t->role == IPC_SHM__TP_PUBLISHER) == receiving || t->pending != 0 ||
+        (receiving ? item->room != 0 : item->room == 0 || item->room > t->max_message))
+      return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
+    entry->topic = t;
+    entry->room = item->room;
+    return 0;
+  }
   default:
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
   }
@@ -61,18 +73,23 @@ static int try_entry(ipc_shm__wait_entry_t *entry, int ask) {
   case IPC_SHM_WAIT_MUTEX:
     err = ipc_shm_mutex_trylock((ipc_shm_mutex_t *)entry->sync);
     break;
+  case IPC_SHM_WAIT_TOPIC_READABLE:
+  case IPC_SHM_WAIT_TOPIC_WRITABLE:
+    return ipc_shm__topic_ready(entry->topic, ask) ? 0 : NOT_READY;
   default:
     return ipc_shm__channel_ready(entry->channel, entry->room, ask) ? 0 : NOT_READY;
   }
   return err == IPC_SHM_E_TIMEOUT ? NOT_READY : err;
 }
 
-/* Channel ends: flag this side as waiting (the peer then bumps its word
- * and wakes it), having loaded the word first. */
+/* Channel ends and topics: flag this side as waiting (the peer then bumps
+ * its word and wakes it), having loaded the word first. */
 static void arm_channels(ipc_shm__wait_entry_t *entries, size_t count, uint32_t on) {
   size_t i;
   for (i = 0; i < count; i++) {
     struct ipc_shm_channel *ch = entries[i].channel;
+    if (entries[i].topic != NULL)
+      ipc_shm__topic_arm(entries[i].topic, (int)on, &entries[i].word, &entries[i].seen);
     if (ch == NULL)
       continue;
     if (on) {

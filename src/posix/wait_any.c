@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* POSIX backend of waiting on several objects: every entry has a word
- * (an event's, semaphore's or mutex's block word; a channel side's wake
- * word) that changes when it may have become ready. Linux sleeps on all of
+ * (an event's, semaphore's or mutex's block word; a channel side's or a
+ * topic role's wake word) that changes when it may have become ready. Linux sleeps on all of
  * them at once with futex_waitv; before Linux 5.16, and on other systems,
  * the words are polled. */
 #include "sync_block.h"
@@ -110,10 +110,11 @@ int ipc_shm__os_wait_sleep(ipc_shm__wait_entry_t *entries, size_t count, int64_t
                            size_t *taken) {
   size_t i;
   *taken = SIZE_MAX;
-  /* No death wakes a sleeper here: with a mutex or a channel among the
-   * entries it looks after each slice. */
+  /* No death wakes a sleeper here: with a mutex, a channel or a topic
+   * among the entries it looks after each slice. */
   for (i = 0; i < count; i++)
-    if (entries[i].kind == IPC_SHM_WAIT_MUTEX || entries[i].channel != NULL)
+    if (entries[i].kind == IPC_SHM_WAIT_MUTEX || entries[i].channel != NULL ||
+        entries[i].topic != NULL)
       if (ns > IPC_SHM__LIVENESS_SLICE_NS)
         ns = IPC_SHM__LIVENESS_SLICE_NS;
   if (ns == INT64_MAX)

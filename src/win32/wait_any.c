@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Windows backend of waiting on several objects: one
  * WaitForMultipleObjects over the events', semaphores' and mutexes' kernel
- * objects, which the wait itself takes, and the channels' wake-up events
- * and their peers' processes, which only end the sleep. */
+ * objects, which the wait itself takes, and the wake-up events of
+ * channels (with their peers' processes) and topics, which only end the
+ * sleep. */
 #include "win32_internal.h"
 
 #include <stdint.h>
@@ -35,6 +36,17 @@ int ipc_shm__os_wait_sleep(ipc_shm__wait_entry_t *entries, size_t count, int64_t
   *taken = SIZE_MAX;
   for (i = 0; i < count; i++) {
     struct ipc_shm_channel *ch = entries[i].channel;
+    struct ipc_shm_topic *t = entries[i].topic;
+    if (t != NULL) {
+      /* A wake-up since the look is in the word: do not sleep. */
+      if (ipc_shm__load_seq_cst32(entries[i].word) != entries[i].seen)
+        return 0;
+      owner[n] = i;
+      handles[n++] = t->os.wakers[t->role]; /* opened at attach */
+      if (ns > IPC_SHM__LIVENESS_SLICE_NS)
+        ns = IPC_SHM__LIVENESS_SLICE_NS; /* deaths are looked for */
+      continue;
+    }
     if (ch == NULL) {
       owner[n] = i;
       handles[n++] = entries[i].sync->handle;
@@ -77,7 +89,7 @@ int ipc_shm__os_wait_sleep(ipc_shm__wait_entry_t *entries, size_t count, int64_t
   else
     return ipc_shm__fail_arg(IPC_SHM_E_SYSTEM);
   i = owner[index];
-  if (entries[i].channel != NULL)
+  if (entries[i].channel != NULL || entries[i].topic != NULL)
     return 0; /* woken: common looks again */
   *taken = i;
   if (entries[i].kind == IPC_SHM_WAIT_MUTEX)
