@@ -43,6 +43,7 @@ typedef struct fixture {
   ipc_shm_event_t *event, *out_event;
   ipc_shm_mutex_t *mutex, *out_mutex;
   ipc_shm_channel_t *channel, *out_channel;
+  ipc_shm_topic_t *topic, *out_topic;
   ipc_shm_semaphore_t *semaphore, *out_semaphore;
 } fixture_t;
 
@@ -197,6 +198,10 @@ static void with_sent_segment(fixture_t *f) {
 /* Release everything a scenario may hold. */
 static void release_all(fixture_t *f, int err) {
   (void)err;
+  if (f->out_topic != NULL)
+    ck_assert_err(ipc_shm_topic_close(f->out_topic), 0);
+  if (f->topic != NULL)
+    ck_assert_err(ipc_shm_topic_close(f->topic), 0);
   if (f->out_channel != NULL)
     ck_assert_err(ipc_shm_channel_close(f->out_channel), 0);
   if (f->channel != NULL)
@@ -417,6 +422,48 @@ static int run_channel_close(fixture_t *f) {
   return err;
 }
 
+static void with_topic(fixture_t *f) {
+  ck_assert_err(ipc_shm_topic_create(&f->topic, test_name(f->name, "ft"), 256, 4,
+                                     IPC_SHM_TOPIC_PUBLISHER),
+                0);
+}
+static int run_topic_create(fixture_t *f) {
+  return ipc_shm_topic_create(&f->out_topic, f->name, 256, 4, IPC_SHM_TOPIC_SUBSCRIBER);
+}
+static int run_topic_anonymous(fixture_t *f) {
+  return ipc_shm_topic_create_anonymous(&f->out_topic, 256, 4, IPC_SHM_TOPIC_PUBLISHER);
+}
+static int run_topic_open(fixture_t *f) {
+  return ipc_shm_topic_open(&f->out_topic, f->name, IPC_SHM_TOPIC_SUBSCRIBER);
+}
+static int run_topic_attach(fixture_t *f) {
+  return ipc_shm_topic_attach(&f->out_topic, ipc_shm_topic_segment(f->topic),
+                              IPC_SHM_TOPIC_SUBSCRIBER);
+}
+/* A subscriber and its publisher, each waiting on the other once. */
+static int run_topic_round(fixture_t *f) {
+  unsigned char buffer[256];
+  size_t size;
+  int err = ipc_shm_topic_attach(&f->out_topic, ipc_shm_topic_segment(f->topic),
+                                 IPC_SHM_TOPIC_SUBSCRIBER);
+  if (err == 0)
+    err = ipc_shm_topic_publish(f->topic, "round", 5, 1000);
+  if (err == 0)
+    err = ipc_shm_topic_receive(f->out_topic, buffer, sizeof(buffer), &size, NULL, 1000);
+  if (f->out_topic != NULL) {
+    int closed = ipc_shm_topic_close(f->out_topic);
+    if (err == 0)
+      err = closed;
+  }
+  f->out_topic = NULL;
+  return err;
+}
+static int run_topic_close(fixture_t *f) {
+  int err = ipc_shm_topic_close(f->topic);
+  f->topic = NULL;
+  return err;
+}
+
 static int run_mutex_import(fixture_t *f) {
   int err = ipc_shm_mutex_import(&f->out_mutex, f->token);
   f->raw_taken = err == 0;
@@ -560,6 +607,12 @@ static const scenario_t scenarios[] = {
     {"channel_open", with_channel, run_channel_open, release_all, 0, 0},
     {"channel_attach", with_channel, run_channel_attach, release_all, IPC_SHM_E_BAD_TOKEN, 0},
     {"channel_close", with_channel, run_channel_close, release_all, 0, 0},
+    {"topic_create", named_name, run_topic_create, release_all, 0, 0},
+    {"topic_create_anonymous", nothing, run_topic_anonymous, release_all, 0, 0},
+    {"topic_open", with_topic, run_topic_open, release_all, 0, 0},
+    {"topic_attach", with_topic, run_topic_attach, release_all, IPC_SHM_E_BAD_TOKEN, 0},
+    {"topic_round", with_topic, run_topic_round, release_all, IPC_SHM_E_BAD_TOKEN, 0},
+    {"topic_close", with_topic, run_topic_close, release_all, 0, 0},
 };
 
 /* Failures the library survives by design: a release that reports an
@@ -627,6 +680,7 @@ static int run_once(const scenario_t *s, int entry, unsigned long nth, int *fire
     ck_assert_ptr_null(f.out_event);
     ck_assert_ptr_null(f.out_mutex);
     ck_assert_ptr_null(f.out_channel);
+    ck_assert_ptr_null(f.out_topic);
   }
   s->teardown(&f, err);
   {
