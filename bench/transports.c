@@ -898,7 +898,7 @@ static void fanout(const char *self, const char *kind, int subscribers, size_t s
       check(ipc_shm_semaphore_wait(ready, 60000), "subscribers");
   } else {
     for (i = 0; i < subscribers; i++) {
-      char tag[8];
+      char tag[16];
       snprintf(tag, sizeof(tag), "f%d", i);
       parent_stream_make(&streams[i], kind, tag, 1);
       {

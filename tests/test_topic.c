@@ -851,6 +851,56 @@ START_TEST(every_route_hands_over_a_topic) {
 }
 END_TEST
 
+/* ---- The tool ---- */
+
+START_TEST(the_tool_creates_publishes_and_subscribes) {
+  char name[IPC_SHM_NAME_MAX + 1], out[512];
+  const char *create[] = {"topic", "create", test_name(name, "tt"), "--slots", "4",
+                          "--max-message", "100", "--hold", NULL};
+  const char *subscribe[] = {"topic", "subscribe", name, "--count", "3", "--lines",
+                             "--timeout", "20000", NULL};
+  const char *publish_lines[] = {"topic", "publish", name, "--lines", NULL};
+  const char *publish_one[] = {"topic", "publish", name, "hello", "--zero-copy", NULL};
+  const char *oldest[] = {"topic", "subscribe", name, "--from-oldest", "--count", "2",
+                          "--lines", "--zero-copy", NULL};
+  const char *too_big[] = {"topic", "publish", name, NULL};
+  const char *none_left[] = {"topic", "subscribe", name, "--timeout", "0", NULL};
+  const char *bad_slots[] = {"topic", "create", name, "--slots", "0", NULL};
+  const char *capacity[] = {"topic", "create", name, "--capacity", "4096", NULL};
+  const char *unknown[] = {"topic", "send", name, NULL};
+  const char *as_channel[] = {"channel", "recv", name, "--timeout", "0", NULL};
+  char big[200];
+  test_proc_t *holder = test_proc_start("ipc-shm", create), *subscriber;
+  test_expect_line(holder, "ready");
+  /* A subscriber, then lines published. */
+  subscriber = test_proc_start("ipc-shm", subscribe);
+  test_sleep_ms(300);
+  ck_assert_int_eq(test_run("ipc-shm", publish_lines, "one\ntwo\nthree\n", out, sizeof(out)),
+                   0);
+  ck_assert_int_eq(test_proc_read_all(subscriber, out, sizeof(out) - 1) > 0, 1);
+  ck_assert_int_eq(test_proc_wait(subscriber), 0);
+  ck_assert_ptr_nonnull(strstr(out, "one\ntwo\nthree\n"));
+  /* The oldest kept, in place. */
+  ck_assert_int_eq(test_run("ipc-shm", publish_one, NULL, out, sizeof(out)), 0);
+  ck_assert_int_eq(test_run("ipc-shm", oldest, NULL, out, sizeof(out)), 0);
+  ck_assert_str_eq(out, "one\ntwo\n");
+  /* Errors: a message too large, nothing more from a publisher that left,
+   * bad options, a topic taken for a channel. */
+  memset(big, 'x', sizeof(big) - 1);
+  big[sizeof(big) - 1] = '\0';
+  ck_assert_int_eq(test_run_merged("ipc-shm", too_big, big, out, sizeof(out)), 1);
+  ck_assert_int_eq(test_run_merged("ipc-shm", none_left, NULL, out, sizeof(out)), 1);
+  ck_assert_msg(strstr(out, "DISCONNECTED") != NULL, "%s", out); /* the publisher left */
+  ck_assert_int_eq(test_run_merged("ipc-shm", bad_slots, NULL, out, sizeof(out)), 2);
+  ck_assert_int_eq(test_run_merged("ipc-shm", capacity, NULL, out, sizeof(out)), 2);
+  ck_assert_int_eq(test_run_merged("ipc-shm", unknown, NULL, out, sizeof(out)), 2);
+  ck_assert_int_eq(test_run_merged("ipc-shm", as_channel, NULL, out, sizeof(out)), 1);
+  ck_assert_msg(strstr(out, "WRONG_KIND") != NULL, "%s", out);
+  test_proc_close_stdin(holder);
+  ck_assert_int_eq(test_proc_wait(holder), 0);
+}
+END_TEST
+
 void add_topic_cases(Suite *suite) {
   TCase *tc = tcase_create("topic");
   tcase_add_test(tc, bad_arguments_are_refused);
@@ -868,6 +918,7 @@ void add_topic_cases(Suite *suite) {
   tcase_add_test(tc, a_dead_subscriber_never_holds_the_publisher_back);
   tcase_add_test(tc, a_publisher_killed_mid_message_delivers_only_what_it_committed);
   tcase_add_test(tc, every_route_hands_over_a_topic);
+  tcase_add_test(tc, the_tool_creates_publishes_and_subscribes);
   tcase_set_timeout(tc, 240);
   suite_add_tcase(suite, tc);
 }

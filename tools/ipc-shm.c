@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* ipc-shm: create, fill, read, inspect and remove named shared-memory
- * segments, and use events, mutexes, semaphores and channels, from the command line.
+ * segments, and use events, mutexes, semaphores, channels and topics, from the command line.
  * Each family of commands is in a file of its own (tool_*.c). */
 #include "tool.h"
 
@@ -74,7 +74,10 @@ static const char usage_text[] =
     "  semaphore post NAME                    add one (exit 1 at the largest count)\n"
     "  semaphore wait NAME [--timeout MS]     take one, waiting while it is 0\n"
     "         A wait that times out exits with 124.\n"
-    "\n"
+    "\n";
+
+/* The rest, apart: C limits a string literal's length. */
+static const char usage_messages[] =
     "  channel create NAME [--max-message BYTES] [--capacity BYTES] [--hold]\n"
     "                 [--perms MODE]\n"
     "         create a channel (defaults: 64k messages, a 1m ring); a sender and a\n"
@@ -88,6 +91,18 @@ static const char usage_text[] =
     "         --zero-copy reads them in the ring\n"
     "  channel info NAME       print the control area: sizes, bytes waiting, and\n"
     "         each role's process and whether it lives\n"
+    "\n"
+    "  topic create NAME [--max-message BYTES] [--slots N] [--overwrite] [--hold]\n"
+    "               [--perms MODE]\n"
+    "         create a topic (defaults: 64k messages, 16 slots; the publisher\n"
+    "         waits for the slowest subscriber unless --overwrite)\n"
+    "  topic publish NAME [MESSAGE] [--lines] [--timeout MS] [--zero-copy]\n"
+    "         publish as channel send sends\n"
+    "  topic subscribe NAME [--count N] [--from-oldest] [--lines] [--timeout MS]\n"
+    "                  [--zero-copy]\n"
+    "         write N messages (default 1; 0: until the publisher is gone) as\n"
+    "         channel recv does, from the next one published or the oldest kept;\n"
+    "         messages lost on the way are said on standard error\n"
     "\n"
     "write, read and info take --inherited N instead of NAME: the N-th segment\n"
     "handed over by 'ipc-shm run' or ipc_shm_spawn().\n"
@@ -120,10 +135,12 @@ int main(int argc, char **argv) {
   }
   if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
     fputs(usage_text, stdout);
+    fputs(usage_messages, stdout);
     return EXIT_SUCCESS;
   }
   if (argc == 1) {
     fputs(usage_text, stderr);
+    fputs(usage_messages, stderr);
     return EXIT_USAGE;
   }
   if (strcmp(argv[1], "run") == 0)
@@ -133,6 +150,8 @@ int main(int argc, char **argv) {
     return ipc_shm_tool_sync(argc, argv);
   if (strcmp(argv[1], "channel") == 0)
     return ipc_shm_tool_channel(argc, argv);
+  if (strcmp(argv[1], "topic") == 0)
+    return ipc_shm_tool_topic(argc, argv);
   if (strcmp(argv[1], "ls") == 0 || (strcmp(argv[1], "rm") == 0 && has_stale(argc, argv)))
     return ipc_shm_tool_list(argc, argv);
   return ipc_shm_tool_segment(argc, argv);

@@ -98,3 +98,42 @@ unsigned char *ipc_shm_tool_read_input(size_t limit, size_t *size, int *too_long
   *size = used;
   return data;
 }
+
+int ipc_shm_tool_send_lines(int (*send)(void *object, const void *data, size_t size,
+                                        const void *opt),
+                            void *object, const void *opt, size_t max) {
+  unsigned char *line = (unsigned char *)malloc(max);
+  size_t used = 0;
+  int c, err = 0, too_long = 0;
+  if (line == NULL)
+    return IPC_SHM_E_NO_MEMORY;
+  while (err == 0 && (c = getchar()) != EOF) {
+    if (c != '\n') {
+      if (used < max)
+        line[used++] = (unsigned char)c;
+      else
+        too_long = 1;
+      continue;
+    }
+    if (too_long)
+      err = IPC_SHM_E_INVAL;
+    else if (used > 0)
+      err = send(object, line, used, opt);
+    used = 0;
+  }
+  if (err == 0 && (too_long || used > 0))
+    err = too_long ? IPC_SHM_E_INVAL : send(object, line, used, opt);
+  free(line);
+  return err;
+}
+
+int ipc_shm_tool_put_message(const char *command, const struct channel_options *opt,
+                             const void *data, size_t size) {
+  if (fwrite(data, 1, size, stdout) != size || (opt->lines && putchar('\n') == EOF) ||
+      fflush(stdout) != 0) {
+    fprintf(stderr, "ipc-shm: %s %s: cannot write to standard output: %s\n", command,
+            opt->name, ipc_shm_tool_errno_text(errno));
+    return -1;
+  }
+  return 0;
+}

@@ -30,12 +30,24 @@ void ipc_shm_tool_note_vanishing(const char *what);
  * before anything is written. malloc'ed; NULL when out of memory. */
 unsigned char *ipc_shm_tool_read_input(size_t limit, size_t *size, int *too_long);
 
+/* --lines: each line of standard input as it comes (so that a stream can
+ * be sent), empty lines skipped, each given to send(object, line, size,
+ * opt); INVAL for a line over `max` bytes. */
+int ipc_shm_tool_send_lines(int (*send)(void *object, const void *data, size_t size,
+                                        const void *opt),
+                            void *object, const void *opt, size_t max);
+/* Write one received message to standard output (and a newline with
+ * --lines); -1, said on standard error, when it cannot be written. */
+int ipc_shm_tool_put_message(const char *command, const struct channel_options *opt,
+                             const void *data, size_t size);
+
 /* ---- The commands ---- */
 
 int ipc_shm_tool_segment(int argc, char **argv); /* tool_segment.c */
 int ipc_shm_tool_run(int argc, char **argv);     /* tool_segment.c */
 int ipc_shm_tool_sync(int argc, char **argv);    /* tool_sync.c */
 int ipc_shm_tool_channel(int argc, char **argv); /* tool_channel.c */
+int ipc_shm_tool_topic(int argc, char **argv);   /* tool_topic.c */
 int ipc_shm_tool_list(int argc, char **argv);    /* tool_list.c: ls, rm --stale */
 
 #endif

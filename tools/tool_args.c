@@ -322,20 +322,24 @@ int ipc_shm_tool_parse_sync_args(int argc, char **argv, struct sync_options *opt
   return 0;
 }
 
-/* Which options each channel action takes. */
-static int channel_option_allowed(const char *action, const char *arg) {
+/* Which options each channel or topic action takes. */
+static int channel_option_allowed(int topic, const char *action, const char *arg) {
   int create = strcmp(action, "create") == 0;
-  int moves = strcmp(action, "send") == 0 || strcmp(action, "recv") == 0;
+  int receives = strcmp(action, topic ? "subscribe" : "recv") == 0;
+  int moves = receives || strcmp(action, topic ? "publish" : "send") == 0;
   if (strcmp(arg, "--global") == 0)
     return 1;
-  if (strcmp(arg, "--max-message") == 0 || strcmp(arg, "--capacity") == 0 ||
-      strcmp(arg, "--hold") == 0 || strcmp(arg, "--perms") == 0)
+  if (strcmp(arg, "--max-message") == 0 || strcmp(arg, "--hold") == 0 ||
+      strcmp(arg, "--perms") == 0)
+    return create;
+  if (strcmp(arg, topic ? "--slots" : "--capacity") == 0 ||
+      (topic && strcmp(arg, "--overwrite") == 0))
     return create;
   if (strcmp(arg, "--timeout") == 0 || strcmp(arg, "--zero-copy") == 0 ||
       strcmp(arg, "--lines") == 0)
     return moves;
-  if (strcmp(arg, "--count") == 0)
-    return strcmp(action, "recv") == 0;
+  if (strcmp(arg, "--count") == 0 || (topic && strcmp(arg, "--from-oldest") == 0))
+    return receives;
   return 0;
 }
 
@@ -345,26 +349,35 @@ int ipc_shm_tool_parse_channel_args(int argc, char **argv, struct channel_option
       "channel", {"create", "send", "recv", "info"},
       "channel: an action is missing (create, send, recv or info)",
       "channel: the action is create, send, recv or info"};
+  static const command_family_t topic = {
+      "topic", {"create", "publish", "subscribe", NULL},
+      "topic: an action is missing (create, publish or subscribe)",
+      "topic: the action is create, publish or subscribe"};
+  const char *sends;
   int i;
   memset(opt, 0, sizeof(*opt));
+  opt->topic = argc > 1 && strcmp(argv[1], "topic") == 0;
   opt->max_message = 65536;
   opt->capacity = 1024 * 1024;
+  opt->slots = 16;
   opt->count = 1;
   opt->timeout_ms = -1;
   *reason = NULL;
-  if (take_action_and_name(&channel, argc, argv, &opt->action, &opt->name, &opt->bad_argument,
-                           reason) != 0)
+  if (take_action_and_name(opt->topic ? &topic : &channel, argc, argv, &opt->action, &opt->name,
+                           &opt->bad_argument, reason) != 0)
     return -1;
+  sends = opt->topic ? "publish" : "send";
   for (i = 4; i < argc; i++) {
     const char *arg = argv[i];
     const char *value = i + 1 < argc ? argv[i + 1] : NULL;
-    if (arg[0] != '-' && strcmp(opt->action, "send") == 0 && opt->message == NULL) {
+    if (arg[0] != '-' && strcmp(opt->action, sends) == 0 && opt->message == NULL) {
       opt->message = arg;
       continue;
     }
-    if (!channel_option_allowed(opt->action, arg)) {
-      *reason = arg[0] == '-' ? "unknown option for this action"
-                              : "one NAME only (and for send, one MESSAGE)";
+    if (!channel_option_allowed(opt->topic, opt->action, arg)) {
+      *reason = arg[0] == '-'   ? "unknown option for this action"
+                : opt->topic ? "one NAME only (and for publish, one MESSAGE)"
+                             : "one NAME only (and for send, one MESSAGE)";
       opt->bad_argument = arg;
       return -1;
     }
@@ -376,9 +389,20 @@ int ipc_shm_tool_parse_channel_args(int argc, char **argv, struct channel_option
       opt->zero_copy = 1;
     } else if (strcmp(arg, "--lines") == 0) {
       opt->lines = 1;
+    } else if (strcmp(arg, "--overwrite") == 0) {
+      opt->overwrite = 1;
+    } else if (strcmp(arg, "--from-oldest") == 0) {
+      opt->from_oldest = 1;
     } else if (strcmp(arg, "--timeout") == 0) {
       if (timeout_value(value, &opt->timeout_ms, reason) != 0)
         return -1;
+      i++;
+    } else if (strcmp(arg, "--slots") == 0) {
+      if (value == NULL || parse_index(value, &opt->slots) != 0 || opt->slots == 0 ||
+          opt->slots > ((uint64_t)1 << 20)) {
+        *reason = "--slots takes a number of messages kept, 1 to 1048576";
+        return -1;
+      }
       i++;
     } else if (strcmp(arg, "--perms") == 0) {
       if (perms_value(value, &opt->perms, reason) != 0)
@@ -387,7 +411,9 @@ int ipc_shm_tool_parse_channel_args(int argc, char **argv, struct channel_option
       i++;
     } else if (strcmp(arg, "--count") == 0) {
       if (value == NULL || parse_index(value, &opt->count) != 0) {
-        *reason = "--count takes a number of messages (0: until the sender is gone)";
+        *reason = opt->topic
+                      ? "--count takes a number of messages (0: until the publisher is gone)"
+                      : "--count takes a number of messages (0: until the sender is gone)";
         return -1;
       }
       i++;
@@ -403,7 +429,8 @@ int ipc_shm_tool_parse_channel_args(int argc, char **argv, struct channel_option
     }
   }
   if (opt->lines && opt->message != NULL) {
-    *reason = "send: --lines reads standard input; give no MESSAGE";
+    *reason = opt->topic ? "publish: --lines reads standard input; give no MESSAGE"
+                         : "send: --lines reads standard input; give no MESSAGE";
     return -1;
   }
   return 0;

@@ -50,24 +50,30 @@ struct sync_options {
 int ipc_shm_tool_parse_sync_args(int argc, char **argv, struct sync_options *opt,
                                  const char **reason);
 
-/* ipc-shm channel ACTION NAME [OPTIONS] [MESSAGE]. */
+/* ipc-shm channel ACTION NAME [OPTIONS] [MESSAGE], and ipc-shm topic
+ * ACTION NAME [OPTIONS] [MESSAGE], whose publish and subscribe are send
+ * and recv. */
 struct channel_options {
-  const char *action;   /* create, send, recv, info */
+  int topic;            /* a topic's command */
+  const char *action;   /* create, send, recv, info; create, publish, subscribe */
   const char *name;
   const char *message;  /* send: the message as an argument; NULL: stdin */
   uint64_t max_message; /* create: the largest message (default 64 KiB) */
   uint64_t capacity;    /* create: the ring (default 1 MiB) */
+  uint64_t slots;       /* topic create: the slots (default 16) */
   uint64_t count;       /* recv: messages to take (default 1; 0: until the
                            sender is gone) */
   int64_t timeout_ms;   /* send, recv: -1 when not given: no limit */
   int zero_copy, lines, hold, global;
+  int overwrite;        /* topic create: the publisher never waits */
+  int from_oldest;      /* topic subscribe: from the oldest message kept */
   unsigned perms;
   int perms_given;
   const char *bad_argument;
 };
 
-/* argv[1] is "channel", argv[2] the action, argv[3] the name. 0, or -1 for
- * a usage error with a one-line *reason (static). */
+/* argv[1] is "channel" or "topic", argv[2] the action, argv[3] the name.
+ * 0, or -1 for a usage error with a one-line *reason (static). */
 int ipc_shm_tool_parse_channel_args(int argc, char **argv, struct channel_options *opt,
                                     const char **reason);
 

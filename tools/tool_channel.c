@@ -71,33 +71,8 @@ static int send_one(ipc_shm_channel_t *channel, const struct channel_options *op
   return ipc_shm_channel_commit(channel, size);
 }
 
-/* --lines: each line of standard input as it comes (so that a stream can
- * be sent), empty lines skipped. */
-static int send_lines(ipc_shm_channel_t *channel, const struct channel_options *opt,
-                      size_t max) {
-  unsigned char *line = (unsigned char *)malloc(max);
-  size_t used = 0;
-  int c, err = 0, too_long = 0;
-  if (line == NULL)
-    return IPC_SHM_E_NO_MEMORY;
-  while (err == 0 && (c = getchar()) != EOF) {
-    if (c != '\n') {
-      if (used < max)
-        line[used++] = (unsigned char)c;
-      else
-        too_long = 1;
-      continue;
-    }
-    if (too_long)
-      err = IPC_SHM_E_INVAL;
-    else if (used > 0)
-      err = send_one(channel, opt, line, used);
-    used = 0;
-  }
-  if (err == 0 && (too_long || used > 0))
-    err = too_long ? IPC_SHM_E_INVAL : send_one(channel, opt, line, used);
-  free(line);
-  return err;
+static int send_callback(void *channel, const void *data, size_t size, const void *opt) {
+  return send_one((ipc_shm_channel_t *)channel, (const struct channel_options *)opt, data, size);
 }
 
 /* send NAME [MESSAGE]: the argument, or all of standard input, as one
@@ -115,7 +90,7 @@ static int cmd_send(const struct channel_options *opt) {
     size = strlen(opt->message);
     err = size == 0 || size > max ? IPC_SHM_E_INVAL : send_one(channel, opt, opt->message, size);
   } else if (opt->lines) {
-    err = send_lines(channel, opt, max);
+    err = ipc_shm_tool_send_lines(send_callback, channel, opt, max);
   } else {
     input = ipc_shm_tool_read_input(max, &size, &too_long);
     if (input == NULL)
@@ -130,17 +105,6 @@ static int cmd_send(const struct channel_options *opt) {
     (void)fail(opt, err);
   (void)ipc_shm_channel_close(channel);
   return err == IPC_SHM_E_TIMEOUT ? EXIT_TIMED_OUT : err != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-}
-
-/* Write one received message to standard output. */
-static int put_message(const struct channel_options *opt, const void *data, size_t size) {
-  if (fwrite(data, 1, size, stdout) != size || (opt->lines && putchar('\n') == EOF) ||
-      fflush(stdout) != 0) {
-    fprintf(stderr, "ipc-shm: channel recv %s: cannot write to standard output: %s\n",
-            opt->name, ipc_shm_tool_errno_text(errno));
-    return -1;
-  }
-  return 0;
 }
 
 /* recv NAME: --count messages (0: until the sender is gone) to standard
@@ -161,12 +125,12 @@ static int cmd_recv(const struct channel_options *opt) {
     if (opt->zero_copy) {
       const void *data;
       err = ipc_shm_channel_peek(channel, &data, &size, opt->timeout_ms);
-      output_failed = err == 0 && put_message(opt, data, size) != 0;
+      output_failed = err == 0 && ipc_shm_tool_put_message("channel recv", opt, data, size) != 0;
       if (err == 0)
         err = ipc_shm_channel_release(channel);
     } else {
       err = ipc_shm_channel_receive(channel, buffer, max, &size, opt->timeout_ms);
-      output_failed = err == 0 && put_message(opt, buffer, size) != 0;
+      output_failed = err == 0 && ipc_shm_tool_put_message("channel recv", opt, buffer, size) != 0;
     }
     if (output_failed)
       break;
