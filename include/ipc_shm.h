@@ -1455,7 +1455,8 @@ typedef enum ipc_shm_kind {
   IPC_SHM_KIND_EVENT = 2,   /**< an event */
   IPC_SHM_KIND_MUTEX = 3,   /**< a mutex */
   IPC_SHM_KIND_CHANNEL = 4, /**< a channel's segment */
-  IPC_SHM_KIND_SEMAPHORE = 5 /**< a semaphore */
+  IPC_SHM_KIND_SEMAPHORE = 5, /**< a semaphore */
+  IPC_SHM_KIND_TOPIC = 6      /**< a topic's segment */
 } ipc_shm_kind_t;
 
 /** Whether anybody uses a listed object. */

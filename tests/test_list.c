@@ -83,6 +83,7 @@ START_TEST(every_kind_is_listed_with_its_users) {
   ipc_shm_mutex_t *mutex;
   ipc_shm_semaphore_t *semaphore;
   ipc_shm_channel_t *channel;
+  ipc_shm_topic_t *topic;
   found_t found;
   const ipc_shm_object_info_t *info;
 
@@ -93,11 +94,12 @@ START_TEST(every_kind_is_listed_with_its_users) {
   ck_assert_err(ipc_shm_mutex_create(&mutex, NAMED("m"), 0), 0);
   ck_assert_err(ipc_shm_semaphore_create(&semaphore, NAMED("p"), 0, 1, 0), 0);
   ck_assert_err(ipc_shm_channel_create(&channel, NAMED("c"), 64, 4096, IPC_SHM_CHANNEL_SENDER), 0);
+  ck_assert_err(ipc_shm_topic_create(&topic, NAMED("t"), 64, 4, IPC_SHM_TOPIC_SUBSCRIBER), 0);
 
   memset(&found, 0, sizeof(found));
   found.prefix = prefix;
   ck_assert_err(ipc_shm_list(0, collect, &found), 0);
-  ck_assert_uint_eq(found.count, 5);
+  ck_assert_uint_eq(found.count, 6);
   info = find(&found, NAMED("s"));
   ck_assert_int_eq(info->kind, IPC_SHM_KIND_SEGMENT);
   ck_assert_uint_ge(info->size, 8192);
@@ -115,12 +117,17 @@ START_TEST(every_kind_is_listed_with_its_users) {
   ck_assert_int_eq(info->kind, IPC_SHM_KIND_CHANNEL);
   ck_assert_uint_ge(info->size, IPC_SHM_CHANNEL_HEADER + 4096);
   ck_assert_int_eq(info->users, IPC_SHM_USERS_SOME);
+  info = find(&found, NAMED("t"));
+  ck_assert_int_eq(info->kind, IPC_SHM_KIND_TOPIC);
+  ck_assert_uint_ge(info->size, IPC_SHM_TOPIC_HEADER + 4 * 128);
+  ck_assert_int_eq(info->users, IPC_SHM_USERS_SOME);
 
   ipc_shm_close(held);
   ipc_shm_event_close(event);
   ipc_shm_mutex_close(mutex);
   ipc_shm_semaphore_close(semaphore);
   ipc_shm_channel_close(channel);
+  ipc_shm_topic_close(topic);
 #ifndef _WIN32
   /* Names whose every user is gone: found so, a mutex's by the kernel. */
   {
@@ -134,17 +141,18 @@ START_TEST(every_kind_is_listed_with_its_users) {
   memset(&found, 0, sizeof(found));
   found.prefix = prefix;
   ck_assert_err(ipc_shm_list(0, collect, &found), 0);
-  ck_assert_uint_eq(found.count, 6);
+  ck_assert_uint_eq(found.count, 7);
   assert_unused(find(&found, NAMED("s")));
   assert_unused(find(&found, NAMED("p")));
   assert_unused(find(&found, NAMED("e")));
   assert_unused(find(&found, NAMED("c")));
+  assert_unused(find(&found, NAMED("t")));
   assert_unused(find(&found, NAMED("k"))); /* its creator died holding it */
   ck_assert_int_eq(find(&found, NAMED("m"))->users, IPC_SHM_USERS_NONE);
   {
-    const char *suffixes[] = {"s", "e", "m", "p", "c", "k"};
+    const char *suffixes[] = {"s", "e", "m", "p", "c", "t", "k"};
     size_t i;
-    for (i = 0; i < 6; i++)
+    for (i = 0; i < 7; i++)
       test_remove_name(NAMED(suffixes[i]));
   }
 #else

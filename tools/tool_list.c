@@ -21,6 +21,8 @@ static const char *kind_text(ipc_shm_kind_t kind) {
     return "mutex";
   case IPC_SHM_KIND_CHANNEL:
     return "channel";
+  case IPC_SHM_KIND_TOPIC:
+    return "topic";
   case IPC_SHM_KIND_SEMAPHORE:
     return "semaphore";
   default:

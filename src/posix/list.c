@@ -252,6 +252,13 @@ static void inspect(const char *name, int held, int complete, int *kind, uint64_
       if (locked(fd, offsetof(ipc_shm__channel_header_t, peers),
                  sizeof(((ipc_shm__channel_header_t *)0)->peers)) == 1)
         by_lock = 1;
+    } else if (memcmp(head, IPC_SHM__TP_MAGIC_TEXT, 8) == 0 &&
+               *size >= IPC_SHM_TOPIC_HEADER) {
+      *kind = IPC_SHM_KIND_TOPIC;
+      /* Likewise on the first byte of each role's line. */
+      if (locked(fd, offsetof(ipc_shm__topic_header_t, roles),
+                 sizeof(((ipc_shm__topic_header_t *)0)->roles)) == 1)
+        by_lock = 1;
     }
   }
   ipc_shm__os_close_quietly(fd);

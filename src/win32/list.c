@@ -61,7 +61,7 @@ static void session_directory(WCHAR *out, size_t capacity, DWORD session) {
   wide_append(out, capacity, &at, base, wcslen(base));
 }
 
-/* What a section holds: a channel (its magic at the start) or a segment,
+/* What a section holds: a channel or topic (its magic at the start) or a segment,
  * and its size; 0 and a segment when it cannot be opened. */
 static void inspect_section(const WCHAR *path, int *kind, uint64_t *size) {
   HANDLE section = SYS.OpenFileMappingW(FILE_MAP_READ | SECTION_QUERY, FALSE, path);
@@ -76,6 +76,8 @@ static void inspect_section(const WCHAR *path, int *kind, uint64_t *size) {
     if (head != NULL) {
       if (memcmp(head, IPC_SHM__CH_MAGIC_TEXT, 8) == 0)
         *kind = IPC_SHM_KIND_CHANNEL;
+      else if (memcmp(head, IPC_SHM__TP_MAGIC_TEXT, 8) == 0 && *size >= IPC_SHM_TOPIC_HEADER)
+        *kind = IPC_SHM_KIND_TOPIC;
       (void)SYS.UnmapViewOfFile(head);
     }
   }
