@@ -1244,7 +1244,9 @@ IPC_SHM_API int ipc_shm_channel_status(const ipc_shm_t *segment,
  * peer, then a sleep (Linux: a futex word per role in the control area;
  * Windows: an auto-reset event per role, "Local\ipcshm.topic.ID.N"; other
  * POSIX systems poll). The publisher wakes a subscriber only when it
- * sleeps.
+ * sleeps; a publisher asleep for a free slot is woken once half the slots
+ * are free of what its waker has to read, and looks for a free slot every
+ * 2 ms meanwhile.
  *
  * Thread safety: each attachment is one party; its calls must not overlap.
  * @{ */

@@ -649,10 +649,20 @@ static int find_message(struct ipc_shm_topic *t, unsigned char **slot_out, size_
 }
 
 /* The message at t->position was read: move on, and tell a publisher that
- * waits for room. */
+ * waits for room once half the slots are free of what this subscriber has
+ * to read: it then fills them in one go rather than a slot per wake-up (as
+ * a channel's sender). */
 static int move_on(struct ipc_shm_topic *t) {
+  uint64_t unread;
   t->position++;
+  /* seq_cst: the position is published, then the publisher's flag is
+   * loaded (see object.h). */
   ipc_shm__store_seq_cst64(&role_line(t, t->role)->position, t->position);
+  if (ipc_shm__load_seq_cst32(&role_line(t, IPC_SHM__TP_PUBLISHER)->waiting) == 0)
+    return 0;
+  unread = ipc_shm__load_acquire64(&t->header->published) - t->position;
+  if (unread > t->slot_count / 2 && unread <= t->slot_count)
+    return 0;
   return wake_publisher(t);
 }
 

@@ -116,6 +116,10 @@ int ipc_shm__os_topic_sleep(struct ipc_shm_topic *t, uint32_t *word, uint32_t ex
   } else if (ns > IPC_SHM__LIVENESS_SLICE_NS) {
     ns = IPC_SHM__LIVENESS_SLICE_NS; /* nothing would wake it: it looks */
   }
+  /* A publisher is woken once half the slots are free (topic.c); it looks
+   * for a free slot after each slice, as on POSIX. */
+  if (t->role == IPC_SHM__TP_PUBLISHER && ns > IPC_SHM__LIVENESS_SLICE_NS)
+    ns = IPC_SHM__LIVENESS_SLICE_NS;
   ms = ns == INT64_MAX               ? INFINITE
        : ns / 1000000 >= WAIT_MAX_MS ? WAIT_MAX_MS
                                      : (DWORD)((ns + 999999) / 1000000);
