@@ -218,7 +218,7 @@ static void parent_stream_close(parent_stream_t *ps) {
 static int topic_sink(const char *kind, const char *name, const char *subscribed, size_t size) {
   int zero_copy = strcmp(kind, "topic-zc") == 0;
   unsigned char *buffer = allocate(size);
-  ipc_shm_semaphore_t *ready;
+  ipc_shm_semaphore_t *ready = NULL;
   ipc_shm_topic_t *topic;
   check(ipc_shm_topic_open(&topic, name, IPC_SHM_TOPIC_SUBSCRIBER), "topic_open");
   check(subscribed != NULL ? ipc_shm_semaphore_open(&ready, subscribed, 0) : IPC_SHM_E_INVAL,

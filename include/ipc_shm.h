@@ -1255,9 +1255,9 @@ IPC_SHM_API int ipc_shm_channel_status(const ipc_shm_t *segment,
  * Opaque. */
 typedef struct ipc_shm_topic ipc_shm_topic_t;
 
-/** The role a process takes in a topic (one of the two). */
-#define IPC_SHM_TOPIC_PUBLISHER 0x0400u
-#define IPC_SHM_TOPIC_SUBSCRIBER 0x0800u
+/* The role a process takes in a topic (one of the two). */
+#define IPC_SHM_TOPIC_PUBLISHER 0x0400u  /**< publishes (one per topic) */
+#define IPC_SHM_TOPIC_SUBSCRIBER 0x0800u /**< subscribes (up to 64) */
 /** Creation: the publisher never waits; slow subscribers lose messages. */
 #define IPC_SHM_TOPIC_OVERWRITE 0x1000u
 /** Subscribers: begin with the oldest message still in the slots rather

@@ -245,17 +245,17 @@ static int attach(ipc_shm_topic_t **out, ipc_shm_t *segment, unsigned flags,
 static int begin_create(ipc_shm_topic_t **out, unsigned flags, unsigned allowed,
                         size_t max_message, size_t slots, new_topic_t *n) {
   const uint64_t limit = (uint64_t)SIZE_MAX / 2;
-  uint64_t count = 2;
+  uint64_t count = 2, largest = max_message, asked = slots;
   if (out == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
   *out = NULL;
   if (role_of(flags) < 0 ||
       (flags & ~(IPC_SHM_TOPIC_PUBLISHER | IPC_SHM_TOPIC_SUBSCRIBER | IPC_SHM_TOPIC_OVERWRITE |
                  IPC_SHM_TOPIC_FROM_OLDEST | allowed)) != 0 ||
-      max_message == 0 || (uint64_t)max_message > IPC_SHM_TOPIC_MESSAGE_MAX || slots == 0 ||
-      (uint64_t)slots > IPC_SHM__TP_SLOTS_MAX)
+      largest == 0 || largest > IPC_SHM_TOPIC_MESSAGE_MAX || asked == 0 ||
+      asked > IPC_SHM__TP_SLOTS_MAX)
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
-  while (count < (uint64_t)slots)
+  while (count < asked)
     count <<= 1;
   n->slot_count = count;
   n->slot_size = slot_size_for(max_message);
