@@ -1001,26 +1001,11 @@ static void topic_size_rows(const char *self, const char *condition, size_t size
   }
 }
 
-void topic_rows(const char *self) {
-  static const char *const conditions[] = {"idle", "one-cpu", "busy"};
-  size_t c, i;
-#ifndef _WIN32
-  signal(SIGPIPE, SIG_IGN);
-#endif
-  for (c = 0; c < sizeof(conditions) / sizeof(conditions[0]); c++) {
-    condition_state_t state;
-    if (bench_condition != NULL && strcmp(bench_condition, conditions[c]) != 0)
-      continue;
-    if (!condition_begin(self, conditions[c], &state))
-      continue;
-    for (i = 0; i < SIZES; i++)
-      if (bench_size == 0 || bench_size == sizes[i])
-        topic_size_rows(self, conditions[c], sizes[i]);
-    condition_end(conditions[c], &state);
-  }
-}
-
-void transport_rows(const char *self) {
+/* Each condition asked for (--condition), set up in turn: `size_rows` at
+ * each size asked for (--size), then `after` if given. */
+static void each_condition(const char *self,
+                           void (*size_rows)(const char *, const char *, size_t),
+                           void (*after)(const char *, const char *)) {
   static const char *const conditions[] = {"idle", "one-cpu", "busy"};
   size_t c, i;
 #ifndef _WIN32
@@ -1038,8 +1023,13 @@ void transport_rows(const char *self) {
     }
     for (i = 0; i < SIZES; i++)
       if (bench_size == 0 || bench_size == sizes[i])
-        sizes_rows(self, conditions[c], sizes[i]);
-    round_trip_rows(self, conditions[c]);
+        size_rows(self, conditions[c], sizes[i]);
+    if (after != NULL)
+      after(self, conditions[c]);
     condition_end(conditions[c], &state);
   }
 }
+
+void topic_rows(const char *self) { each_condition(self, topic_size_rows, NULL); }
+
+void transport_rows(const char *self) { each_condition(self, sizes_rows, round_trip_rows); }

@@ -127,6 +127,26 @@ int ipc_shm_tool_send_lines(int (*send)(void *object, const void *data, size_t s
   return err;
 }
 
+int ipc_shm_tool_send_input(int (*send)(void *object, const void *data, size_t size,
+                                         const void *opt),
+                             void *object, const struct channel_options *opt, size_t max) {
+  unsigned char *input;
+  size_t size = 0;
+  int too_long = 0, err;
+  if (opt->message != NULL) {
+    size = strlen(opt->message);
+    return size == 0 || size > max ? IPC_SHM_E_INVAL : send(object, opt->message, size, opt);
+  }
+  if (opt->lines)
+    return ipc_shm_tool_send_lines(send, object, opt, max);
+  input = ipc_shm_tool_read_input(max, &size, &too_long);
+  if (input == NULL)
+    return IPC_SHM_E_NO_MEMORY;
+  err = size == 0 || too_long ? IPC_SHM_E_INVAL : send(object, input, size, opt);
+  free(input);
+  return err;
+}
+
 int ipc_shm_tool_put_message(const char *command, const struct channel_options *opt,
                              const void *data, size_t size) {
   if (fwrite(data, 1, size, stdout) != size || (opt->lines && putchar('\n') == EOF) ||

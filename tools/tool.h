@@ -36,6 +36,12 @@ unsigned char *ipc_shm_tool_read_input(size_t limit, size_t *size, int *too_long
 int ipc_shm_tool_send_lines(int (*send)(void *object, const void *data, size_t size,
                                         const void *opt),
                             void *object, const void *opt, size_t max);
+/* What send and publish send: MESSAGE, or with --lines each line of
+ * standard input, or all of it as one message; INVAL for a message that is
+ * empty or over `max` bytes. */
+int ipc_shm_tool_send_input(int (*send)(void *object, const void *data, size_t size,
+                                         const void *opt),
+                             void *object, const struct channel_options *opt, size_t max);
 /* Write one received message to standard output (and a newline with
  * --lines); -1, said on standard error, when it cannot be written. */
 int ipc_shm_tool_put_message(const char *command, const struct channel_options *opt,

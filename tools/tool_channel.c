@@ -58,8 +58,9 @@ static int cmd_create(const struct channel_options *opt) {
 }
 
 /* Send one message, by copy or written in the ring. */
-static int send_one(ipc_shm_channel_t *channel, const struct channel_options *opt,
-                    const void *data, size_t size) {
+static int send_one(void *object, const void *data, size_t size, const void *options) {
+  ipc_shm_channel_t *channel = (ipc_shm_channel_t *)object;
+  const struct channel_options *opt = (const struct channel_options *)options;
   void *space;
   int err;
   if (!opt->zero_copy)
@@ -71,34 +72,16 @@ static int send_one(ipc_shm_channel_t *channel, const struct channel_options *op
   return ipc_shm_channel_commit(channel, size);
 }
 
-static int send_callback(void *channel, const void *data, size_t size, const void *opt) {
-  return send_one((ipc_shm_channel_t *)channel, (const struct channel_options *)opt, data, size);
-}
-
 /* send NAME [MESSAGE]: the argument, or all of standard input, as one
  * message; with --lines each line of standard input. */
 static int cmd_send(const struct channel_options *opt) {
   ipc_shm_channel_t *channel;
-  unsigned char *input;
-  size_t size = 0, max;
-  int too_long = 0, err;
-  err = ipc_shm_channel_open(&channel, opt->name, flags_of(opt, IPC_SHM_CHANNEL_SENDER));
+  size_t max;
+  int err = ipc_shm_channel_open(&channel, opt->name, flags_of(opt, IPC_SHM_CHANNEL_SENDER));
   if (err != 0)
     return fail(opt, err);
   max = ipc_shm_channel_max_message(channel);
-  if (opt->message != NULL) {
-    size = strlen(opt->message);
-    err = size == 0 || size > max ? IPC_SHM_E_INVAL : send_one(channel, opt, opt->message, size);
-  } else if (opt->lines) {
-    err = ipc_shm_tool_send_lines(send_callback, channel, opt, max);
-  } else {
-    input = ipc_shm_tool_read_input(max, &size, &too_long);
-    if (input == NULL)
-      err = IPC_SHM_E_NO_MEMORY;
-    else
-      err = size == 0 || too_long ? IPC_SHM_E_INVAL : send_one(channel, opt, input, size);
-    free(input);
-  }
+  err = ipc_shm_tool_send_input(send_one, channel, opt, max);
   if (err == IPC_SHM_E_INVAL)
     fprintf(stderr, "ipc-shm: channel send %s: a message is 1 to %zu bytes\n", opt->name, max);
   else if (err != 0)

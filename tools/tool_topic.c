@@ -74,25 +74,12 @@ static int publish_one(void *topic, const void *data, size_t size, const void *o
  * message; with --lines each line of standard input. */
 static int cmd_publish(const struct channel_options *opt) {
   ipc_shm_topic_t *topic;
-  size_t size = 0, max;
-  int too_long = 0;
+  size_t max;
   int err = ipc_shm_topic_open(&topic, opt->name, IPC_SHM_TOPIC_PUBLISHER | global_of(opt));
   if (err != 0)
     return fail(opt, err);
   max = ipc_shm_topic_max_message(topic);
-  if (opt->message != NULL) {
-    size = strlen(opt->message);
-    err = size == 0 || size > max ? IPC_SHM_E_INVAL : publish_one(topic, opt->message, size, opt);
-  } else if (opt->lines) {
-    err = ipc_shm_tool_send_lines(publish_one, topic, opt, max);
-  } else {
-    unsigned char *input = ipc_shm_tool_read_input(max, &size, &too_long);
-    if (input == NULL)
-      err = IPC_SHM_E_NO_MEMORY;
-    else
-      err = size == 0 || too_long ? IPC_SHM_E_INVAL : publish_one(topic, input, size, opt);
-    free(input);
-  }
+  err = ipc_shm_tool_send_input(publish_one, topic, opt, max);
   if (err == IPC_SHM_E_INVAL)
     fprintf(stderr, "ipc-shm: topic publish %s: a message is 1 to %zu bytes\n", opt->name, max);
   else if (err != 0)

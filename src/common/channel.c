@@ -99,14 +99,7 @@ static int read_header(struct ipc_shm_channel *ch, int wait_for_creator) {
 
 /* Release the view and the segment; the first error, if any. */
 static int free_channel(struct ipc_shm_channel *ch) {
-  int err = 0, closed;
-  if (ch->view != NULL)
-    err = ipc_shm_unmap(ch->view);
-  if (ch->segment != NULL) {
-    closed = ipc_shm_close(ch->segment);
-    if (err == 0)
-      err = closed;
-  }
+  int err = ipc_shm__control_release(ch->view, ch->segment);
   free(ch);
   return err;
 }

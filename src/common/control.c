@@ -41,6 +41,18 @@ int ipc_shm__control_own_copy(const ipc_shm_t *segment, struct ipc_shm **own) {
   return err;
 }
 
+int ipc_shm__control_release(ipc_shm_view_t *view, ipc_shm_t *segment) {
+  int err = 0, closed;
+  if (view != NULL)
+    err = ipc_shm_unmap(view);
+  if (segment != NULL) {
+    closed = ipc_shm_close(segment);
+    if (err == 0)
+      err = closed;
+  }
+  return err;
+}
+
 int ipc_shm__control_unname(const char *name, unsigned global, int err) {
   if (ipc_shm_lifetime() == IPC_SHM_LIFETIME_UNTIL_REMOVED) {
     long native = ipc_shm_last_native_error();

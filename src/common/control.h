@@ -28,6 +28,10 @@ uint64_t ipc_shm__control_new_id(const ipc_shm_t *segment);
  * object that must outlive the caller's. Nothing is left on failure. */
 int ipc_shm__control_own_copy(const ipc_shm_t *segment, struct ipc_shm **own);
 
+/* Unmap `view` and close `segment` (either may be NULL): the first error,
+ * if any; both are released whatever happens. */
+int ipc_shm__control_release(ipc_shm_view_t *view, ipc_shm_t *segment);
+
 /* A named create failed with `err` after making the segment `name`: where
  * names outlive handles, remove it too. Returns `err`, with the native
  * error of the first failure kept. */

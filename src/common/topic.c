@@ -89,14 +89,7 @@ static int check_header(const ipc_shm__topic_header_t *h, uint64_t segment_size,
 }
 
 static int free_topic(struct ipc_shm_topic *t) {
-  int err = 0, closed;
-  if (t->view != NULL)
-    err = ipc_shm_unmap(t->view);
-  if (t->segment != NULL) {
-    closed = ipc_shm_close(t->segment);
-    if (err == 0)
-      err = closed;
-  }
+  int err = ipc_shm__control_release(t->view, t->segment);
   free(t);
   return err;
 }

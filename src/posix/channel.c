@@ -13,12 +13,11 @@
 #include "posix_internal.h"
 
 
-#if IPC_SHM__LINUX
-/* The byte whose lock is the role `side`: the first of its peer word. */
+/* The byte whose lock is the role `side` (Linux): the first of its peer
+ * word. */
 static uint64_t role_byte(int side) {
   return (uint64_t)offsetof(ipc_shm__channel_header_t, peers) + 8u * (uint64_t)side;
 }
-#endif
 
 int ipc_shm__os_self_process(uint64_t *self) {
   uint64_t pid = (uint64_t)(uint32_t)getpid();
@@ -27,33 +26,11 @@ int ipc_shm__os_self_process(uint64_t *self) {
 }
 
 int ipc_shm__os_channel_begin(struct ipc_shm_channel *ch, uint64_t id, int global) {
-  uint64_t *peer = &ch->header->peers[ch->side];
   (void)id;
   (void)global;
   ipc_shm__posix_presence_init(&ch->os.presence);
-#if IPC_SHM__LINUX
-  {
-    int err = ipc_shm__posix_presence_take(&ch->os.presence, ch->segment->handle, 1,
-                                           role_byte(ch->side), 1);
-    if (err != 0)
-      return err;
-    ipc_shm__store_seq_cst64(peer, ch->self);
-    return 0;
-  }
-#else
-  {
-    int attempt;
-    for (attempt = 0; attempt < 16; attempt++) {
-      uint64_t holder = ipc_shm__load_acquire64(peer);
-      if (holder > IPC_SHM__CH_PEER_LEFT &&
-          !ipc_shm__posix_process_gone((uint32_t)(holder >> 32)))
-        return ipc_shm__fail_arg(IPC_SHM_E_EXISTS);
-      if (ipc_shm__cas_seq_cst64(peer, &holder, ch->self))
-        return 0;
-    }
-    return ipc_shm__fail_arg(IPC_SHM_E_EXISTS);
-  }
-#endif
+  return ipc_shm__posix_take_role(&ch->os.presence, ch->segment->handle, role_byte(ch->side),
+                                  &ch->header->peers[ch->side], ch->self);
 }
 
 void ipc_shm__os_channel_end(struct ipc_shm_channel *ch) {

@@ -244,3 +244,27 @@ int ipc_shm__posix_presence_held(const ipc_shm__presence_t *mine, uint64_t byte)
   return -1;
 #endif
 }
+
+int ipc_shm__posix_take_role(ipc_shm__presence_t *presence, int object_fd, uint64_t byte,
+                             uint64_t *role, uint64_t self) {
+#if IPC_SHM__LINUX
+  int err = ipc_shm__posix_presence_take(presence, object_fd, 1, byte, 1);
+  if (err != 0)
+    return err;
+  ipc_shm__store_seq_cst64(role, self);
+  return 0;
+#else
+  int attempt;
+  (void)presence;
+  (void)object_fd;
+  (void)byte;
+  for (attempt = 0; attempt < 16; attempt++) {
+    uint64_t holder = ipc_shm__load_acquire64(role);
+    if (holder > 1u && !ipc_shm__posix_process_gone((uint32_t)(holder >> 32)))
+      return ipc_shm__fail_arg(IPC_SHM_E_EXISTS);
+    if (ipc_shm__cas_seq_cst64(role, &holder, self))
+      return 0;
+  }
+  return ipc_shm__fail_arg(IPC_SHM_E_EXISTS);
+#endif
+}

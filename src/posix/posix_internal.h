@@ -255,4 +255,12 @@ int ipc_shm__posix_presence_take(ipc_shm__presence_t *p, int object_fd, int writ
 void ipc_shm__posix_presence_drop(ipc_shm__presence_t *p);
 int ipc_shm__posix_presence_held(const ipc_shm__presence_t *mine, uint64_t byte);
 
+/* Take a role of a channel or topic whose holder is the word `*role` of
+ * the object behind `object_fd`: Linux locks `byte` (the word's first)
+ * exclusively through a presence of its own, then stores `self` in the
+ * word; elsewhere a CAS to `self` from a holder that is free, left (1) or
+ * whose process is gone. 0, or EXISTS while a live process holds it. */
+int ipc_shm__posix_take_role(ipc_shm__presence_t *presence, int object_fd, uint64_t byte,
+                             uint64_t *role, uint64_t self);
+
 #endif

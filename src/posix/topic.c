@@ -15,12 +15,11 @@
  * holder's. */
 #include "posix_internal.h"
 
-#if IPC_SHM__LINUX
+/* The byte whose lock is role `role` (Linux): the first of its line. */
 static uint64_t role_byte(int role) {
   return (uint64_t)offsetof(ipc_shm__topic_header_t, roles) +
          (uint64_t)sizeof(ipc_shm__topic_role_t) * (uint64_t)role;
 }
-#endif
 
 /* This attachment as the role words hold it. */
 static uint64_t attachment_value(void) {
@@ -32,34 +31,12 @@ static uint64_t attachment_value(void) {
 }
 
 int ipc_shm__os_topic_begin(struct ipc_shm_topic *t, uint64_t id, int global) {
-  uint64_t *peer = &t->header->roles[t->role].peer;
   (void)id;
   (void)global;
   ipc_shm__posix_presence_init(&t->os.presence);
   t->self = attachment_value();
-#if IPC_SHM__LINUX
-  {
-    int err = ipc_shm__posix_presence_take(&t->os.presence, t->segment->handle, 1,
-                                           role_byte(t->role), 1);
-    if (err != 0)
-      return err;
-    ipc_shm__store_seq_cst64(peer, t->self);
-    return 0;
-  }
-#else
-  {
-    int attempt;
-    for (attempt = 0; attempt < 16; attempt++) {
-      uint64_t holder = ipc_shm__load_acquire64(peer);
-      if (holder > IPC_SHM__TP_PEER_LEFT &&
-          !ipc_shm__posix_process_gone((uint32_t)(holder >> 32)))
-        return ipc_shm__fail_arg(IPC_SHM_E_EXISTS);
-      if (ipc_shm__cas_seq_cst64(peer, &holder, t->self))
-        return 0;
-    }
-    return ipc_shm__fail_arg(IPC_SHM_E_EXISTS);
-  }
-#endif
+  return ipc_shm__posix_take_role(&t->os.presence, t->segment->handle, role_byte(t->role),
+                                  &t->header->roles[t->role].peer, t->self);
 }
 
 void ipc_shm__os_topic_end(struct ipc_shm_topic *t) {

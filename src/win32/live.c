@@ -67,3 +67,64 @@ int ipc_shm__win_peer_alive(ipc_shm__win_peer_t *peer, uint64_t value) {
   }
   return SYS.WaitForSingleObject(peer->process, 0) != WAIT_OBJECT_0;
 }
+
+int ipc_shm__win_take_role(uint64_t *role, uint64_t self) {
+  ipc_shm__win_peer_t holder_process;
+  int attempt, err = IPC_SHM_E_EXISTS;
+  ipc_shm__win_peer_init(&holder_process);
+  for (attempt = 0; attempt < 16; attempt++) {
+    uint64_t holder = ipc_shm__load_acquire64(role);
+    if (holder > 1u && ipc_shm__win_peer_alive(&holder_process, holder))
+      break;
+    if (ipc_shm__cas_seq_cst64(role, &holder, self)) {
+      err = 0;
+      break;
+    }
+  }
+  ipc_shm__win_peer_close(&holder_process);
+  return err == 0 ? 0 : ipc_shm__fail_arg(err);
+}
+
+int ipc_shm__win_wake_event(const char *name, int global, HANDLE *out) {
+  WCHAR wide_name[IPC_SHM__WIDE_NAME_MAX];
+  HANDLE event;
+  int err = ipc_shm__wide_name(wide_name, global ? L"Global\\" : L"Local\\", name);
+  if (err != 0)
+    return err;
+  /* Open first: making an object in Global\ needs a privilege. */
+  event = SYS.OpenEventW(SYNCHRONIZE | EVENT_MODIFY_STATE, FALSE, wide_name);
+  if (event == NULL) {
+    if (GetLastError() != ERROR_FILE_NOT_FOUND)
+      return ipc_shm__fail_last("OpenEventW");
+    event = SYS.CreateEventW(NULL, FALSE, FALSE, wide_name);
+    if (event == NULL)
+      return ipc_shm__fail_last("CreateEventW");
+  }
+  *out = event;
+  return 0;
+}
+
+int ipc_shm__win_sleep_watching(HANDLE waker, ipc_shm__win_peer_t *peer, uint64_t value,
+                                int64_t ns) {
+  HANDLE objects[2];
+  DWORD ms, result, count = 1;
+  objects[0] = waker;
+  if (value > 1u && (value == peer->value || ipc_shm__win_peer_open(peer, value) > 0)) {
+    objects[1] = peer->process; /* its end wakes this side */
+    count = 2;
+  } else if (ns > IPC_SHM__LIVENESS_SLICE_NS) {
+    ns = IPC_SHM__LIVENESS_SLICE_NS; /* nothing would wake it: it looks */
+  }
+  /* The longest single wait: INFINITE is 0xFFFFFFFF. */
+  ms = ns == INT64_MAX                ? INFINITE
+       : ns / 1000000 >= 0xFFFFFFFEll ? 0xFFFFFFFEu
+                                      : (DWORD)((ns + 999999) / 1000000);
+  result = SYS.WaitForMultipleObjects(count, objects, FALSE, ms);
+  if (result == WAIT_OBJECT_0)
+    return 0;
+  if (result == WAIT_OBJECT_0 + 1)
+    return 2;
+  if (result == WAIT_TIMEOUT)
+    return 1;
+  return ipc_shm__fail_last("WaitForMultipleObjects");
+}

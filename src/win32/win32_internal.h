@@ -184,6 +184,23 @@ int ipc_shm__win_peer_open(ipc_shm__win_peer_t *peer, uint64_t value);
 int ipc_shm__win_peer_alive(ipc_shm__win_peer_t *peer, uint64_t value);
 void ipc_shm__win_peer_close(ipc_shm__win_peer_t *peer);
 
+/* Take a role whose holder is the word `*role` (in shared memory): by CAS
+ * to `self` from a holder that is free, left (1) or gone. 0, or EXISTS
+ * (recorded) while a live process holds it. */
+int ipc_shm__win_take_role(uint64_t *role, uint64_t self);
+
+/* Sleep on `waker` at most `ns` (> 0, INT64_MAX: no limit), and on the
+ * process `value` names (0: none), kept open in *peer, whose end ends the
+ * sleep; where there is none, at most IPC_SHM__LIVENESS_SLICE_NS. 0 when
+ * woken, 1 when the time ran out, 2 when the process ended, or an error. */
+int ipc_shm__win_sleep_watching(HANDLE waker, ipc_shm__win_peer_t *peer, uint64_t value,
+                                int64_t ns);
+
+/* The auto-reset event `name` (ASCII, e.g. "ipcshm.channel.ID.r") under
+ * Local\ or Global\, opened, or made where none is: what channels and
+ * topics sleep on. */
+int ipc_shm__win_wake_event(const char *name, int global, HANDLE *out);
+
 /* ---- Events and mutexes (src/win32/sync.c) ---- */
 
 /* A mutex's recovery state, in the section every user maps. */
