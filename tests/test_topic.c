@@ -619,19 +619,27 @@ static void start_subscribers(test_proc_t **procs, const char *name, const char 
   }
 }
 
+/* Four subscribers (one slow, one reading in place, one from the oldest
+ * kept) get every message in order; a fifth, killed while it reads, holds
+ * nobody back. */
 START_TEST(every_subscriber_gets_every_message_in_order) {
-  static const char *const modes[] = {"copy", "peek", "copy", "oldest"};
+  static const char *const modes[] = {"copy", "peek", "slow", "oldest", "copy"};
   char name[IPC_SHM_NAME_MAX + 1];
-  test_proc_t *procs[4];
+  test_proc_t *procs[5];
   ipc_shm_topic_t *pub;
   long n;
   int i;
   ck_assert_err(ipc_shm_topic_create(&pub, test_name(name, "te"), MAX_MESSAGE, SLOTS,
                                      IPC_SHM_TOPIC_PUBLISHER),
                 0);
-  start_subscribers(procs, name, modes, 4);
-  for (n = 0; n < MESSAGES; n++)
+  start_subscribers(procs, name, modes, 5);
+  for (n = 0; n < MESSAGES; n++) {
+    if (n == MESSAGES / 3) {
+      test_proc_kill(procs[4]);
+      ck_assert_int_ne(test_proc_wait(procs[4]), 0);
+    }
     ck_assert_err(publish_number(pub, (uint64_t)n, (int)(mix((uint32_t)n) & 1)), 0);
+  }
   ck_assert_err(ipc_shm_topic_close(pub), 0);
   for (i = 0; i < 4; i++) {
     sub_report_t r = read_report(procs[i]);
