@@ -46,7 +46,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       FUZZ_REQUIRE(channel.timeout_ms >= -1 && channel.timeout_ms <= 86400000);
       FUZZ_REQUIRE(channel.max_message > 0 && channel.capacity > 0);
       FUZZ_REQUIRE(!channel.perms_given || channel.perms <= 0777);
-      FUZZ_REQUIRE(channel.message == NULL || strcmp(channel.action, "send") == 0);
+      FUZZ_REQUIRE(channel.message == NULL ||
+                   strcmp(channel.action, channel.topic ? "publish" : "send") == 0);
+      FUZZ_REQUIRE(channel.topic == (strcmp(argv[1], "topic") == 0));
+      FUZZ_REQUIRE(channel.slots >= 1 && channel.slots <= ((uint64_t)1 << 20));
+      FUZZ_REQUIRE(!channel.from_oldest || strcmp(channel.action, "subscribe") == 0);
+      FUZZ_REQUIRE(!channel.overwrite || strcmp(channel.action, "create") == 0);
       FUZZ_REQUIRE(!(channel.lines && channel.message != NULL));
     } else {
       FUZZ_REQUIRE(reason != NULL && reason[0] != '\0');
