@@ -1370,6 +1370,131 @@ IPC_SHM_API int ipc_shm_topic_release(ipc_shm_topic_t *topic);
 /** @} */
 
 /* ------------------------------------------------------------------------ */
+/** @defgroup inboxes Inboxes (many senders, one receiver)
+ * An inbox takes messages from any number of senders (up to
+ * IPC_SHM_INBOX_SENDERS_MAX attached at once) to one receiver, in a fixed
+ * number of slots in a segment, with no system call per message while both
+ * sides are busy. It is built as a topic is (the same control area, layout
+ * 1, with the magic "ipcinbx"; role 0 is the receiver, roles 1 to 64 the
+ * senders; README.md gives the protocol), and attaching to a topic, a
+ * channel or a plain segment as an inbox is WRONG_KIND, and the other way
+ * round.
+ *
+ * Messages: 1 to max_message bytes, delivered whole. Those of one sender
+ * arrive in the order it sent them; those of different senders in the
+ * order in which they took their slots. A sender takes a slot only once
+ * one is free; a message is delivered once committed. A sender killed
+ * between reserve and commit never holds the others back: once its death
+ * is known (as for channels: the kernel's lock on Linux, the process on
+ * Windows, the process id elsewhere; within about 2 ms of a receiver's
+ * wait), its slot is passed over and what it had written is never
+ * delivered. A sender that is alive and slow between reserve and commit
+ * holds the receiver until it commits.
+ *
+ * Peers: one receiver; when it closes or dies its senders get DISCONNECTED
+ * (until one has come, senders fill the slots for it). The receiver gets
+ * DISCONNECTED once every sender that came has closed or died and it has
+ * taken what they committed; a new sender may come at any time. A message
+ * a dead receiver had peeked and not released is delivered again to the
+ * next receiver.
+ *
+ * Waiting: as for topics: the receiver sleeps on its word (Linux: a futex;
+ * Windows: "Local\ipcshm.topic.ID.0"; other POSIX systems poll) and is woken
+ * by a commit only when it sleeps; a sender asleep for a free slot is woken
+ * by the receiver as it moves on. ipc_shm_wait_any() does not take inboxes
+ * yet.
+ *
+ * Thread safety: each attachment is one party; its calls must not overlap.
+ * @{ */
+
+/** One attachment to an inbox, as its receiver or one sender. Opaque. */
+typedef struct ipc_shm_inbox ipc_shm_inbox_t;
+
+/* The role a process takes in an inbox (one of the two). */
+#define IPC_SHM_INBOX_RECEIVER 0x0400u /**< receives (one per inbox) */
+#define IPC_SHM_INBOX_SENDER 0x0800u   /**< sends (up to 64 at once) */
+
+/** The most senders attached to an inbox at once. */
+#define IPC_SHM_INBOX_SENDERS_MAX 64
+
+/** Create a named inbox of `slots` messages (rounded up to a power of
+ * two, at least 2) of up to `max_message` bytes (at most
+ * IPC_SHM_TOPIC_MESSAGE_MAX) and attach in the role given. The segment is
+ * as large as a topic's of the same sizes.
+ * Flags: IPC_SHM_INBOX_RECEIVER or IPC_SHM_INBOX_SENDER (one),
+ * IPC_SHM_GLOBAL, IPC_SHM_PERMS().
+ * Errors: those of ipc_shm_create(), and INVAL (no role or both, an
+ * unknown flag, sizes as for ipc_shm_topic_create()). */
+IPC_SHM_API int ipc_shm_inbox_create(ipc_shm_inbox_t **inbox, const char *name,
+                                     size_t max_message, size_t slots, unsigned flags);
+
+/** Create an inbox in an anonymous segment, attached in the role given;
+ * hand ipc_shm_inbox_segment() over by any route. Flags: one role. */
+IPC_SHM_API int ipc_shm_inbox_create_anonymous(ipc_shm_inbox_t **inbox, size_t max_message,
+                                               size_t slots, unsigned flags);
+
+/** Open a named inbox and attach in the role given (waiting up to 2
+ * seconds for a creator still writing it). Flags: one role,
+ * IPC_SHM_GLOBAL. Errors: those of ipc_shm_open(), and WRONG_KIND,
+ * VERSION, CORRUPT, EXISTS (a live process is the receiver), LIMIT (64
+ * live senders). */
+IPC_SHM_API int ipc_shm_inbox_open(ipc_shm_inbox_t **inbox, const char *name, unsigned flags);
+
+/** Attach to the inbox in a segment this process has, in the role given;
+ * the inbox keeps its own copy of the handle. Flags: one role. Errors:
+ * INVAL, WRONG_KIND, VERSION, CORRUPT, EXISTS, LIMIT, ACCESS, NO_MEMORY,
+ * SYSTEM. */
+IPC_SHM_API int ipc_shm_inbox_attach(ipc_shm_inbox_t **inbox, const ipc_shm_t *segment,
+                                     unsigned flags);
+
+/** The inbox's segment, to hand over; owned by the inbox. */
+IPC_SHM_API const ipc_shm_t *ipc_shm_inbox_segment(const ipc_shm_inbox_t *inbox);
+
+/** The largest message the inbox takes. */
+IPC_SHM_API size_t ipc_shm_inbox_max_message(const ipc_shm_inbox_t *inbox);
+
+/** Leave the role and free the attachment. A sender's slot reserved and
+ * not committed is passed over. Errors: INVAL, SYSTEM. */
+IPC_SHM_API int ipc_shm_inbox_close(ipc_shm_inbox_t *inbox);
+
+/** Send a copy of `size` bytes (1 to max_message), waiting at most
+ * `timeout_ms` for a free slot. Errors: INVAL (not a sender, a bad size
+ * or timeout, a reservation open), TIMEOUT, DISCONNECTED (the receiver
+ * closed or died), SYSTEM. */
+IPC_SHM_API int ipc_shm_inbox_send(ipc_shm_inbox_t *inbox, const void *data, size_t size,
+                                   int64_t timeout_ms);
+
+/** Zero-copy sending: a slot's room for `size` bytes at *space (16-byte
+ * aligned); write the message there and ipc_shm_inbox_commit() it. A slot
+ * taken and not yet free when the time runs out stays this sender's for
+ * its next reserve. Errors: as ipc_shm_inbox_send(). */
+IPC_SHM_API int ipc_shm_inbox_reserve(ipc_shm_inbox_t *inbox, size_t size, void **space,
+                                      int64_t timeout_ms);
+
+/** Deliver the reserved message with its first `size` bytes (at most the
+ * size reserved; 0 drops it). Errors: INVAL (nothing reserved, too large),
+ * SYSTEM. */
+IPC_SHM_API int ipc_shm_inbox_commit(ipc_shm_inbox_t *inbox, size_t size);
+
+/** Receive the next message into `buffer`, its size in *size; waits at
+ * most `timeout_ms`. A message larger than the buffer stays: INVAL with
+ * *size set. Errors: INVAL, TIMEOUT, DISCONNECTED (every sender that came
+ * is gone and what they committed was taken), CORRUPT, SYSTEM. */
+IPC_SHM_API int ipc_shm_inbox_receive(ipc_shm_inbox_t *inbox, void *buffer, size_t buffer_size,
+                                      size_t *size, int64_t timeout_ms);
+
+/** Zero-copy receiving: the next message in place, valid until
+ * ipc_shm_inbox_release(). Errors: as ipc_shm_inbox_receive(), and INVAL
+ * when a message is peeked already. */
+IPC_SHM_API int ipc_shm_inbox_peek(ipc_shm_inbox_t *inbox, const void **data, size_t *size,
+                                   int64_t timeout_ms);
+
+/** Give the peeked message's slot back. Errors: INVAL (nothing peeked). */
+IPC_SHM_API int ipc_shm_inbox_release(ipc_shm_inbox_t *inbox);
+
+/** @} */
+
+/* ------------------------------------------------------------------------ */
 /** @defgroup waiting Waiting on several objects
  * One thread waits until the first of several events, semaphores, mutexes
  * and channel ends is ready, and takes it as the single-object call would:

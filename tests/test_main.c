@@ -93,6 +93,7 @@ static Suite *all_cases(void) {
   add_mutex_cases(suite);
   add_semaphore_cases(suite);
   add_topic_cases(suite);
+  add_inbox_cases(suite);
   add_wait_any_cases(suite);
   add_ring_cases(suite);
   add_namespace_cases(suite);

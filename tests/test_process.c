@@ -179,6 +179,8 @@ int run_helper(int argc, char **argv) {
   if (rc < 0)
     rc = run_topic_helper(argc, argv);
   if (rc < 0)
+    rc = run_inbox_helper(argc, argv);
+  if (rc < 0)
     rc = run_namespace_helper(argc, argv);
   if (rc >= 0)
     return rc;

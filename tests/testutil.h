@@ -191,6 +191,7 @@ void add_event_cases(Suite *suite);
 void add_mutex_cases(Suite *suite);
 void add_semaphore_cases(Suite *suite);
 void add_topic_cases(Suite *suite);
+void add_inbox_cases(Suite *suite);
 void add_wait_any_cases(Suite *suite);
 void add_ring_cases(Suite *suite);
 void add_namespace_cases(Suite *suite);
@@ -219,6 +220,7 @@ int run_event_helper(int argc, char **argv);
 int run_mutex_helper(int argc, char **argv);
 int run_semaphore_helper(int argc, char **argv);
 int run_topic_helper(int argc, char **argv);
+int run_inbox_helper(int argc, char **argv);
 int run_channel_helper(int argc, char **argv);
 int run_namespace_helper(int argc, char **argv);
 

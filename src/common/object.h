@@ -266,7 +266,9 @@ struct ipc_shm_topic {
   unsigned char *slots;       /* the first slot */
   uint64_t slot_count, slot_size, max_message; /* checked at attach */
   int overwrite;
-  int role;                   /* IPC_SHM__TP_PUBLISHER, or a subscriber's */
+  int inbox;                  /* an inbox (many senders, one receiver) */
+  int role;                   /* IPC_SHM__TP_PUBLISHER, or a subscriber's;
+                                 an inbox's receiver, or a sender's */
   uint64_t self;              /* this process, as the role words hold it */
   uint64_t position;          /* publisher: the next message's number;
                                  subscriber: the next message to read */
@@ -283,11 +285,23 @@ struct ipc_shm_topic {
   int blocker;                /* publisher: the subscriber that held it
                                  back last, or 0 */
   uint64_t blocker_peer;
+  uint64_t ticket;            /* inbox sender: the slot it claimed, plus one;
+                                 0 when none */
   struct ipc_shm__os_topic os;
 };
 
-/* The control area's constants and layout ("ipctopc" and a NUL). */
+/* An inbox is a topic's slots and roles put the other way round: role 0
+ * is its receiver (IPC_SHM_INBOX_RECEIVER has IPC_SHM_TOPIC_PUBLISHER's
+ * value), roles 1..64 its senders (IPC_SHM_INBOX_SENDER has
+ * IPC_SHM_TOPIC_SUBSCRIBER's). */
+struct ipc_shm_inbox {
+  struct ipc_shm_topic topic;
+};
+
+/* The control area's constants and layout ("ipctopc" and a NUL; an
+ * inbox's "ipcinbx"). */
 #define IPC_SHM__TP_MAGIC_TEXT "ipctopc"
+#define IPC_SHM__IB_MAGIC_TEXT "ipcinbx"
 #define IPC_SHM__TP_LAYOUT 1u
 #define IPC_SHM__TP_FLAG_GLOBAL 1u
 #define IPC_SHM__TP_FLAG_OVERWRITE 2u

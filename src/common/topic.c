@@ -29,25 +29,15 @@
  * publisher writes over before it gives up (TIMEOUT). */
 #define CATCH_UP_TRIES 1024
 
-static uint64_t topic_magic(void) {
+/* The magic of a topic's control area, or an inbox's. */
+static uint64_t topic_magic(int inbox) {
   uint64_t magic;
-  memcpy(&magic, IPC_SHM__TP_MAGIC_TEXT, sizeof(magic));
+  memcpy(&magic, inbox ? IPC_SHM__IB_MAGIC_TEXT : IPC_SHM__TP_MAGIC_TEXT, sizeof(magic));
   return magic;
 }
 
 static uint64_t slot_size_for(uint64_t max_message) {
   return (IPC_SHM__TP_SLOT_HEADER + max_message + 63u) & ~(uint64_t)63u;
-}
-
-static unsigned char *slot_of(const struct ipc_shm_topic *t, uint64_t n) {
-  return t->slots + (size_t)((n & (t->slot_count - 1)) * t->slot_size);
-}
-
-static uint64_t *mark_of(unsigned char *slot) { return (uint64_t *)(void *)slot; }
-static uint32_t *length_of(unsigned char *slot) { return (uint32_t *)(void *)(slot + 8); }
-
-static ipc_shm__topic_role_t *role_line(const struct ipc_shm_topic *t, int role) {
-  return &t->header->roles[role];
 }
 
 static int role_of(unsigned flags) {
@@ -67,8 +57,8 @@ typedef struct topic_values {
 } topic_values_t;
 
 static int check_header(const ipc_shm__topic_header_t *h, uint64_t segment_size,
-                        int wait_for_creator, topic_values_t *v) {
-  if (ipc_shm__control_magic(&h->magic, wait_for_creator) != topic_magic())
+                        int wait_for_creator, int inbox, topic_values_t *v) {
+  if (ipc_shm__control_magic(&h->magic, wait_for_creator) != topic_magic(inbox))
     return ipc_shm__fail_arg(IPC_SHM_E_WRONG_KIND);
   if (ipc_shm__load_relaxed32(&h->layout) != IPC_SHM__TP_LAYOUT ||
       ipc_shm__load_relaxed32(&h->header_size) != IPC_SHM_TOPIC_HEADER)
@@ -99,7 +89,7 @@ typedef struct new_topic {
   unsigned flags;
 } new_topic_t;
 
-static void write_header(ipc_shm__topic_header_t *h, const new_topic_t *n) {
+static void write_header(ipc_shm__topic_header_t *h, const new_topic_t *n, int inbox) {
   h->layout = IPC_SHM__TP_LAYOUT;
   h->header_size = IPC_SHM_TOPIC_HEADER;
   h->slot_count = n->slot_count;
@@ -108,12 +98,13 @@ static void write_header(ipc_shm__topic_header_t *h, const new_topic_t *n) {
   h->id = n->id;
   h->flags = ((n->flags & IPC_SHM_GLOBAL) ? IPC_SHM__TP_FLAG_GLOBAL : 0u) |
              ((n->flags & IPC_SHM_TOPIC_OVERWRITE) ? IPC_SHM__TP_FLAG_OVERWRITE : 0u);
-  ipc_shm__store_release64(&h->magic, topic_magic());
+  ipc_shm__store_release64(&h->magic, topic_magic(inbox));
 }
 
-/* Wake the publisher if it sleeps for room (or is about to). */
-static int wake_publisher(struct ipc_shm_topic *t) {
-  ipc_shm__topic_role_t *line = role_line(t, IPC_SHM__TP_PUBLISHER);
+/* Wake role 0 (a topic's publisher, an inbox's receiver) if it sleeps
+ * (or is about to). */
+int ipc_shm__topic_wake_role0(struct ipc_shm_topic *t) {
+  ipc_shm__topic_role_t *line = ipc_shm__topic_line(t, IPC_SHM__TP_PUBLISHER);
   if (ipc_shm__load_seq_cst32(&line->waiting) == 0 ||
       ipc_shm__exchange_seq_cst32(&line->waiting, 0u) == 0)
     return 0;
@@ -121,8 +112,9 @@ static int wake_publisher(struct ipc_shm_topic *t) {
   return ipc_shm__os_topic_wake(t, IPC_SHM__TP_PUBLISHER, &line->word);
 }
 
-/* Wake every subscriber that sleeps (or is about to). */
-static int wake_subscribers(struct ipc_shm_topic *t) {
+/* Wake every other role that sleeps (or is about to): a topic's
+ * subscribers, an inbox's senders. */
+int ipc_shm__topic_wake_sleepers(struct ipc_shm_topic *t) {
   uint64_t sleepers;
   int role, err = 0;
   if (ipc_shm__load_seq_cst64(&t->header->sleepers) == 0)
@@ -131,7 +123,7 @@ static int wake_subscribers(struct ipc_shm_topic *t) {
   for (role = 1; role < IPC_SHM__TP_ROLES && sleepers != 0; role++) {
     uint64_t bit = (uint64_t)1 << (role - 1);
     if ((sleepers & bit) != 0) {
-      ipc_shm__topic_role_t *line = role_line(t, role);
+      ipc_shm__topic_role_t *line = ipc_shm__topic_line(t, role);
       int woken;
       sleepers &= ~bit;
       (void)ipc_shm__fetch_add_seq_cst32(&line->word, 1u);
@@ -150,7 +142,7 @@ static int wake_subscribers(struct ipc_shm_topic *t) {
  * (and sees this subscriber). Messages before it that are written over
  * meanwhile are found by their marks (lost). */
 static void join(struct ipc_shm_topic *t, int from_oldest) {
-  ipc_shm__topic_role_t *line = role_line(t, t->role);
+  ipc_shm__topic_role_t *line = ipc_shm__topic_line(t, t->role);
   uint64_t published = ipc_shm__load_seq_cst64(&t->header->published);
   uint64_t first = published;
   if (from_oldest)
@@ -164,7 +156,7 @@ static void join(struct ipc_shm_topic *t, int from_oldest) {
   t->position = first;
   t->known = first;
   /* A publisher held back by what the role's last holder left there. */
-  (void)wake_publisher(t);
+  (void)ipc_shm__topic_wake_role0(t);
 }
 
 /* Take role t->role, or (subscribers) the first free slot from it. */
@@ -182,8 +174,9 @@ static int take_role(struct ipc_shm_topic *t, uint64_t id, int global) {
 }
 
 static int attach(ipc_shm_topic_t **out, ipc_shm_t *segment, unsigned flags,
-                  const new_topic_t *layout, int opened) {
-  struct ipc_shm_topic *t = (struct ipc_shm_topic *)calloc(1, sizeof(*t));
+                  const new_topic_t *layout, int opened, int inbox) {
+  /* As large as an inbox, which wraps a topic (object.h). */
+  struct ipc_shm_topic *t = (struct ipc_shm_topic *)calloc(1, sizeof(struct ipc_shm_inbox));
   topic_values_t v = {0, 0, 0, 0};
   int err;
   if (t == NULL) {
@@ -191,6 +184,7 @@ static int attach(ipc_shm_topic_t **out, ipc_shm_t *segment, unsigned flags,
     return ipc_shm__fail_arg(IPC_SHM_E_NO_MEMORY);
   }
   t->segment = segment;
+  t->inbox = inbox;
   t->role = role_of(flags);
   ipc_shm__spin_init(&t->spin);
   ipc_shm__verdict_init(&t->verdict);
@@ -207,8 +201,8 @@ static int attach(ipc_shm_topic_t **out, ipc_shm_t *segment, unsigned flags,
     t->header = (ipc_shm__topic_header_t *)ipc_shm_view_data(t->view);
     t->slots = (unsigned char *)t->header + IPC_SHM_TOPIC_HEADER;
     if (layout != NULL)
-      write_header(t->header, layout);
-    err = check_header(t->header, ipc_shm_size(segment), opened, &v);
+      write_header(t->header, layout, inbox);
+    err = check_header(t->header, ipc_shm_size(segment), opened, inbox, &v);
   }
   if (err == 0) {
     t->slot_count = v.slot_count;
@@ -222,7 +216,16 @@ static int attach(ipc_shm_topic_t **out, ipc_shm_t *segment, unsigned flags,
     (void)free_topic(t);
     return err;
   }
-  if (t->role == IPC_SHM__TP_PUBLISHER) {
+  if (inbox) {
+    err = ipc_shm__inbox_begin(t);
+    if (err != 0) {
+      uint64_t self = t->self;
+      (void)ipc_shm__cas_seq_cst64(&ipc_shm__topic_line(t, t->role)->peer, &self, IPC_SHM__TP_PEER_LEFT);
+      ipc_shm__os_topic_end(t);
+      (void)free_topic(t);
+      return err;
+    }
+  } else if (t->role == IPC_SHM__TP_PUBLISHER) {
     /* Go on after the last committed message; scan before the first. */
     t->position = ipc_shm__load_seq_cst64(&t->header->published);
     t->known = t->position - t->slot_count;
@@ -236,15 +239,16 @@ static int attach(ipc_shm_topic_t **out, ipc_shm_t *segment, unsigned flags,
 /* ---- Making and attaching ---- */
 
 static int begin_create(ipc_shm_topic_t **out, unsigned flags, unsigned allowed,
-                        size_t max_message, size_t slots, new_topic_t *n) {
+                        size_t max_message, size_t slots, new_topic_t *n, int inbox) {
   const uint64_t limit = (uint64_t)SIZE_MAX / 2;
   uint64_t count = 2, largest = max_message, asked = slots;
   if (out == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
   *out = NULL;
+  if (!inbox)
+    allowed |= IPC_SHM_TOPIC_OVERWRITE | IPC_SHM_TOPIC_FROM_OLDEST;
   if (role_of(flags) < 0 ||
-      (flags & ~(IPC_SHM_TOPIC_PUBLISHER | IPC_SHM_TOPIC_SUBSCRIBER | IPC_SHM_TOPIC_OVERWRITE |
-                 IPC_SHM_TOPIC_FROM_OLDEST | allowed)) != 0 ||
+      (flags & ~(IPC_SHM_TOPIC_PUBLISHER | IPC_SHM_TOPIC_SUBSCRIBER | allowed)) != 0 ||
       largest == 0 || largest > IPC_SHM_TOPIC_MESSAGE_MAX || asked == 0 ||
       asked > IPC_SHM__TP_SLOTS_MAX)
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
@@ -262,62 +266,65 @@ static int begin_create(ipc_shm_topic_t **out, unsigned flags, unsigned allowed,
   return 0;
 }
 
-int ipc_shm_topic_create(ipc_shm_topic_t **out, const char *name, size_t max_message,
-                         size_t slots, unsigned flags) {
+int ipc_shm__topic_create(ipc_shm_topic_t **out, const char *name, size_t max_message,
+                          size_t slots, unsigned flags, int inbox) {
   ipc_shm_t *segment;
   new_topic_t n = {0, 0, 0, 0, 0};
   int err = begin_create(out, flags, IPC_SHM_GLOBAL | IPC_SHM__PERMS_MASK, max_message, slots,
-                         &n);
+                         &n, inbox);
   if (err == 0)
     err = ipc_shm_create(&segment, name, IPC_SHM_TOPIC_HEADER + n.slot_count * n.slot_size,
                          flags & (IPC_SHM_GLOBAL | IPC_SHM__PERMS_MASK));
   if (err != 0)
     return err;
   n.id = ipc_shm__control_new_id(segment);
-  err = attach(out, segment, flags, &n, 0);
+  err = attach(out, segment, flags, &n, 0, inbox);
   if (err != 0)
     err = ipc_shm__control_unname(name, flags & IPC_SHM_GLOBAL, err);
   return err;
 }
 
-int ipc_shm_topic_create_anonymous(ipc_shm_topic_t **out, size_t max_message, size_t slots,
-                                   unsigned flags) {
+int ipc_shm__topic_create_anonymous(ipc_shm_topic_t **out, size_t max_message, size_t slots,
+                                    unsigned flags, int inbox) {
   ipc_shm_t *segment;
   new_topic_t n = {0, 0, 0, 0, 0};
-  int err = begin_create(out, flags, 0, max_message, slots, &n);
+  int err = begin_create(out, flags, 0, max_message, slots, &n, inbox);
   if (err == 0)
     err = ipc_shm_create_anonymous(&segment, IPC_SHM_TOPIC_HEADER + n.slot_count * n.slot_size,
                                    0);
   if (err != 0)
     return err;
   n.id = ipc_shm__control_new_id(segment);
-  return attach(out, segment, flags, &n, 0);
+  return attach(out, segment, flags, &n, 0, inbox);
 }
 
-static int check_attach_flags(ipc_shm_topic_t **out, unsigned flags, unsigned allowed) {
+static int check_attach_flags(ipc_shm_topic_t **out, unsigned flags, unsigned allowed,
+                              int inbox) {
   if (out == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
   *out = NULL;
+  if (!inbox)
+    allowed |= IPC_SHM_TOPIC_FROM_OLDEST;
   if (role_of(flags) < 0 ||
-      (flags & ~(IPC_SHM_TOPIC_PUBLISHER | IPC_SHM_TOPIC_SUBSCRIBER | IPC_SHM_TOPIC_FROM_OLDEST |
-                 allowed)) != 0)
+      (flags & ~(IPC_SHM_TOPIC_PUBLISHER | IPC_SHM_TOPIC_SUBSCRIBER | allowed)) != 0)
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
   return 0;
 }
 
-int ipc_shm_topic_open(ipc_shm_topic_t **out, const char *name, unsigned flags) {
+int ipc_shm__topic_open(ipc_shm_topic_t **out, const char *name, unsigned flags, int inbox) {
   ipc_shm_t *segment;
-  int err = check_attach_flags(out, flags, IPC_SHM_GLOBAL);
+  int err = check_attach_flags(out, flags, IPC_SHM_GLOBAL, inbox);
   if (err == 0)
     err = ipc_shm_open(&segment, name, flags & IPC_SHM_GLOBAL);
   if (err != 0)
     return err;
-  return attach(out, segment, flags, NULL, 1);
+  return attach(out, segment, flags, NULL, 1, inbox);
 }
 
-int ipc_shm_topic_attach(ipc_shm_topic_t **out, const ipc_shm_t *segment, unsigned flags) {
+int ipc_shm__topic_attach(ipc_shm_topic_t **out, const ipc_shm_t *segment, unsigned flags,
+                          int inbox) {
   struct ipc_shm *own = NULL;
-  int err = check_attach_flags(out, flags, 0);
+  int err = check_attach_flags(out, flags, 0, inbox);
   if (err != 0)
     return err;
   if (segment == NULL)
@@ -327,7 +334,25 @@ int ipc_shm_topic_attach(ipc_shm_topic_t **out, const ipc_shm_t *segment, unsign
   err = ipc_shm__control_own_copy(segment, &own);
   if (err != 0)
     return err;
-  return attach(out, own, flags, NULL, 0);
+  return attach(out, own, flags, NULL, 0, inbox);
+}
+
+int ipc_shm_topic_create(ipc_shm_topic_t **out, const char *name, size_t max_message,
+                         size_t slots, unsigned flags) {
+  return ipc_shm__topic_create(out, name, max_message, slots, flags, 0);
+}
+
+int ipc_shm_topic_create_anonymous(ipc_shm_topic_t **out, size_t max_message, size_t slots,
+                                   unsigned flags) {
+  return ipc_shm__topic_create_anonymous(out, max_message, slots, flags, 0);
+}
+
+int ipc_shm_topic_open(ipc_shm_topic_t **out, const char *name, unsigned flags) {
+  return ipc_shm__topic_open(out, name, flags, 0);
+}
+
+int ipc_shm_topic_attach(ipc_shm_topic_t **out, const ipc_shm_t *segment, unsigned flags) {
+  return ipc_shm__topic_attach(out, segment, flags, 0);
 }
 
 const ipc_shm_t *ipc_shm_topic_segment(const ipc_shm_topic_t *t) {
@@ -344,9 +369,10 @@ int ipc_shm_topic_close(ipc_shm_topic_t *t) {
   if (t == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
   self = t->self;
-  (void)ipc_shm__cas_seq_cst64(&role_line(t, t->role)->peer, &self, IPC_SHM__TP_PEER_LEFT);
+  (void)ipc_shm__cas_seq_cst64(&ipc_shm__topic_line(t, t->role)->peer, &self, IPC_SHM__TP_PEER_LEFT);
   /* Whoever waits on this role hears at once. */
-  err = t->role == IPC_SHM__TP_PUBLISHER ? wake_subscribers(t) : wake_publisher(t);
+  err = t->role == IPC_SHM__TP_PUBLISHER ? ipc_shm__topic_wake_sleepers(t)
+                                         : ipc_shm__topic_wake_role0(t);
   ipc_shm__os_topic_end(t);
   freed = free_topic(t);
   return err != 0 ? err : freed;
@@ -357,8 +383,8 @@ int ipc_shm_topic_close(ipc_shm_topic_t *t) {
 /* Whether the publisher is gone: it left, or its process ended (a topic
  * whose publisher never came waits for one). The system is asked as the
  * cached verdict ages, or at once with `ask`. */
-static int publisher_gone(struct ipc_shm_topic *t, int ask) {
-  uint64_t peer = ipc_shm__load_acquire64(&role_line(t, IPC_SHM__TP_PUBLISHER)->peer);
+int ipc_shm__topic_role0_gone(struct ipc_shm_topic *t, int ask) {
+  uint64_t peer = ipc_shm__load_acquire64(&ipc_shm__topic_line(t, IPC_SHM__TP_PUBLISHER)->peer);
   int alive;
   if (peer == IPC_SHM__TP_PEER_NONE)
     return 0;
@@ -397,7 +423,7 @@ static int has_room(void *arg, int spinning) {
     return 1;
   t->blocker = 0;
   for (role = 1; role < IPC_SHM__TP_ROLES; role++) {
-    ipc_shm__topic_role_t *line = role_line(t, role);
+    ipc_shm__topic_role_t *line = ipc_shm__topic_line(t, role);
     uint64_t peer = ipc_shm__load_acquire64(&line->peer), position;
     if (peer <= IPC_SHM__TP_PEER_LEFT)
       continue;
@@ -430,39 +456,51 @@ static int drop_dead_blocker(struct ipc_shm_topic *t, int ask) {
   }
   if (alive)
     return 0;
-  (void)ipc_shm__cas_seq_cst64(&role_line(t, t->blocker)->peer, &peer, IPC_SHM__TP_PEER_LEFT);
+  (void)ipc_shm__cas_seq_cst64(&ipc_shm__topic_line(t, t->blocker)->peer, &peer, IPC_SHM__TP_PEER_LEFT);
   t->blocker = 0;
   return 1;
 }
 
 static void raise_flag(struct ipc_shm_topic *t) {
   if (t->role == IPC_SHM__TP_PUBLISHER)
-    ipc_shm__store_seq_cst32(&role_line(t, t->role)->waiting, 1u);
+    ipc_shm__store_seq_cst32(&ipc_shm__topic_line(t, t->role)->waiting, 1u);
   else
     (void)ipc_shm__fetch_or_seq_cst64(&t->header->sleepers, (uint64_t)1 << (t->role - 1));
 }
 
 static void lower_flag(struct ipc_shm_topic *t) {
   if (t->role == IPC_SHM__TP_PUBLISHER)
-    ipc_shm__store_seq_cst32(&role_line(t, t->role)->waiting, 0u);
+    ipc_shm__store_seq_cst32(&ipc_shm__topic_line(t, t->role)->waiting, 0u);
   else
     (void)ipc_shm__fetch_and_seq_cst64(&t->header->sleepers, ~((uint64_t)1 << (t->role - 1)));
 }
 
-/* Wait for readiness (has_message or has_room): spin while it can pay off,
- * then sleep flagged. A subscriber gives up when the publisher is gone
- * (DISCONNECTED, after what it committed); a publisher frees the slot of a
- * dead subscriber that holds it back and looks again. */
-static int wait_until(struct ipc_shm_topic *t, int (*ready)(void *, int), int64_t timeout_ms) {
-  int subscriber = t->role != IPC_SHM__TP_PUBLISHER, ask = 0;
-  uint32_t *word = &role_line(t, t->role)->word;
+/* What role 0 does when it finds itself held back: a topic's publisher
+ * frees the slot of a dead subscriber (1: look again); an inbox's receiver
+ * passes a ticket whose sender is gone (1), or finds every sender gone
+ * (-1). */
+static int unblock_role0(struct ipc_shm_topic *t, int ask) {
+  return t->inbox ? ipc_shm__inbox_unblock(t, ask) : drop_dead_blocker(t, ask);
+}
+
+/* Wait for readiness: spin while it can pay off, then sleep flagged. The
+ * other roles give up when role 0 is gone (DISCONNECTED, after what it
+ * committed); role 0 unblocks itself where a peer died, and gives up when
+ * every peer is gone (an inbox's receiver). */
+int ipc_shm__topic_wait(struct ipc_shm_topic *t, int (*ready)(void *, int), int64_t timeout_ms) {
+  int subscriber = t->role != IPC_SHM__TP_PUBLISHER, ask = 0, unblocked;
+  uint32_t *word = &ipc_shm__topic_line(t, t->role)->word;
   int64_t deadline;
   if (ready(t, 0))
     return 0;
-  if (subscriber && publisher_gone(t, 0))
+  if (subscriber && ipc_shm__topic_role0_gone(t, 0))
     return ready(t, 0) ? 0 : ipc_shm__fail_arg(IPC_SHM_E_DISCONNECTED);
-  if (!subscriber && drop_dead_blocker(t, 0) && ready(t, 0))
-    return 0;
+  if (!subscriber && (unblocked = unblock_role0(t, 0)) != 0) {
+    if (ready(t, 0))
+      return 0;
+    if (unblocked < 0)
+      return ipc_shm__fail_arg(IPC_SHM_E_DISCONNECTED);
+  }
   if (timeout_ms == 0)
     return ipc_shm__fail_arg(IPC_SHM_E_TIMEOUT);
   deadline = ipc_shm__deadline_of(timeout_ms);
@@ -473,18 +511,20 @@ static int wait_until(struct ipc_shm_topic *t, int (*ready)(void *, int), int64_
     uint32_t seen = ipc_shm__load_seq_cst32(word);
     int watch = subscriber ? IPC_SHM__TP_PUBLISHER : (t->blocker != 0 ? t->blocker : -1);
     uint64_t watch_peer =
-        watch >= 0 ? ipc_shm__load_acquire64(&role_line(t, watch)->peer) : 0;
+        watch >= 0 ? ipc_shm__load_acquire64(&ipc_shm__topic_line(t, watch)->peer) : 0;
     int64_t left;
     int slept;
     raise_flag(t);
     if (ready(t, 0))
       break;
-    if (subscriber && publisher_gone(t, ask)) {
+    if (subscriber && ipc_shm__topic_role0_gone(t, ask)) {
       lower_flag(t);
       return ready(t, 0) ? 0 : ipc_shm__fail_arg(IPC_SHM_E_DISCONNECTED);
     }
-    if (!subscriber && drop_dead_blocker(t, ask)) {
+    if (!subscriber && (unblocked = unblock_role0(t, ask)) != 0) {
       lower_flag(t);
+      if (unblocked < 0)
+        return ready(t, 0) ? 0 : ipc_shm__fail_arg(IPC_SHM_E_DISCONNECTED);
       ask = 0;
       continue;
     }
@@ -508,8 +548,10 @@ static int wait_until(struct ipc_shm_topic *t, int (*ready)(void *, int), int64_
 /* ---- Waiting on several objects ---- */
 
 int ipc_shm__topic_ready(struct ipc_shm_topic *t, int ask) {
+  if (t->inbox)
+    return ipc_shm__inbox_ready(t, ask);
   if (t->role != IPC_SHM__TP_PUBLISHER)
-    return has_message(t, 0) || publisher_gone(t, ask);
+    return has_message(t, 0) || ipc_shm__topic_role0_gone(t, ask);
   return has_room(t, 0) || (drop_dead_blocker(t, ask) && has_room(t, 0));
 }
 
@@ -518,7 +560,7 @@ void ipc_shm__topic_arm(struct ipc_shm_topic *t, int on, uint32_t **word, uint32
     lower_flag(t);
     return;
   }
-  *word = &role_line(t, t->role)->word;
+  *word = &ipc_shm__topic_line(t, t->role)->word;
   *seen = ipc_shm__load_seq_cst32(*word);
   raise_flag(t);
 }
@@ -534,12 +576,12 @@ int ipc_shm_topic_reserve(ipc_shm_topic_t *t, size_t size, void **space, int64_t
   if (t == NULL || t->role != IPC_SHM__TP_PUBLISHER || t->pending != 0 || size == 0 ||
       (uint64_t)size > t->max_message || ipc_shm__check_timeout(timeout_ms) != 0)
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
-  err = wait_until(t, has_room, timeout_ms);
+  err = ipc_shm__topic_wait(t, has_room, timeout_ms);
   if (err != 0)
     return err;
-  slot = slot_of(t, t->position);
+  slot = ipc_shm__topic_slot(t, t->position);
   /* Readers of the message there learn it is being written over. */
-  ipc_shm__store_relaxed64(mark_of(slot), (t->position + 1) | IPC_SHM__TP_WRITING);
+  ipc_shm__store_relaxed64(ipc_shm__topic_mark(slot), (t->position + 1) | IPC_SHM__TP_WRITING);
   ipc_shm__fence_release();
   t->pending = size;
   *space = slot + IPC_SHM__TP_SLOT_HEADER;
@@ -554,13 +596,13 @@ int ipc_shm_topic_commit(ipc_shm_topic_t *t, size_t size) {
   t->pending = 0;
   if (size == 0)
     return 0; /* dropped: the slot stays marked as being written */
-  slot = slot_of(t, t->position);
-  ipc_shm__store_relaxed32(length_of(slot), (uint32_t)size);
-  ipc_shm__store_release64(mark_of(slot), t->position + 1);
+  slot = ipc_shm__topic_slot(t, t->position);
+  ipc_shm__store_relaxed32(ipc_shm__topic_length(slot), (uint32_t)size);
+  ipc_shm__store_release64(ipc_shm__topic_mark(slot), t->position + 1);
   t->position++;
   /* seq_cst: the count is published, then the sleepers are looked at. */
   ipc_shm__store_seq_cst64(&t->header->published, t->position);
-  return wake_subscribers(t);
+  return ipc_shm__topic_wake_sleepers(t);
 }
 
 int ipc_shm_topic_publish(ipc_shm_topic_t *t, const void *data, size_t size,
@@ -613,10 +655,10 @@ static int find_message(struct ipc_shm_topic *t, unsigned char **slot_out, size_
       t->position = t->known - t->slot_count;
       expected = t->position + 1;
     }
-    slot = slot_of(t, t->position);
-    seen = ipc_shm__load_acquire64(mark_of(slot));
+    slot = ipc_shm__topic_slot(t, t->position);
+    seen = ipc_shm__load_acquire64(ipc_shm__topic_mark(slot));
     if (seen == expected) {
-      length = ipc_shm__load_relaxed32(length_of(slot));
+      length = ipc_shm__load_relaxed32(ipc_shm__topic_length(slot));
       if (length != 0 && length <= t->max_message) {
         *slot_out = slot;
         *size = length;
@@ -624,7 +666,7 @@ static int find_message(struct ipc_shm_topic *t, unsigned char **slot_out, size_
         return 0;
       }
       ipc_shm__fence_acquire();
-      if (ipc_shm__load_relaxed64(mark_of(slot)) == seen)
+      if (ipc_shm__load_relaxed64(ipc_shm__topic_mark(slot)) == seen)
         return ipc_shm__fail_arg(IPC_SHM_E_CORRUPT);
       lose_one(t);
       continue;
@@ -650,13 +692,13 @@ static int move_on(struct ipc_shm_topic *t) {
   t->position++;
   /* seq_cst: the position is published, then the publisher's flag is
    * loaded (see object.h). */
-  ipc_shm__store_seq_cst64(&role_line(t, t->role)->position, t->position);
-  if (ipc_shm__load_seq_cst32(&role_line(t, IPC_SHM__TP_PUBLISHER)->waiting) == 0)
+  ipc_shm__store_seq_cst64(&ipc_shm__topic_line(t, t->role)->position, t->position);
+  if (ipc_shm__load_seq_cst32(&ipc_shm__topic_line(t, IPC_SHM__TP_PUBLISHER)->waiting) == 0)
     return 0;
   unread = ipc_shm__load_acquire64(&t->header->published) - t->position;
   if (unread > t->slot_count / 2 && unread <= t->slot_count)
     return 0;
-  return wake_publisher(t);
+  return ipc_shm__topic_wake_role0(t);
 }
 
 static uint64_t take_lost(struct ipc_shm_topic *t) {
@@ -679,7 +721,7 @@ int ipc_shm_topic_peek(ipc_shm_topic_t *t, const void **data, size_t *size, uint
   err = check_subscriber(t, timeout_ms);
   do {
     if (err == 0)
-      err = wait_until(t, has_message, timeout_ms);
+      err = ipc_shm__topic_wait(t, has_message, timeout_ms);
     if (err == 0)
       err = find_message(t, &slot, size, &mark);
   } while (err == 1); /* every one there was lost: wait for the next */
@@ -699,7 +741,7 @@ int ipc_shm_topic_release(ipc_shm_topic_t *t) {
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
   t->pending = 0;
   ipc_shm__fence_acquire();
-  mark = ipc_shm__load_relaxed64(mark_of(slot_of(t, t->position)));
+  mark = ipc_shm__load_relaxed64(ipc_shm__topic_mark(ipc_shm__topic_slot(t, t->position)));
   if (mark != t->pending_mark) {
     t->lost++;
     (void)move_on(t);
@@ -721,7 +763,7 @@ int ipc_shm_topic_receive(ipc_shm_topic_t *t, void *buffer, size_t buffer_size, 
     unsigned char *slot;
     uint64_t mark;
     size_t length;
-    err = wait_until(t, has_message, timeout_ms);
+    err = ipc_shm__topic_wait(t, has_message, timeout_ms);
     if (err == 0)
       err = find_message(t, &slot, &length, &mark);
     if (err == 1) {
@@ -736,7 +778,7 @@ int ipc_shm_topic_receive(ipc_shm_topic_t *t, void *buffer, size_t buffer_size, 
     }
     ipc_shm__channel_copy(buffer, slot + IPC_SHM__TP_SLOT_HEADER, length);
     ipc_shm__fence_acquire();
-    if (ipc_shm__load_relaxed64(mark_of(slot)) != mark) {
+    if (ipc_shm__load_relaxed64(ipc_shm__topic_mark(slot)) != mark) {
       lose_one(t); /* written over while it was copied */
       continue;
     }

@@ -48,7 +48,7 @@ static int check_item(const ipc_shm_wait_item_t *item, ipc_shm__wait_entry_t *en
   case IPC_SHM_WAIT_TOPIC_WRITABLE: {
     struct ipc_shm_topic *t = (struct ipc_shm_topic *)item->object;
     int receiving = item->kind == IPC_SHM_WAIT_TOPIC_READABLE;
-    if ((t->role == IPC_SHM__TP_PUBLISHER) == receiving || t->pending != 0 ||
+    if (t->inbox || (t->role == IPC_SHM__TP_PUBLISHER) == receiving || t->pending != 0 ||
         (receiving ? item->room != 0 : item->room == 0 || item->room > t->max_message))
       return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
     entry->topic = t;
