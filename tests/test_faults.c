@@ -44,6 +44,7 @@ typedef struct fixture {
   ipc_shm_mutex_t *mutex, *out_mutex;
   ipc_shm_channel_t *channel, *out_channel;
   ipc_shm_topic_t *topic, *out_topic;
+  ipc_shm_inbox_t *inbox, *out_inbox;
   ipc_shm_semaphore_t *semaphore, *out_semaphore;
 } fixture_t;
 
@@ -198,6 +199,10 @@ static void with_sent_segment(fixture_t *f) {
 /* Release everything a scenario may hold. */
 static void release_all(fixture_t *f, int err) {
   (void)err;
+  if (f->out_inbox != NULL)
+    ck_assert_err(ipc_shm_inbox_close(f->out_inbox), 0);
+  if (f->inbox != NULL)
+    ck_assert_err(ipc_shm_inbox_close(f->inbox), 0);
   if (f->out_topic != NULL)
     ck_assert_err(ipc_shm_topic_close(f->out_topic), 0);
   if (f->topic != NULL)
@@ -464,6 +469,30 @@ static int run_topic_close(fixture_t *f) {
   return err;
 }
 
+static void with_inbox(fixture_t *f) {
+  ck_assert_err(ipc_shm_inbox_create(&f->inbox, test_name(f->name, "fi"), 256, 4,
+                                     IPC_SHM_INBOX_RECEIVER),
+                0);
+}
+static int run_inbox_create(fixture_t *f) {
+  return ipc_shm_inbox_create(&f->out_inbox, f->name, 256, 4, IPC_SHM_INBOX_SENDER);
+}
+static int run_inbox_open(fixture_t *f) {
+  return ipc_shm_inbox_open(&f->out_inbox, f->name, IPC_SHM_INBOX_SENDER);
+}
+/* A sender's first send asks whether the receiver lives, and a failure
+ * of that question answers "alive" by design (as a channel's): the
+ * walker attaches, the tests send. */
+static int run_inbox_attach(fixture_t *f) {
+  return ipc_shm_inbox_attach(&f->out_inbox, ipc_shm_inbox_segment(f->inbox),
+                              IPC_SHM_INBOX_SENDER);
+}
+static int run_inbox_close(fixture_t *f) {
+  int err = ipc_shm_inbox_close(f->inbox);
+  f->inbox = NULL;
+  return err;
+}
+
 static int run_mutex_import(fixture_t *f) {
   int err = ipc_shm_mutex_import(&f->out_mutex, f->token);
   f->raw_taken = err == 0;
@@ -613,6 +642,10 @@ static const scenario_t scenarios[] = {
     {"topic_attach", with_topic, run_topic_attach, release_all, IPC_SHM_E_BAD_TOKEN, 0},
     {"topic_round", with_topic, run_topic_round, release_all, IPC_SHM_E_BAD_TOKEN, 0},
     {"topic_close", with_topic, run_topic_close, release_all, 0, 0},
+    {"inbox_create", named_name, run_inbox_create, release_all, 0, 0},
+    {"inbox_open", with_inbox, run_inbox_open, release_all, 0, 0},
+    {"inbox_attach", with_inbox, run_inbox_attach, release_all, IPC_SHM_E_BAD_TOKEN, 0},
+    {"inbox_close", with_inbox, run_inbox_close, release_all, 0, 0},
 };
 
 /* Failures the library survives by design: a release that reports an
@@ -681,6 +714,7 @@ static int run_once(const scenario_t *s, int entry, unsigned long nth, int *fire
     ck_assert_ptr_null(f.out_mutex);
     ck_assert_ptr_null(f.out_channel);
     ck_assert_ptr_null(f.out_topic);
+    ck_assert_ptr_null(f.out_inbox);
   }
   s->teardown(&f, err);
   {
