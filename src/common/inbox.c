@@ -306,40 +306,48 @@ int ipc_shm_inbox_send(ipc_shm_inbox_t *inbox, const void *data, size_t size,
 
 /* ---- Making, attaching, closing ---- */
 
+/* The inbox a make or attach gave (NULL after an error), and its error. */
 static int out_of(ipc_shm_inbox_t **out, ipc_shm_topic_t *t, int err) {
-  if (out != NULL)
-    *out = err == 0 ? (ipc_shm_inbox_t *)(void *)t : NULL;
+  *out = err == 0 ? (ipc_shm_inbox_t *)(void *)t : NULL;
   return err;
 }
 
 int ipc_shm_inbox_create(ipc_shm_inbox_t **out, const char *name, size_t max_message,
                          size_t slots, unsigned flags) {
   ipc_shm_topic_t *t = NULL;
+  int err;
   if (out == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
-  return out_of(out, t, ipc_shm__topic_create(&t, name, max_message, slots, flags, 1));
+  err = ipc_shm__topic_create(&t, name, max_message, slots, flags, 1); /* before t is read */
+  return out_of(out, t, err);
 }
 
 int ipc_shm_inbox_create_anonymous(ipc_shm_inbox_t **out, size_t max_message, size_t slots,
                                    unsigned flags) {
   ipc_shm_topic_t *t = NULL;
+  int err;
   if (out == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
-  return out_of(out, t, ipc_shm__topic_create_anonymous(&t, max_message, slots, flags, 1));
+  err = ipc_shm__topic_create_anonymous(&t, max_message, slots, flags, 1); /* before t is read */
+  return out_of(out, t, err);
 }
 
 int ipc_shm_inbox_open(ipc_shm_inbox_t **out, const char *name, unsigned flags) {
   ipc_shm_topic_t *t = NULL;
+  int err;
   if (out == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
-  return out_of(out, t, ipc_shm__topic_open(&t, name, flags, 1));
+  err = ipc_shm__topic_open(&t, name, flags, 1); /* before t is read */
+  return out_of(out, t, err);
 }
 
 int ipc_shm_inbox_attach(ipc_shm_inbox_t **out, const ipc_shm_t *segment, unsigned flags) {
   ipc_shm_topic_t *t = NULL;
+  int err;
   if (out == NULL)
     return ipc_shm__fail_arg(IPC_SHM_E_INVAL);
-  return out_of(out, t, ipc_shm__topic_attach(&t, segment, flags, 1));
+  err = ipc_shm__topic_attach(&t, segment, flags, 1); /* before t is read */
+  return out_of(out, t, err);
 }
 
 const ipc_shm_t *ipc_shm_inbox_segment(const ipc_shm_inbox_t *inbox) {
