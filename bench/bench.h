@@ -97,6 +97,11 @@ void copy_rows(void);
  * Boost's headers are (IPC_SHM_BENCH_BOOST): the child's side, and one
  * round of throughput for `seconds` (0, or -1 when it failed). */
 int boost_mq_sink(const char *name, size_t size);
+/* Many to one: a child sending for `seconds`; the parent receiving from
+ * `senders` of them (messages per second, all senders together). */
+int boost_mq_sender(const char *name, size_t size, double seconds);
+int boost_mq_fan_in(const char *self, size_t size, double seconds, int senders, double *msgs,
+                    double *elapsed_seconds);
 int boost_mq_throughput(const char *self, size_t size, double seconds, double *gbps,
                         double *msgs, double *bytes, double *elapsed_seconds);
 

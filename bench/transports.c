@@ -213,6 +213,33 @@ static void parent_stream_close(parent_stream_t *ps) {
 
 /* ---- The child ---- */
 
+/* A sender into inbox NAME (or Boost's queue) for `seconds`, then a last
+ * message (first byte 1). */
+static int fan_in_sender(const char *kind, const char *name, size_t size, double seconds) {
+  unsigned char *message;
+  ipc_shm_inbox_t *inbox;
+  double start;
+#if defined(IPC_SHM_BENCH_BOOST)
+  if (strcmp(kind, "boost-mq") == 0)
+    return boost_mq_sender(name, size, seconds);
+#endif
+  (void)kind;
+  message = allocate(size);
+  memset(message, 0, size);
+  check(ipc_shm_inbox_open(&inbox, name, IPC_SHM_INBOX_SENDER), "inbox_open");
+  start = now_seconds();
+  do {
+    int i;
+    for (i = 0; i < 64; i++)
+      check(ipc_shm_inbox_send(inbox, message, size, IPC_SHM_FOREVER), "send");
+  } while (now_seconds() - start < seconds);
+  message[0] = 1;
+  check(ipc_shm_inbox_send(inbox, message, size, IPC_SHM_FOREVER), "send");
+  ipc_shm_inbox_close(inbox);
+  free(message);
+  return 0;
+}
+
 /* A subscriber of topic NAME: say so on semaphore SUBSCRIBED, then take
  * messages (copies, or in place for "topic-zc") until the last. */
 static int topic_sink(const char *kind, const char *name, const char *subscribed, size_t size) {
@@ -266,6 +293,8 @@ int run_transport_child(int argc, char **argv) {
   kind = argv[1];
   echo = strcmp(mode, "echo") == 0;
   size = (size_t)strtoul(argv[echo ? 4 : 3], NULL, 10);
+  if (strcmp(mode, "send") == 0) /* send KIND NAME SIZE SECONDS */
+    return fan_in_sender(kind, argv[2], size, argc > 4 ? atof(argv[4]) : 0.1);
 #if defined(IPC_SHM_BENCH_BOOST)
   if (strcmp(kind, "boost-mq") == 0)
     return boost_mq_sink(argv[2], size);
@@ -947,6 +976,87 @@ static void fanout(const char *self, const char *kind, int subscribers, size_t s
   set_rates(out, count, size, elapsed);
 }
 
+/* Many to one: `senders` processes send for a while into an inbox the
+ * receiver here takes from; messages per second, all senders together. */
+static void fan_in(const char *self, int senders, size_t size, measured_t *out) {
+  char size_text[24], seconds_text[24], name[IPC_SHM_NAME_MAX + 1];
+  unsigned char *buffer = allocate(size);
+  ipc_shm_process_t *children[4];
+  ipc_shm_inbox_t *inbox;
+  double start, elapsed;
+  long count = 0;
+  int i, lasts = 0;
+  snprintf(size_text, sizeof(size_text), "%zu", size);
+  snprintf(seconds_text, sizeof(seconds_text), "%g", duration());
+  bench_name(name, "i", 0);
+  check(ipc_shm_inbox_create(&inbox, name, size, ((size_t)4 << 20) / size,
+                             IPC_SHM_INBOX_RECEIVER),
+        "inbox_create");
+  start = now_seconds();
+  for (i = 0; i < senders; i++) {
+    const char *args[] = {"send", "inbox", name, size_text, seconds_text, NULL};
+    children[i] = start_child(self, args);
+  }
+  while (lasts < senders) {
+    size_t got;
+    check(ipc_shm_inbox_receive(inbox, buffer, size, &got, IPC_SHM_FOREVER), "receive");
+    count++;
+    lasts += buffer[0] == 1;
+  }
+  elapsed = now_seconds() - start;
+  for (i = 0; i < senders; i++)
+    end_child(children[i]);
+  ipc_shm_inbox_close(inbox);
+  if (ipc_shm_lifetime() == IPC_SHM_LIFETIME_UNTIL_REMOVED)
+    ipc_shm_remove(name, 0);
+  free(buffer);
+  set_rates(out, count, size, elapsed);
+}
+
+/* Four senders to one receiver at 64 B and 4 KiB, the inbox beside Boost's
+ * message_queue with four senders, by turns. */
+static void fan_in_rows(const char *self, const char *condition, size_t size) {
+  measured_t rounds[2][TRANSPORT_ROUNDS], got[2], worst[2];
+  char title[112], label[112];
+  int r, have_boost = 0;
+  if (size != 64 && size != 4096)
+    return;
+#if defined(IPC_SHM_BENCH_BOOST)
+  have_boost = 1;
+#endif
+  for (r = 0; r < TRANSPORT_ROUNDS; r++) {
+    fan_in(self, 4, size, &rounds[0][r]);
+#if defined(IPC_SHM_BENCH_BOOST)
+    if (have_boost) {
+      measured_t *m = &rounds[1][r];
+      if (boost_mq_fan_in(self, size, duration(), 4, &m->msgs, &m->seconds) != 0) {
+        have_boost = 0;
+      } else {
+        m->bytes = m->msgs * m->seconds * (double)size;
+        m->gbps = m->msgs * (double)size / 1e9;
+      }
+    }
+#endif
+  }
+  got[0] = median_round(rounds[0], TRANSPORT_ROUNDS, &worst[0]);
+  throughput_row("inbox-4to1", condition, size, &got[0], &worst[0]);
+  snprintf(title, sizeof(title), "%s: four senders to one receiver, %zu-byte messages "
+           "(M msgs/s, median [worst])", condition, size);
+  section(title);
+  snprintf(label, sizeof(label), "  inbox [%.2f]", worst[0].msgs / 1e6);
+  info_row(label, got[0].msgs / 1e6, "M/s");
+  if (!have_boost)
+    return;
+  got[1] = median_round(rounds[1], TRANSPORT_ROUNDS, &worst[1]);
+  throughput_row("boost-mq-4to1", condition, size, &got[1], &worst[1]);
+  snprintf(label, sizeof(label), "  Boost message_queue [%.2f]", worst[1].msgs / 1e6);
+  info_row(label, got[1].msgs / 1e6, "M/s");
+  if (strcmp(condition, "idle") == 0 && size == 64)
+    row("  inbox / Boost message_queue", got[0].msgs / got[1].msgs, "x", 2, 0);
+  else
+    info_row("  inbox / Boost message_queue", got[0].msgs / got[1].msgs, "x");
+}
+
 /* One to one and one to four at one size, by turns: the topic (copying
  * and zero-copy), four streams, and the channel (one to one). */
 static void topic_size_rows(const char *self, const char *condition, size_t size) {
@@ -1030,6 +1140,11 @@ static void each_condition(const char *self,
   }
 }
 
-void topic_rows(const char *self) { each_condition(self, topic_size_rows, NULL); }
+static void many_size_rows(const char *self, const char *condition, size_t size) {
+  topic_size_rows(self, condition, size);
+  fan_in_rows(self, condition, size);
+}
+
+void topic_rows(const char *self) { each_condition(self, many_size_rows, NULL); }
 
 void transport_rows(const char *self) { each_condition(self, sizes_rows, round_trip_rows); }

@@ -1382,8 +1382,8 @@ IPC_SHM_API int ipc_shm_topic_release(ipc_shm_topic_t *topic);
  *
  * Messages: 1 to max_message bytes, delivered whole. Those of one sender
  * arrive in the order it sent them; those of different senders in the
- * order in which they took their slots. A sender takes a slot only once
- * one is free; a message is delivered once committed. A sender killed
+ * order in which they took their slots. A message is delivered once
+ * committed. A sender killed
  * between reserve and commit never holds the others back: once its death
  * is known (as for channels: the kernel's lock on Linux, the process on
  * Windows, the process id elsewhere; within about 2 ms of a receiver's
@@ -1465,9 +1465,10 @@ IPC_SHM_API int ipc_shm_inbox_send(ipc_shm_inbox_t *inbox, const void *data, siz
                                    int64_t timeout_ms);
 
 /** Zero-copy sending: a slot's room for `size` bytes at *space (16-byte
- * aligned); write the message there and ipc_shm_inbox_commit() it. A slot
- * taken and not yet free when the time runs out stays this sender's for
- * its next reserve. Errors: as ipc_shm_inbox_send(). */
+ * aligned); write the message there and ipc_shm_inbox_commit() it. The
+ * sender takes its place in the order at once and waits for the slot to
+ * be free; a sender that gives up (TIMEOUT) lets the place go, and the
+ * receiver passes over it. Errors: as ipc_shm_inbox_send(). */
 IPC_SHM_API int ipc_shm_inbox_reserve(ipc_shm_inbox_t *inbox, size_t size, void **space,
                                       int64_t timeout_ms);
 

@@ -7,7 +7,8 @@
  * `waiting` (claiming), takes the ticket by adding one to `published`,
  * stores the ticket plus one as its line's `position`, and lowers
  * `waiting`. It writes the message, its length, then the slot's mark (the
- * ticket plus one, release), and clears its `position`. The receiver reads
+ * ticket plus one, release), and clears its `position` (as it does when it
+ * gives up waiting for the slot to be free). The receiver reads
  * tickets in order from its line's `position`: a slot whose mark is its
  * ticket's is delivered (a length of 0 is a reservation dropped, passed
  * over); one that is not yet marked waits while a live sender holds or is
@@ -43,6 +44,8 @@ int ipc_shm__inbox_begin(struct ipc_shm_topic *t) {
     ipc_shm__store_seq_cst64(&line->position, 0);
     ipc_shm__store_seq_cst32(&line->waiting, 0);
     t->ticket = 0;
+    t->known = ipc_shm__load_seq_cst64(
+        &ipc_shm__topic_line(t, IPC_SHM__TP_PUBLISHER)->position);
     return 0;
   }
   /* A receiver goes on where the last one left off. */
@@ -220,31 +223,37 @@ int ipc_shm_inbox_receive(ipc_shm_inbox_t *inbox, void *buffer, size_t buffer_si
 
 /* ---- Senders ---- */
 
-/* Room for this sender's ticket, or before it takes one for the next. */
+/* Room for this sender's ticket: the receiver has moved past the message
+ * its slot held. The receiver's position is loaded again only when the
+ * last one seen leaves no room (it only grows). */
 static int has_slot(void *arg, int spinning) {
   struct ipc_shm_topic *t = (struct ipc_shm_topic *)arg;
-  uint64_t read = ipc_shm__load_seq_cst64(
-      &ipc_shm__topic_line(t, IPC_SHM__TP_PUBLISHER)->position);
-  uint64_t next =
-      t->ticket != 0 ? t->ticket - 1 : ipc_shm__load_acquire64(&t->header->published);
+  uint64_t ticket = t->ticket - 1;
   (void)spinning;
-  return next - read < t->slot_count;
+  if (ticket - t->known < t->slot_count)
+    return 1;
+  t->known =
+      ipc_shm__load_seq_cst64(&ipc_shm__topic_line(t, IPC_SHM__TP_PUBLISHER)->position);
+  return ticket - t->known < t->slot_count;
 }
 
 int ipc_shm__inbox_ready(struct ipc_shm_topic *t, int ask) {
-  if (t->role != IPC_SHM__TP_PUBLISHER)
-    return has_slot(t, 0) || ipc_shm__topic_role0_gone(t, ask);
+  if (t->role != IPC_SHM__TP_PUBLISHER) /* (unused: wait_any takes no inbox) */
+    return (t->ticket != 0 && has_slot(t, 0)) || ipc_shm__topic_role0_gone(t, ask);
   return has_delivery(t, 0) || ipc_shm__inbox_unblock(t, ask) != 0;
 }
 
-/* Take the next ticket (see the top of this file). */
+/* Take the next ticket (see the top of this file). The claim is published
+ * by the ticket's read-modify-write (a receiver that sees the ticket taken
+ * sees the claim); the ticket's number by the release that ends the
+ * claim. */
 static void claim(struct ipc_shm_topic *t) {
   ipc_shm__topic_role_t *line = ipc_shm__topic_line(t, t->role);
   uint64_t ticket;
-  ipc_shm__store_seq_cst32(&line->waiting, 1u);
+  ipc_shm__store_relaxed32(&line->waiting, 1u);
   ticket = ipc_shm__fetch_add_seq_cst64(&t->header->published, 1u);
-  ipc_shm__store_seq_cst64(&line->position, ticket + 1);
-  ipc_shm__store_seq_cst32(&line->waiting, 0u);
+  ipc_shm__store_relaxed64(&line->position, ticket + 1);
+  ipc_shm__store_release32(&line->waiting, 0u);
   t->ticket = ticket + 1;
 }
 
@@ -261,15 +270,15 @@ int ipc_shm_inbox_reserve(ipc_shm_inbox_t *inbox, size_t size, void **space,
   /* A receiver that left or died is noticed even while there is room. */
   if (ipc_shm__topic_role0_gone(t, 0))
     return ipc_shm__fail_arg(IPC_SHM_E_DISCONNECTED);
-  /* Room first, so that a sender that gives up holds no ticket; a ticket
-   * taken while others took the room too is kept for the next call. */
+  claim(t);
   err = ipc_shm__topic_wait(t, has_slot, timeout_ms);
-  if (err == 0 && t->ticket == 0) {
-    claim(t);
-    err = ipc_shm__topic_wait(t, has_slot, timeout_ms);
-  }
-  if (err != 0)
+  if (err != 0) {
+    /* Given up: the ticket is let go (its slot never written), and the
+     * receiver passes it over as one nobody holds. */
+    ipc_shm__store_release64(&ipc_shm__topic_line(t, t->role)->position, 0);
+    t->ticket = 0;
     return err;
+  }
   t->pending = size;
   *space = ipc_shm__topic_slot(t, t->ticket - 1) + IPC_SHM__TP_SLOT_HEADER;
   return 0;
@@ -286,7 +295,8 @@ int ipc_shm_inbox_commit(ipc_shm_inbox_t *inbox, size_t size) {
   slot = ipc_shm__topic_slot(t, t->ticket - 1);
   ipc_shm__store_relaxed32(ipc_shm__topic_length(slot), (uint32_t)size);
   ipc_shm__store_release64(ipc_shm__topic_mark(slot), t->ticket);
-  ipc_shm__store_seq_cst64(&ipc_shm__topic_line(t, t->role)->position, 0);
+  /* After the mark: a receiver that sees no holder sees the mark. */
+  ipc_shm__store_release64(&ipc_shm__topic_line(t, t->role)->position, 0);
   t->ticket = 0;
   return ipc_shm__topic_wake_role0(t);
 }
