@@ -18,9 +18,9 @@
  *   - A failed call leaves nothing behind: no segment, name, handle,
  *     descriptor or mapping, and output pointers are set to NULL.
  *   - No hidden header: the bytes of a segment are exactly the bytes that a
- *     program using the raw OS calls sees under the same name. The one
- *     exception is a channel's segment, which starts with its documented
- *     control area (see ipc_shm_channel_create()).
+ *     program using the raw OS calls sees under the same name. The
+ *     exceptions are the segments of channels, topics and inboxes, which
+ *     start with their documented control areas (see the groups below).
  *
  * Segment names (the portable rule)
  *   A name is 1 to IPC_SHM_NAME_MAX (30) bytes of well-formed UTF-8. It must
@@ -992,7 +992,7 @@ IPC_SHM_API int ipc_shm_semaphore_receive(ipc_shm_conn_t *conn,
  * A channel moves messages from one sender to one receiver through a ring
  * in a segment, with no system call per message while both are busy.
  *
- * The one object with a header in its segment: a channel's segment starts
+ * An object with a header in its segment: a channel's segment starts
  * with its control area (4096 bytes: layout version, sizes, the two
  * indices on cache lines of their own, the waiting flags, each side's
  * process; README.md gives the offsets), and the ring follows. Its layout
