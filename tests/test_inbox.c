@@ -131,8 +131,25 @@ static int helper_inbox_die(char **argv) {
   return 0;
 }
 
+/* inbox-block NAME: as sender 62, say "ready" and send one message into a
+ * full inbox, waiting for room until killed. */
+static int helper_inbox_block(char **argv) {
+  ipc_shm_inbox_t *inbox;
+  unsigned char message[MAX_MESSAGE];
+  int err = ipc_shm_inbox_open(&inbox, argv[0], IPC_SHM_INBOX_SENDER);
+  if (err != 0) {
+    printf("error %s\n", ipc_shm_err_name(err));
+    return 1;
+  }
+  test_say("ready");
+  err = ipc_shm_inbox_send(inbox, message, fill(message, 62, 0), LONG_WAIT_MS);
+  printf("sent %s\n", ipc_shm_err_name(err));
+  return 1; /* it should have been killed */
+}
+
 int run_inbox_helper(int argc, char **argv) {
   static const test_helper_mode_t modes[] = {
+      {"inbox-block", 1, helper_inbox_block},
       {"inbox-send", 3, helper_inbox_send},
       {"inbox-die", 1, helper_inbox_die},
   };
@@ -337,6 +354,41 @@ START_TEST(a_sender_killed_mid_message_holds_nobody_back) {
 }
 END_TEST
 
+/* A sender killed while it waits for room, holding its place in the
+ * order: the receiver passes over the place once it gets there. */
+START_TEST(a_sender_killed_waiting_for_room_holds_nobody_back) {
+  char name[IPC_SHM_NAME_MAX + 1];
+  ipc_shm_inbox_t *rx, *tx;
+  unsigned char buffer[MAX_MESSAGE];
+  uint32_t n, from_dead = 0, from_live = 0;
+  test_proc_t *proc;
+  ck_assert_err(ipc_shm_inbox_create(&rx, test_name(name, "iw"), MAX_MESSAGE, 4,
+                                     IPC_SHM_INBOX_RECEIVER),
+                0);
+  ck_assert_err(ipc_shm_inbox_open(&tx, name, IPC_SHM_INBOX_SENDER), 0);
+  for (n = 0; n < 4; n++) /* full */
+    ck_assert_err(ipc_shm_inbox_send(tx, buffer, fill(buffer, 1, n), 0), 0);
+  {
+    const char *argv[] = {"helper", "inbox-block", name, NULL};
+    proc = test_proc_start("ipcshm_tests", argv);
+    test_expect_line(proc, "ready");
+  }
+  test_sleep_ms(200); /* it has taken its place and waits (the test passes either way) */
+  test_proc_kill(proc);
+  ck_assert_int_ne(test_proc_wait(proc), 0);
+  for (n = 4; n < 12; n++) {
+    drain(rx, &from_dead, &from_live);
+    ck_assert_err(ipc_shm_inbox_send(tx, buffer, fill(buffer, 1, n), 0), 0);
+  }
+  drain(rx, &from_dead, &from_live);
+  ck_assert_uint_eq(from_dead, 0);
+  ck_assert_uint_eq(from_live, 12);
+  ipc_shm_inbox_close(tx);
+  ipc_shm_inbox_close(rx);
+  test_remove_name(name);
+}
+END_TEST
+
 START_TEST(a_sender_by_inheritance) {
   char path[1200];
   ipc_shm_inbox_t *rx;
@@ -376,6 +428,7 @@ void add_inbox_cases(Suite *suite) {
   tc = tcase_create("inbox_processes");
   tcase_add_test(tc, many_senders_each_arrive_in_order);
   tcase_add_test(tc, a_sender_killed_mid_message_holds_nobody_back);
+  tcase_add_test(tc, a_sender_killed_waiting_for_room_holds_nobody_back);
   tcase_add_test(tc, a_sender_by_inheritance);
   tcase_set_timeout(tc, 240);
   suite_add_tcase(suite, tc);
