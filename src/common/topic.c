@@ -719,14 +719,18 @@ int ipc_shm_topic_peek(ipc_shm_topic_t *t, const void **data, size_t *size, uint
   if (lost != NULL)
     *lost = 0;
   err = check_subscriber(t, timeout_ms);
-  do {
-    if (err == 0)
-      err = ipc_shm__topic_wait(t, has_message, timeout_ms);
+  while (err == 0) {
+    err = ipc_shm__topic_wait(t, has_message, timeout_ms);
     if (err == 0)
       err = find_message(t, &slot, size, &mark);
-  } while (err == 1); /* every one there was lost: wait for the next */
-  if (err != 0)
+    if (err != 1)
+      break;
+    err = 0; /* every one there was lost: wait for the next */
+  }
+  if (err != 0) {
+    *size = 0;
     return err;
+  }
   t->pending = *size;
   t->pending_mark = mark;
   *data = slot + IPC_SHM__TP_SLOT_HEADER;
