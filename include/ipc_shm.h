@@ -1466,9 +1466,10 @@ IPC_SHM_API int ipc_shm_inbox_send(ipc_shm_inbox_t *inbox, const void *data, siz
 
 /** Zero-copy sending: a slot's room for `size` bytes at *space (16-byte
  * aligned); write the message there and ipc_shm_inbox_commit() it. The
- * sender takes its place in the order at once and waits for the slot to
- * be free; a sender that gives up (TIMEOUT) lets the place go, and the
- * receiver passes over it. Errors: as ipc_shm_inbox_send(). */
+ * sender takes its place in the order once a slot is free (senders racing
+ * for the last one may take a place and wait on); a sender that gives up
+ * (TIMEOUT) holding a place lets it go, and the receiver passes over it.
+ * Errors: as ipc_shm_inbox_send(). */
 IPC_SHM_API int ipc_shm_inbox_reserve(ipc_shm_inbox_t *inbox, size_t size, void **space,
                                       int64_t timeout_ms);
 

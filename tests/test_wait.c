@@ -90,6 +90,64 @@ START_TEST(polling_a_channel_makes_no_system_call) {
 }
 END_TEST
 
+static int poll_topic_receive(void *arg) {
+  unsigned char buffer[64];
+  size_t size;
+  return ipc_shm_topic_receive((ipc_shm_topic_t *)arg, buffer, sizeof(buffer), &size, NULL, 0);
+}
+
+static int poll_topic_publish(void *arg) {
+  return ipc_shm_topic_publish((ipc_shm_topic_t *)arg, "x", 1, 0);
+}
+
+static int poll_inbox_receive(void *arg) {
+  unsigned char buffer[64];
+  size_t size;
+  return ipc_shm_inbox_receive((ipc_shm_inbox_t *)arg, buffer, sizeof(buffer), &size, 0);
+}
+
+static int poll_inbox_send(void *arg) {
+  return ipc_shm_inbox_send((ipc_shm_inbox_t *)arg, "x", 1, 0);
+}
+
+/* A topic's subscriber with nothing to read and its publisher held back
+ * by it, an inbox's receiver with nothing to take and a sender facing full
+ * slots: loads only. Polls of a full inbox never take places in its order
+ * that its receiver would then have to pass over. */
+START_TEST(polling_a_topic_or_inbox_makes_no_system_call) {
+  ipc_shm_topic_t *pub, *sub;
+  ipc_shm_inbox_t *rx, *tx;
+  unsigned char buffer[64];
+  size_t size;
+  int i;
+  ck_assert_err(ipc_shm_topic_create_anonymous(&pub, 64, 2, IPC_SHM_TOPIC_PUBLISHER), 0);
+  ck_assert_err(ipc_shm_topic_attach(&sub, ipc_shm_topic_segment(pub), IPC_SHM_TOPIC_SUBSCRIBER),
+                0);
+  ck_assert_uint_eq(calls_in_polls(poll_topic_receive, sub, IPC_SHM_E_TIMEOUT, 1), 0);
+  ck_assert_err(ipc_shm_topic_publish(pub, "a", 1, 0), 0);
+  ck_assert_err(ipc_shm_topic_publish(pub, "b", 1, 0), 0);
+  ck_assert_uint_eq(calls_in_polls(poll_topic_publish, pub, IPC_SHM_E_TIMEOUT, 1), 0);
+  ipc_shm_topic_close(sub);
+  ipc_shm_topic_close(pub);
+
+  ck_assert_err(ipc_shm_inbox_create_anonymous(&rx, 64, 2, IPC_SHM_INBOX_RECEIVER), 0);
+  ck_assert_err(ipc_shm_inbox_attach(&tx, ipc_shm_inbox_segment(rx), IPC_SHM_INBOX_SENDER), 0);
+  ck_assert_uint_eq(calls_in_polls(poll_inbox_receive, rx, IPC_SHM_E_TIMEOUT, 0), 0);
+  ck_assert_err(ipc_shm_inbox_send(tx, "a", 1, 0), 0);
+  ck_assert_err(ipc_shm_inbox_send(tx, "b", 1, 0), 0);
+  ck_assert_uint_eq(calls_in_polls(poll_inbox_send, tx, IPC_SHM_E_TIMEOUT, 1), 0);
+  /* The two messages, then the next one sent, and nothing else. */
+  for (i = 0; i < 2; i++)
+    ck_assert_err(ipc_shm_inbox_receive(rx, buffer, sizeof(buffer), &size, 0), 0);
+  ck_assert_err(ipc_shm_inbox_send(tx, "c", 1, 0), 0);
+  ck_assert_err(ipc_shm_inbox_receive(rx, buffer, sizeof(buffer), &size, 0), 0);
+  ck_assert_int_eq(buffer[0], 'c');
+  ck_assert_err(ipc_shm_inbox_receive(rx, buffer, sizeof(buffer), &size, 0), IPC_SHM_E_TIMEOUT);
+  ipc_shm_inbox_close(tx);
+  ipc_shm_inbox_close(rx);
+}
+END_TEST
+
 #ifndef _WIN32
 static int poll_trylock(void *arg) { return ipc_shm_mutex_trylock((ipc_shm_mutex_t *)arg); }
 
@@ -218,6 +276,7 @@ END_TEST
 void add_wait_cases(Suite *suite) {
   TCase *tc = tcase_create("wait");
   tcase_add_test(tc, polling_a_channel_makes_no_system_call);
+  tcase_add_test(tc, polling_a_topic_or_inbox_makes_no_system_call);
 #ifndef _WIN32
   tcase_add_test(tc, polling_a_mutex_or_event_makes_no_system_call);
 #endif

@@ -3,7 +3,8 @@
  * topic's slots and roles put the other way round (topic_internal.h):
  * role 0 is the receiver, roles 1..64 the senders.
  *
- * A sender claims the next slot with a ticket: it raises its line's
+ * A sender claims the next slot with a ticket once a slot is free (a
+ * sender that finds them full takes no ticket): it raises its line's
  * `waiting` (claiming), takes the ticket by adding one to `published`,
  * stores the ticket plus one as its line's `position`, and lowers
  * `waiting`. It writes the message, its length, then the slot's mark (the
@@ -237,6 +238,20 @@ static int has_slot(void *arg, int spinning) {
   return ticket - t->known < t->slot_count;
 }
 
+/* Room for the next ticket, before this sender takes it: so that a sender
+ * that finds the slots full takes no place it would then let go (only
+ * senders racing for the last free slot can take one more each). */
+static int has_room_to_claim(void *arg, int spinning) {
+  struct ipc_shm_topic *t = (struct ipc_shm_topic *)arg;
+  uint64_t next = ipc_shm__load_acquire64(&t->header->published);
+  (void)spinning;
+  if (next - t->known < t->slot_count)
+    return 1;
+  t->known =
+      ipc_shm__load_seq_cst64(&ipc_shm__topic_line(t, IPC_SHM__TP_PUBLISHER)->position);
+  return next - t->known < t->slot_count;
+}
+
 int ipc_shm__inbox_ready(struct ipc_shm_topic *t, int ask) {
   if (t->role != IPC_SHM__TP_PUBLISHER) /* (unused: wait_any takes no inbox) */
     return (t->ticket != 0 && has_slot(t, 0)) || ipc_shm__topic_role0_gone(t, ask);
@@ -270,6 +285,9 @@ int ipc_shm_inbox_reserve(ipc_shm_inbox_t *inbox, size_t size, void **space,
   /* A receiver that left or died is noticed even while there is room. */
   if (ipc_shm__topic_role0_gone(t, 0))
     return ipc_shm__fail_arg(IPC_SHM_E_DISCONNECTED);
+  err = ipc_shm__topic_wait(t, has_room_to_claim, timeout_ms);
+  if (err != 0)
+    return err;
   claim(t);
   err = ipc_shm__topic_wait(t, has_slot, timeout_ms);
   if (err != 0) {
